@@ -1,0 +1,160 @@
+"""The one place that starts processes.
+
+Every child process of the toolkit is started by ``run()``:
+
+* the command is an argument list, never a shell string, so no value is
+  ever re-parsed by a shell;
+* it is logged as a pasteable line (``+ runuser -u glance -- glance-manage
+  db_sync``); secrets are never on an argv, so the line is safe to log;
+* the child's environment is built explicitly (``LANG=C.UTF-8``, ``PATH``,
+  ``HOME`` and what the caller adds), so nothing of ours, and in particular
+  no secret, leaks into it by inheritance;
+* secrets go in through ``stdin=``;
+* a failure raises ``CommandError`` with the command, the exit code and the
+  last lines of the error output.
+
+It is built on the ``sh`` module, using only what sh 1.14 (Debian 12) and
+sh 2.x share.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shlex
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import IO
+
+import sh  # type: ignore[import-untyped,unused-ignore]
+
+from . import log
+from .errors import CommandError
+
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+@dataclass(frozen=True)
+class Completed:
+    """What a finished command returned."""
+
+    argv: tuple[str, ...]
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+def child_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The whole environment a child gets: a fixed base plus ``extra``."""
+    env = {
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "PATH": os.environ.get("PATH") or DEFAULT_PATH,
+    }
+    if "HOME" in os.environ:
+        env["HOME"] = os.environ["HOME"]
+    if extra:
+        env.update(extra)
+    return env
+
+
+class _Tee(io.RawIOBase):
+    """Keeps a child's output in memory and, optionally, appends it to a log."""
+
+    def __init__(self, log_file: IO[bytes] | None) -> None:
+        super().__init__()
+        self.buffer = bytearray()
+        self.log_file = log_file
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        self.buffer.extend(data)
+        if self.log_file is not None:
+            self.log_file.write(data)
+            self.log_file.flush()
+        return len(data)
+
+    def text(self) -> str:
+        return self.buffer.decode("utf-8", errors="replace")
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    stdin: bytes | str | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: str | None = None,
+    timeout: float | None = None,
+    ok_codes: Collection[int] = (0,),
+    output_log: str | None = None,
+    hint: str | None = None,
+) -> Completed:
+    """Run ``argv`` and wait for it.
+
+    ``stdin`` is fed to the child (the way secrets reach it). ``env`` adds
+    variables to the fixed base environment. ``output_log`` names a file
+    that the child's stdout and stderr are appended to as they come.
+    ``ok_codes`` are the exit codes that count as success. ``hint`` goes into
+    the error raised when the command fails.
+    """
+    argv = tuple(argv)
+    if not argv:
+        raise ValueError("run() needs a command")
+    command = shlex.join(argv)
+    log.info("+ " + command)
+    if isinstance(stdin, str):
+        stdin = stdin.encode("utf-8")
+    log_file = open(output_log, "ab") if output_log else None  # noqa: SIM115 (closed below)
+    out, err = _Tee(log_file), _Tee(log_file)
+    options: dict[str, object] = {
+        "_in": stdin if stdin is not None else b"",
+        "_out": out,
+        "_err": err,
+        "_env": child_environment(env),
+        "_cwd": cwd,
+        "_ok_code": list(ok_codes),
+        "_tty_out": False,
+        "_bg": True,
+        "_bg_exc": False,
+    }
+    if timeout is not None:
+        options["_timeout"] = timeout
+    try:
+        exit_code = _wait(argv, options, hint)
+    finally:
+        if log_file is not None:
+            log_file.close()
+    return Completed(argv, exit_code, out.text(), err.text())
+
+
+def _wait(argv: tuple[str, ...], options: dict[str, object], hint: str | None) -> int:
+    """Start the command with sh's ``options`` and turn sh's errors into ours."""
+    command = shlex.join(argv)
+    err = options["_err"]
+    assert isinstance(err, _Tee)
+    try:
+        program = sh.Command(argv[0])
+    except sh.CommandNotFound:
+        raise CommandError(
+            command,
+            exit_code=None,
+            reason=f"{argv[0]}: command not found",
+            hint=hint or f"install the package that provides {argv[0]}.",
+        ) from None
+    try:
+        process = program(*argv[1:], **options)
+        process.wait()
+    except sh.TimeoutException:
+        timeout = options["_timeout"]
+        raise CommandError(
+            command, exit_code=None, stderr=err.text(), reason=f"timed out after {timeout} s", hint=hint
+        ) from None
+    except sh.ErrorReturnCode as error:
+        out = options["_out"]
+        assert isinstance(out, _Tee)
+        raise CommandError(
+            command, exit_code=error.exit_code, stderr=err.text() or out.text(), hint=hint
+        ) from None
+    return int(process.exit_code)
