@@ -14,7 +14,6 @@ from __future__ import annotations
 import errno
 import os
 import stat
-import tempfile
 
 from .errors import ConfigFileError
 
@@ -80,12 +79,7 @@ def _same_content(path: str, data: bytes, current: os.stat_result) -> bool:
 
 def _replace(target: str, data: bytes, mode: int, owner: tuple[int, int] | None) -> None:
     directory, name = os.path.split(target)
-    try:
-        fd, temp_path = tempfile.mkstemp(prefix=f".{name}.", suffix=TEMP_SUFFIX, dir=directory or ".")
-    except OSError as error:
-        raise ConfigFileError(
-            target, f"cannot create a temporary file beside it: {error.strerror}.", hint="run as root."
-        ) from None
+    fd, temp_path = _create_temporary(directory or ".", name, target)
     try:
         # Mode and owner are set before any byte is written, so a secret in
         # the new content is never readable by others, even for an instant.
@@ -101,6 +95,26 @@ def _replace(target: str, data: bytes, mode: int, owner: tuple[int, int] | None)
         _unlink_quietly(temp_path)
         raise
     _fsync_directory(directory or ".")
+
+
+def _create_temporary(directory: str, name: str, target: str) -> tuple[int, str]:
+    """A new, private (0600) file beside the target: its fd and path.
+
+    Written by hand rather than with ``tempfile``, whose import costs more
+    than a maintainer script's whole edit of a configuration file.
+    """
+    for _attempt in range(100):
+        path = os.path.join(directory, f".{name}.{os.urandom(6).hex()}{TEMP_SUFFIX}")
+        try:
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+            return os.open(path, flags, 0o600), path
+        except FileExistsError:
+            continue
+        except OSError as error:
+            raise ConfigFileError(
+                target, f"cannot create a temporary file beside it: {error.strerror}.", hint="run as root."
+            ) from None
+    raise ConfigFileError(target, "cannot find a free temporary file name beside it.")
 
 
 def _chown_kept(fd: int, target: str, owner: tuple[int, int]) -> None:

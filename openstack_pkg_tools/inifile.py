@@ -29,8 +29,6 @@ context exits, and only if the content changed.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
 from types import TracebackType
 
 from .errors import ConfigFileError, InvalidValueError
@@ -38,11 +36,7 @@ from .fileio import atomic_write, read_bytes
 
 DEFAULT_SECTION = "DEFAULT"
 
-# A commented-out directive as oslo-config-generator writes it
-# ("#connection = <None>"), or commented by hand ("# connection = x").
-# Keys never contain white space, and a space after "#" is accepted only
-# with "=", which keeps prose such as "# Possible values:" from matching.
-_COMMENTED_DIRECTIVE = re.compile(r"[#;](?:([^\s=:]+)[ \t]*[=:]|[ \t]+([^\s=:]+)[ \t]*=)")
+_COMMENT_STARTS = ("#", ";")
 _QUOTES = ('"', "'")
 
 
@@ -71,27 +65,54 @@ def decode_value(text: str) -> str:
     return value
 
 
-@dataclass(frozen=True)
+# The two classes below are parse state, rebuilt on every edit of a block.
+# They are plain slotted classes rather than dataclasses: maintainer scripts
+# import this module on every run, and dataclasses alone would double the
+# import time.
+
+
 class _Directive:
     """A live ``key = value`` line and its continuation lines in a block."""
 
-    key: str
-    first: int  # index of the key line within the block's lines
-    end: int  # index after its last continuation line
-    value: str
+    __slots__ = ("end", "first", "key", "value")
+
+    def __init__(self, key: str, first: int, end: int, value: str) -> None:
+        self.key = key
+        self.first = first  # index of the key line within the block's lines
+        self.end = end  # index after its last continuation line
+        self.value = value
 
 
-@dataclass
 class _Block:
     """The lines from one section header to the next (or the preamble)."""
 
-    name: str | None  # as written; None for the lines before the first header
-    lines: list[str]
-    directives: list[_Directive] = field(default_factory=list)
+    __slots__ = ("directives", "lines", "name", "section")
 
-    @property
-    def section(self) -> str | None:
-        return None if self.name is None else normalize_section(self.name)
+    def __init__(self, name: str | None, lines: list[str]) -> None:
+        self.name = name  # as written; None for the lines before the first header
+        self.section = None if name is None else normalize_section(name)
+        self.lines = lines
+        self.directives: list[_Directive] = []
+
+
+def commented_key(line: str) -> str | None:
+    """The key of a commented-out directive line, or None for other comments.
+
+    Matches what oslo-config-generator writes (``#connection = <None>``) and
+    what people comment by hand (``# connection = x``). Keys never contain
+    white space, and a space after the ``#`` is accepted only before ``=``,
+    which keeps prose such as ``# Possible values:`` from matching.
+    """
+    rest = line[1:]
+    spaced = rest[:1] in (" ", "\t")
+    rest = rest.lstrip(" \t")
+    split = _separator(rest)
+    if split <= 0 or (spaced and rest[split] != "="):
+        return None
+    key = rest[:split].rstrip(" \t")
+    if not key or any(char.isspace() for char in key):
+        return None
+    return key
 
 
 def _strip_eol(line: str) -> str:
@@ -106,9 +127,15 @@ def _eol_of(line: str) -> str:
     return line[len(_strip_eol(line)) :]
 
 
+# Where str.splitlines() splits but oslo.config (reading with universal
+# newlines) does not, or not the same way.
+_OTHER_LINE_BREAKS = ("\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+
+
 def _split_lines(text: str) -> list[str]:
-    # str.splitlines() would also split at \x0b, \x0c, \x1c-\x1e, \x85 and
-    # U+2028, which oslo.config does not treat as line breaks.
+    """The lines of ``text`` split at ``\n`` only, each with its line ending."""
+    if not any(char in text for char in _OTHER_LINE_BREAKS):
+        return text.splitlines(keepends=True)  # same result, much faster
     lines = text.split("\n")
     last = lines.pop()
     result = [line + "\n" for line in lines]
@@ -133,12 +160,13 @@ class _Parser:
 
     def blocks(self, text: str) -> list[_Block]:
         blocks = [_Block(None, [])]
+        lines = blocks[0].lines
         for number, line in enumerate(_split_lines(text), start=1):
-            body = _strip_eol(line).rstrip()
-            if body.startswith("["):
-                blocks.append(_Block(self._section_name(body, number), [line]))
+            if line[:1] == "[":
+                lines = [line]
+                blocks.append(_Block(self._section_name(line.rstrip(), number), lines))
             else:
-                blocks[-1].lines.append(line)
+                lines.append(line)
         first_line = 1
         for block in blocks:
             block.directives = self.directives(block, first_line)
@@ -165,7 +193,9 @@ class _Parser:
         key: str | None = None
         start, parts = 0, []
         for index, line in enumerate(block.lines):
-            body = _strip_eol(line).rstrip()
+            if line[:1] in _COMMENT_STARTS and key is None:
+                continue  # the common case in generated files, kept cheap
+            body = line.rstrip()
             if body.startswith((" ", "\t")):
                 if key is None:
                     self._fail(first_line + index, "an indented line continues no directive")
@@ -462,10 +492,8 @@ class IniFile:
     def _commented(self, section: str, key: str) -> tuple[_Block, int] | None:
         for block in self._blocks_of(section):
             for index, line in enumerate(block.lines):
-                if line[:1] in ("#", ";"):
-                    match = _COMMENTED_DIRECTIVE.match(line)
-                    if match and key in match.groups():
-                        return block, index
+                if line[:1] in _COMMENT_STARTS and key in line and commented_key(line) == key:
+                    return block, index
         return None
 
     def _assignment_like(self, block: _Block, directive: _Directive, encoded: str) -> str:
