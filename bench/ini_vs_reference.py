@@ -71,12 +71,12 @@ def our_script() -> str:
 
 def read_back(path: Path) -> dict[tuple[str, str], str | None]:
     """Each edited value as oslo.config itself reads it from ``path``."""
-    from oslo_config import cfg
+    from oslo_config import cfg, iniparser
 
     sections: dict[str, dict[str, list[str]]] = {}
     try:
         cfg.ConfigParser(str(path), sections).parse()
-    except cfg.ParseError as error:
+    except iniparser.ParseError as error:
         print(f"oslo.config cannot parse {path.name}: {error}")
         return {(section, key): None for section, key, _ in EDITS}
     return {(section, key): (sections.get(section, {}).get(key) or [None])[-1] for section, key, _ in EDITS}
