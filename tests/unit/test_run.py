@@ -1,0 +1,71 @@
+"""run(): real child processes, their environment, and how failures read."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from openstack_pkg_tools.errors import CommandError
+from openstack_pkg_tools.run import child_environment, run
+
+
+def test_output_exit_code_and_stdin() -> None:
+    result = run(["sh", "-c", "cat; echo oops >&2"], stdin="secret on stdin")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "secret on stdin", "oops\n")
+
+
+def test_the_command_is_logged_pasteable(capsys: pytest.CaptureFixture[str]) -> None:
+    run(["echo", "two words", "it's"])
+    assert "+ echo 'two words' 'it'\"'\"'s'\n" in capsys.readouterr().err
+
+
+def test_the_child_environment_is_explicit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OS_PASSWORD", "must-not-leak")
+    monkeypatch.setenv("HOME", "/root")
+    environ = run(["env"], env={"EXTRA": "1"}).stdout.splitlines()
+    names = sorted(line.split("=", 1)[0] for line in environ)
+    assert names == ["EXTRA", "HOME", "LANG", "LC_ALL", "PATH"]
+    assert "must-not-leak" not in "\n".join(environ)
+    assert child_environment()["LANG"] == "C.UTF-8"
+
+
+def test_failure_names_command_exit_code_and_stderr_tail() -> None:
+    with pytest.raises(CommandError) as caught:
+        run(["sh", "-c", "for i in $(seq 30); do echo line$i >&2; done; exit 3"], hint="check the thing.")
+    error = caught.value
+    assert error.returncode == 3
+    text = str(error)
+    assert text.startswith(
+        "Command failed: sh -c 'for i in $(seq 30); do echo line$i >&2; done; exit 3': exited"
+    )
+    assert "line30" in text and "line11" in text and "line10\n" not in text
+    assert text.endswith("Hint: check the thing.")
+
+
+def test_accepted_exit_codes() -> None:
+    assert run(["sh", "-c", "exit 70"], ok_codes=(0, 70)).exit_code == 70
+
+
+def test_missing_command() -> None:
+    with pytest.raises(
+        CommandError, match=r"no-such-command-x: command not found.*Hint: install the package"
+    ):
+        run(["no-such-command-x", "--flag"])
+
+
+def test_timeout() -> None:
+    with pytest.raises(CommandError, match=r"timed out after 0.2 s"):
+        run(["sleep", "5"], timeout=0.2)
+
+
+def test_output_log_gets_both_streams(tmp_path: Path) -> None:
+    log = tmp_path / "sync.log"
+    run(["sh", "-c", "echo out; echo err >&2"], output_log=str(log))
+    run(["sh", "-c", "echo again"], output_log=str(log))
+    assert sorted(log.read_text().splitlines()) == ["again", "err", "out"]
+
+
+def test_working_directory(tmp_path: Path) -> None:
+    assert run(["pwd"], cwd=str(tmp_path)).stdout.strip() == os.path.realpath(tmp_path)
