@@ -16,7 +16,14 @@ DEBIAN_RUNTIME := python3-debian python3-debconf python3-jinja2 python3-sh \
 DEBIAN_TEST := python3-venv python3-pip python3-sqlalchemy python3-oslo.config \
 	debconf-utils dpkg-dev
 
-.PHONY: all check deps venv test lint bench demo demo-clean clean
+# The same code must keep working with the newest PyPI releases of its
+# runtime libraries (sh 2.x, keystoneauth1, pymysql, ...): these unit tests
+# run a second time in a venv that sees only PyPI.
+VENV_NEWEST := .venv-newest
+PYPI_RUNTIME := sh python-debian jinja2 pymysql keystoneauth1
+NEWEST_TESTS := tests/unit/test_run.py tests/unit/test_inifile.py tests/unit/test_fileio.py
+
+.PHONY: all check check-newest deps venv test lint bench demo demo-clean clean
 
 all: check
 
@@ -32,9 +39,21 @@ $(VENV)/.installed: requirements-dev.txt setup.cfg pyproject.toml
 
 venv: deps $(VENV)/.installed
 
-# The whole suite: unit, lint and types, integration against real servers.
+# The whole suite: unit, lint and types, integration against real servers,
+# then the library-facing unit tests again on the newest PyPI releases.
 check: venv
 	$(VPY) -m pytest tests
+	$(MAKE) check-newest
+
+$(VENV_NEWEST)/.installed: Makefile
+	rm -rf $(VENV_NEWEST)
+	$(PYTHON) -m venv $(VENV_NEWEST)
+	$(VENV_NEWEST)/bin/pip install --quiet --disable-pip-version-check --upgrade \
+		$(PYPI_RUNTIME) pytest oslo.config
+	touch $@
+
+check-newest: deps $(VENV_NEWEST)/.installed
+	$(VENV_NEWEST)/bin/python -m pytest -p no:cacheprovider $(NEWEST_TESTS)
 
 lint: venv
 	$(VPY) -m pytest tests/unit/test_lint.py
@@ -49,4 +68,4 @@ demo-clean:
 	rm -rf .cache/demo
 
 clean:
-	rm -rf $(VENV) .cache build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(VENV_NEWEST) .cache build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -18,22 +18,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".cache" / "bench"
 
+sys.path.insert(0, str(ROOT / "tools"))
+import debcache  # noqa: E402 (found through the path set just above)
+
 
 def reference_root(*packages: str) -> Path:
     """Download and unpack Debian ``packages`` once; the tree they unpack to."""
-    tree = CACHE / "root"
-    CACHE.mkdir(parents=True, exist_ok=True)
-    for package in packages:
-        marker = CACHE / f"{package}.unpacked"
-        if marker.exists():
-            continue
-        debs = sorted(CACHE.glob(f"{package}_*.deb"))
-        if not debs:
-            subprocess.run(["apt-get", "download", package], cwd=CACHE, check=True, capture_output=True)
-            debs = sorted(CACHE.glob(f"{package}_*.deb"))
-        subprocess.run(["dpkg-deb", "-x", str(debs[-1]), str(tree)], check=True)
-        marker.touch()
-    return tree
+    return debcache.unpack(CACHE, *packages)
 
 
 def timed_runs(argv: Sequence[str], runs: int, before_each: Callable[[], None]) -> list[float]:
