@@ -49,7 +49,7 @@ def encode_value(value: str) -> str:
     """The text to write after ``key = `` so that oslo.config reads ``value``."""
     if "\n" in value or "\r" in value:
         raise InvalidValueError(
-            "The value contains a line break, which an oslo.config file cannot hold.",
+            "the value contains a line break, which an oslo.config file cannot hold.",
             hint="remove the line break from the value.",
         )
     if value != value.strip() or (value[:1] in _QUOTES and value[0] == value[-1]):
@@ -234,7 +234,7 @@ class _Parser:
 def _check_section_name(section: str) -> None:
     if not section or section != section.strip() or "]" in section or "\n" in section or "\r" in section:
         raise InvalidValueError(
-            f"Invalid section name {section!r}.",
+            f"invalid section name {section!r}.",
             hint="use a name such as DEFAULT, database or filter:authtoken.",
         )
 
@@ -248,7 +248,7 @@ def _check_key(key: str) -> None:
         or any(char.isspace() for char in key)
     ):
         raise InvalidValueError(
-            f"Invalid directive name {key!r}.",
+            f"invalid directive name {key!r}.",
             hint="use a name such as connection or transport_url (no spaces, '=' or ':').",
         )
 

@@ -83,7 +83,7 @@ def test_extract_section(conf: Path, tmp_path: Path) -> None:
             None,
             r"^pkgos: error: .*broken.conf:2: malformed section",
         ),
-        (["set", "{conf}", "bad]name", "debug", "x"], None, r"^pkgos: error: .*Invalid section name"),
+        (["set", "{conf}", "bad]name", "debug", "x"], None, r"^pkgos: error: .*invalid section name"),
     ],
 )
 def test_bad_input_gives_one_clear_line_exit_2_and_no_change(
