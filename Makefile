@@ -15,6 +15,9 @@ DEBIAN_RUNTIME := python3-debian python3-debconf python3-jinja2 python3-sh \
 # What the test suite and the benchmarks use besides them.
 DEBIAN_TEST := python3-venv python3-pip python3-sqlalchemy python3-oslo.config \
 	debconf-utils dpkg-dev
+# What building the toolkit's own packages needs (make deb, and its tests).
+DEBIAN_DEB := debhelper dh-python pybuild-plugin-pyproject python3-all python3-setuptools \
+	help2man lintian
 
 # The same code must keep working with the newest PyPI releases of its
 # runtime libraries (sh 2.x, keystoneauth1, pymysql, ...): these unit tests
@@ -23,12 +26,12 @@ VENV_NEWEST := .venv-newest
 PYPI_RUNTIME := sh python-debian jinja2 pymysql keystoneauth1
 NEWEST_TESTS := tests/unit/test_run.py tests/unit/test_inifile.py tests/unit/test_fileio.py
 
-.PHONY: all check check-newest deps venv test lint bench demo demo-clean clean
+.PHONY: all check check-newest deps venv test lint bench deb demo demo-clean clean
 
 all: check
 
 deps:
-	tools/ensure-debs $(DEBIAN_RUNTIME) $(DEBIAN_TEST)
+	tools/ensure-debs $(DEBIAN_RUNTIME) $(DEBIAN_TEST) $(DEBIAN_DEB)
 
 $(VENV)/.installed: requirements-dev.txt setup.cfg pyproject.toml
 	rm -rf $(VENV)
@@ -57,6 +60,11 @@ check-newest: deps $(VENV_NEWEST)/.installed
 
 lint: venv
 	$(VPY) -m pytest tests/unit/test_lint.py
+
+# The toolkit's own Debian packages, into build/deb/.
+deb: deps
+	tools/build-debs build/deb
+	lintian --pedantic --fail-on error,warning,info,pedantic build/deb/*.deb
 
 bench: venv
 	$(VPY) bench/ini_vs_reference.py
