@@ -199,8 +199,8 @@ class _Parser:
         key: str | None = None
         start, parts = 0, []
         for index, line in enumerate(block.lines):
-            if line[:1] in _COMMENT_STARTS and key is None:
-                continue  # the common case in generated files, kept cheap
+            if key is None and (line[:1] in _COMMENT_STARTS or line == "\n"):
+                continue  # the common cases in generated files, kept cheap
             body = line.rstrip()
             if body.startswith((" ", "\t")):
                 if key is None:
