@@ -15,13 +15,16 @@ DEBIAN_RUNTIME := python3-debian python3-debconf python3-jinja2 python3-sh \
 # What the test suite and the benchmarks use besides them.
 DEBIAN_TEST := python3-venv python3-pip python3-sqlalchemy python3-oslo.config \
 	debconf-utils dpkg-dev
+# Maintainer script tests: apt-utils (preconfigure, so config runs twice),
+# po-debconf and gettext (merge-templates and po2debconf), adduser.
+DEBIAN_TEST_MAINT := apt-utils po-debconf gettext adduser
 
 .PHONY: all check deps venv test lint bench demo demo-clean clean
 
 all: check
 
 deps:
-	tools/ensure-debs $(DEBIAN_RUNTIME) $(DEBIAN_TEST)
+	tools/ensure-debs $(DEBIAN_RUNTIME) $(DEBIAN_TEST) $(DEBIAN_TEST_MAINT)
 
 $(VENV)/.installed: requirements-dev.txt setup.cfg pyproject.toml
 	rm -rf $(VENV)
