@@ -27,6 +27,8 @@ from .errors import ConfigFileError
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]*$")
 # Debian's policy for package names, which debconf prefixes follow.
 PACKAGE_RE = re.compile(r"^[a-z0-9][a-z0-9+.-]+$")
+# A file below /usr/share/<package>/.
+SOURCE_RE = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
 # Directories a purge may delete: below these, and never one of them.
 PURGEABLE_ROOTS = ("/var/lib", "/var/log", "/var/cache", "/etc")
 
@@ -278,7 +280,9 @@ def is_purgeable(path: str) -> bool:
 def _configs(top: _Table, name: str) -> tuple[ConfigFile, ...]:
     configs = []
     for table in top.tables("config"):
-        source = table.string("source", pattern=re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$"))
+        source = table.string("source", pattern=SOURCE_RE)
+        if any(part in (".", "..") for part in source.split("/")):
+            raise table.fail("source", f"{source!r} leaves /usr/share/<package>/.")
         target = table.path("target", f"/etc/{name}/{posixpath.basename(source)}")
         configs.append(ConfigFile(source, target))
         table.done()

@@ -57,7 +57,12 @@ class GenerateRequest:
 
 def script_text(request: GenerateRequest, profile: ServiceProfile, phase: Phase) -> str:
     """The content of one maintainer script."""
-    values = {"package": request.package, "phase": phase, "profile": request.profile, "source": profile.source}
+    values = {
+        "package": request.package,
+        "phase": phase,
+        "profile": request.profile,
+        "source": profile.source,
+    }
     if request.style is Style.PYTHON:
         return PYTHON_SCRIPT.format(**values)
     # config has no debhelper snippets; the others get theirs after ours.

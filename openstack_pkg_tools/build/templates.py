@@ -46,7 +46,7 @@ def _source(name: str) -> resources.abc.Traversable:
 
 def render(prefix: str, package: str, families: Sequence[Family]) -> list[str]:
     """The stanzas of ``families`` for ``prefix``, in order, each without trailing blank line."""
-    import jinja2  # heavy: only the build tool needs it
+    import jinja2  # noqa: PLC0415 (heavy: only this build tool needs it)
 
     environment = jinja2.Environment(autoescape=False, undefined=jinja2.StrictUndefined)  # noqa: S701 (not HTML)
     stanzas: list[str] = []
@@ -84,26 +84,37 @@ def _read_text(path: str) -> str:
     return read_bytes(path).decode("utf-8") if os.path.exists(path) else ""
 
 
-def _ensure_potfiles(po_dir: str, package: str) -> None:
+def _ensure_potfiles(po_dir: str, package: str) -> bool:
     path = os.path.join(po_dir, "POTFILES.in")
     lines = _read_text(path).splitlines()
     line = POTFILES_LINE.format(package=package)
-    if line not in lines:
-        atomic_write(path, ("\n".join([*lines, line]) + "\n").encode("utf-8"))
+    if line in lines:
+        return False
+    return atomic_write(path, ("\n".join([*lines, line]) + "\n").encode("utf-8"))
 
 
-def _merge_po(po_dir: str, language: str, scratch: str) -> None:
+def _merge_po(po_dir: str, language: str, scratch: str) -> bool:
     ours = os.path.join(scratch, f"{language}.po")
     with open(ours, "wb") as handle:
         handle.write(_source("po").joinpath(f"{language}.po").read_bytes())
     target = os.path.join(po_dir, f"{language}.po")
     if not os.path.exists(target):
-        atomic_write(target, read_bytes(ours))
-        return
+        return atomic_write(target, read_bytes(ours))
     merged = os.path.join(scratch, f"{language}.merged.po")
     # --use-first: the package's own translation of a string wins over ours.
-    run(["msgcat", "--use-first", "--no-wrap", "-o", merged, target, ours], hint="install gettext.")
-    atomic_write(target, read_bytes(merged))
+    run(["msgcat", "--use-first", "-o", merged, target, ours], hint="install gettext.")
+    # An unchanged set of strings leaves the file as debconf-updatepo last wrote it.
+    if _messages(merged, scratch) == _messages(target, scratch):
+        return False
+    return atomic_write(target, read_bytes(merged))
+
+
+def _messages(path: str, scratch: str) -> bytes:
+    """The messages of a po file without its header, in a canonical form."""
+    canonical = os.path.join(scratch, "canonical.po")
+    run(["msgcat", "--sort-output", "--no-wrap", "--no-location", "-o", canonical, path])
+    text = read_bytes(canonical)
+    return text.split(b"\n\n", 1)[1] if b"\n\n" in text else b""
 
 
 def merge(request: MergeRequest) -> str:
@@ -115,20 +126,24 @@ def merge(request: MergeRequest) -> str:
         )
     if not os.path.isdir(request.debian_dir):
         raise InvalidValueError(
-            f"{request.debian_dir} is not a directory.", hint="run from the source tree, or pass --debian-dir."
+            f"{request.debian_dir} is not a directory.",
+            hint="run from the source tree, or pass --debian-dir.",
         )
     templates = os.path.join(request.debian_dir, f"{request.package}.templates")
     text = merged_templates(_read_text(templates), render(request.prefix, request.package, request.families))
-    atomic_write(templates, text.encode("utf-8"))
+    changed = atomic_write(templates, text.encode("utf-8"))
     po_dir = os.path.join(request.debian_dir, "po")
     os.makedirs(po_dir, exist_ok=True)
-    _ensure_potfiles(po_dir, request.package)
+    changed |= _ensure_potfiles(po_dir, request.package)
     scratch = tempfile.mkdtemp(prefix="pkgos-po.")
     try:
         for language in languages():
-            _merge_po(po_dir, language, scratch)
+            changed |= _merge_po(po_dir, language, scratch)
     finally:
         shutil.rmtree(scratch)
+    if not changed and os.path.exists(os.path.join(po_dir, "templates.pot")):
+        # Nothing new: refreshing would only move the dates in the headers.
+        return templates
     run(
         [
             "debconf-updatepo",
