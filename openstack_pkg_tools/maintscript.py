@@ -115,7 +115,15 @@ VOLATILE_SECRETS = ("db-admin-password", "ksat-admin-password", "api-keystone-ad
 PURGE_DB = "purge-db"
 REGION_RE = re.compile(r"^[_a-zA-Z0-9][_.a-zA-Z0-9-]*[_.a-zA-Z0-9]$")
 PROTOCOLS = ("http", "https")
-DB_ENGINES = ("mysql", "postgresql", "sqlite")
+DB_ENGINES = ("mysql", "pgsql", "sqlite")  # the values of urls.Engine
+# SQLAlchemy dialects as config files spell them, to the db-type answer.
+ENGINE_OF_DIALECT = {
+    "mysql": "mysql",
+    "mariadb": "mysql",
+    "postgresql": "pgsql",
+    "postgres": "pgsql",
+    "sqlite": "sqlite",
+}
 
 
 def families(profile: ServiceProfile, package: str) -> tuple[Family, ...]:
@@ -157,8 +165,10 @@ def _db_seeds(profile: ServiceProfile, read: Reader) -> dict[str, str]:
     url = read(database.config, database.section, database.directive) if database.section else None
     if not url or "://" not in url:
         return {}
-    engine = url.split(":", 1)[0].split("+", 1)[0]
-    seeds = {"db-type": "postgresql" if engine.startswith("postg") else engine}
+    engine = ENGINE_OF_DIALECT.get(url.split(":", 1)[0].split("+", 1)[0])
+    if engine is None:
+        return {}
+    seeds = {"db-type": engine}
     if engine == "sqlite":
         return seeds
     seeds |= _url_seeds(url, "db-host", "db-user", "db-password")
@@ -619,3 +629,5 @@ def main(
         sys.exit(1)
     for line in done:
         log.info(line)
+    if chosen is Phase.POSTINST and not done:
+        log.info("already set up: nothing changed.")

@@ -212,8 +212,9 @@ def test_install_without_preseed_asks_nothing_and_sets_up_the_service(deb: Path)
 def test_reconfigure_noninteractive_changes_nothing(deb: Path) -> None:
     _install(deb)
     before = _snapshot()
-    _run("dpkg-reconfigure", "-fnoninteractive", PACKAGE)
+    result = _run("dpkg-reconfigure", "-fnoninteractive", PACKAGE)
     assert _snapshot() == before
+    assert f"{PACKAGE}: already set up: nothing changed." in result.stderr
 
 
 def test_reconfigure_seeds_questions_from_the_current_config(deb: Path) -> None:

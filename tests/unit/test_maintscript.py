@@ -108,6 +108,26 @@ def test_seeds_come_from_the_current_config_and_legacy_directives(tmp_path: Path
     assert seeds(profile, "glance-api") == {}
 
 
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "postgresql+psycopg2://nova:pw@[2001:db8::1]:5432/nova",
+            {"db-type": "pgsql", "db-host": "2001:db8::1"},
+        ),
+        ("mariadb+pymysql://nova:pw@db/nova", {"db-type": "mysql", "db-host": "db"}),
+        ("sqlite:////var/lib/nova/nova.sqlite", {"db-type": "sqlite"}),
+        ("oracle://nova:pw@db/nova", {}),
+        ("<None>", {}),
+    ],
+)
+def test_database_seeds_per_engine(url: str, expected: dict[str, str]) -> None:
+    found = seeds(
+        load("nova"), "nova-common", lambda path, section, key: url if key == "connection" else None
+    )
+    assert {key: found[key] for key in ("db-type", "db-host") if key in found} == expected
+
+
 def test_no_config_file_means_no_seeds() -> None:
     assert seeds(load("glance"), "glance-common", lambda path, section, key: None) == {}
 
