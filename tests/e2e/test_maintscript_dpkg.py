@@ -16,6 +16,7 @@ import shutil
 import stat
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -79,6 +80,9 @@ pytestmark = pytest.mark.slow
 PATH = f"{ROOT / '.venv' / 'bin'}:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
+LOCK_WAIT = 900
+
+
 def _run(*argv: str, stdin: str = "", check: bool = True) -> subprocess.CompletedProcess[str]:
     env = {
         "PATH": PATH,
@@ -89,7 +93,14 @@ def _run(*argv: str, stdin: str = "", check: bool = True) -> subprocess.Complete
         "PYTHONPATH": str(ROOT),
         "HOME": "/root",
     }
-    result = subprocess.run(argv, input=stdin, capture_output=True, text=True, env=env, check=False)
+    # Other test suites on this machine install packages too: wait for
+    # dpkg's and debconf's locks rather than fail.
+    deadline = time.monotonic() + LOCK_WAIT
+    while True:
+        result = subprocess.run(argv, input=stdin, capture_output=True, text=True, env=env, check=False)
+        if "locked by another process" not in result.stderr or time.monotonic() > deadline:
+            break
+        time.sleep(2)
     if check and result.returncode != 0:
         raise AssertionError(
             f"{' '.join(argv)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
@@ -172,7 +183,16 @@ def deb(workdir: Path) -> Iterator[Path]:
 
 def _apt_install(deb: Path) -> subprocess.CompletedProcess[str]:
     return _run(
-        "apt-get", "install", "-y", "-q", "--no-install-recommends", "-o", f"DPkg::Path={PATH}", str(deb)
+        "apt-get",
+        "install",
+        "-y",
+        "-q",
+        "--no-install-recommends",
+        "-o",
+        f"DPkg::Path={PATH}",
+        "-o",
+        f"DPkg::Lock::Timeout={LOCK_WAIT}",
+        str(deb),
     )
 
 
