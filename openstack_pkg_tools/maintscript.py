@@ -55,10 +55,28 @@ class Family(StrEnum):
 
 @dataclass(frozen=True)
 class Question:
-    """One question of a family: its name after ``<prefix>/`` and its priority."""
+    """One question of a family: its name after ``<prefix>/``, its priority, and when it applies."""
 
     name: str
     priority: Priority = Priority.MEDIUM
+    only_if: Condition | None = None
+
+
+class Condition(StrEnum):
+    """Earlier answers a question depends on."""
+
+    REMOTE_DB = "remote-db"  # the database server is not this machine
+    CREATES_USER = "creates-user"  # postinst creates the service user in Keystone
+
+
+LOCAL_HOSTS = ("", "localhost", "127.0.0.1", "::1")
+
+
+def holds(condition: Condition, answer: Callable[[str], str]) -> bool:
+    """Whether ``condition`` holds, given the answers so far (by name without prefix)."""
+    if condition is Condition.REMOTE_DB:
+        return answer("db-type") != "sqlite" and answer("db-host").strip() not in LOCAL_HOSTS
+    return answer("ksat-create-service-user") == "true"
 
 
 # The yes/no question that opens each family; the others are asked only after a yes.
@@ -76,8 +94,8 @@ DETAILS: Mapping[Family, tuple[Question, ...]] = {
         Question("db-name"),
         Question("db-user"),
         Question("db-password", Priority.HIGH),
-        Question("db-admin-user", Priority.LOW),
-        Question("db-admin-password", Priority.HIGH),
+        Question("db-admin-user", Priority.MEDIUM, Condition.REMOTE_DB),
+        Question("db-admin-password", Priority.HIGH, Condition.REMOTE_DB),
     ),
     Family.RABBIT: (
         Question("rabbit-host", Priority.HIGH),
@@ -91,9 +109,9 @@ DETAILS: Mapping[Family, tuple[Question, ...]] = {
         Question("ksat-service-project-name"),
         Question("ksat-service-password", Priority.HIGH),
         Question("ksat-create-service-user"),
-        Question("ksat-admin-username"),
-        Question("ksat-admin-project-name"),
-        Question("ksat-admin-password", Priority.HIGH),
+        Question("ksat-admin-username", Priority.MEDIUM, Condition.CREATES_USER),
+        Question("ksat-admin-project-name", Priority.MEDIUM, Condition.CREATES_USER),
+        Question("ksat-admin-password", Priority.HIGH, Condition.CREATES_USER),
     ),
     Family.ENDPOINT: (
         Question("api-keystone-address", Priority.HIGH),
@@ -236,9 +254,18 @@ def config(conf: Debconf, profile: ServiceProfile, package: str, read: Reader = 
         conf.ask(switch, Priority.HIGH)
         conf.go()
         if conf.get_bool(switch):
-            for question in DETAILS[family]:
-                conf.ask(f"{prefix}/{question.name}", question.priority)
+            _ask_details(conf, prefix, DETAILS[family])
+
+
+def _ask_details(conf: Debconf, prefix: str, questions: Sequence[Question]) -> None:
+    """Ask a family's questions; one that depends on earlier answers waits for them."""
+    for question in questions:
+        if question.only_if is not None:
             conf.go()
+            if not holds(question.only_if, lambda name: conf.get(f"{prefix}/{name}")):
+                continue
+        conf.ask(f"{prefix}/{question.name}", question.priority)
+    conf.go()
 
 
 # -- postinst: plans -------------------------------------------------------------

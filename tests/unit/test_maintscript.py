@@ -251,3 +251,36 @@ def test_an_unknown_script_name_is_an_error() -> None:
 )
 def test_which_dpkg_actions_do_something(phase: Phase, args: list[str], talks: bool) -> None:
     assert maintscript.talks_to_debconf(phase, args) is talks
+
+
+@pytest.mark.parametrize(
+    ("answers", "admin_questions"),
+    [
+        ({"glance/db-host": "localhost"}, []),
+        ({"glance/db-host": "db.example.org"}, ["glance/db-admin-user", "glance/db-admin-password"]),
+        ({"glance/db-host": "db.example.org", "glance/db-type": "sqlite"}, []),
+    ],
+)
+def test_database_admin_is_asked_only_for_a_remote_server(
+    answers: dict[str, str], admin_questions: list[str]
+) -> None:
+    db = Database(shown=True)
+    db.values |= {"glance/configure_db": "true", **answers}
+    maintscript.config(Debconf(db), load("glance"), "glance-common", lambda *key: None)
+    asked = [name for name in db.asked if name.startswith("glance/db-")]
+    assert asked == [
+        "glance/db-type",
+        "glance/db-host",
+        "glance/db-name",
+        "glance/db-user",
+        "glance/db-password",
+        *admin_questions,
+    ]
+
+
+def test_keystone_admin_is_asked_only_to_create_the_service_user() -> None:
+    db = Database(shown=True)
+    db.values |= {"glance/configure_ksat": "true", "glance/ksat-create-service-user": "false"}
+    maintscript.config(Debconf(db), load("glance"), "glance-common", lambda *key: None)
+    assert "glance/ksat-service-password" in db.asked
+    assert not [name for name in db.asked if name.startswith("glance/ksat-admin")]

@@ -60,7 +60,11 @@ def test_reserved_ids_and_nova_databases() -> None:
         ("nova_api", "api_database", "connection"),
         ("nova_cell0", "", ""),
     ]
-    assert nova.databases[0].sync == (("nova-manage", "db", "sync"),)
+    assert [command for database in nova.databases for command in database.sync] == [
+        ("nova-manage", "api_db", "sync"),
+        ("nova-manage", "cell_v2", "map_cell0"),
+        ("nova-manage", "db", "sync"),
+    ]
     lib = next(d for d in nova.directories if d.path == "/var/lib/nova")
     assert lib.mode == 0o755
 
