@@ -19,7 +19,7 @@ DEBIAN_TEST := python3-venv python3-pip python3-sqlalchemy python3-oslo.config \
 # po-debconf and gettext (merge-templates and po2debconf), adduser.
 DEBIAN_TEST_MAINT := apt-utils po-debconf gettext adduser
 
-.PHONY: all check deps venv test lint bench demo demo-clean clean
+.PHONY: all check deps venv test lint bench bench-maintscript demo demo-clean clean
 
 all: check
 
@@ -44,6 +44,10 @@ lint: venv
 
 bench: venv
 	$(VPY) bench/ini_vs_reference.py
+
+# dpkg phases of a profile-driven package (install, reconfigure, purge).
+bench-maintscript: venv
+	$(VPY) bench/maintscript_phases.py
 
 demo: venv
 	$(VPY) demo/demo.py
