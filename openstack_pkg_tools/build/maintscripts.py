@@ -12,8 +12,9 @@ from enum import StrEnum
 
 from ..errors import InvalidValueError
 from ..fileio import atomic_write
-from ..maintscript import Phase, families
+from ..maintscript import Phase
 from ..profile import ServiceProfile, load
+from ..questions import families
 
 
 class Style(StrEnum):

@@ -22,8 +22,8 @@ from importlib import resources
 
 from ..errors import InvalidValueError
 from ..fileio import atomic_write, read_bytes
-from ..maintscript import Family
 from ..profile import PACKAGE_RE
+from ..questions import Family
 from ..run import run
 
 POTFILES_LINE = "[type: gettext/rfc822deb] {package}.templates"

@@ -8,8 +8,9 @@ import sys
 
 from ..build.maintscripts import GenerateRequest, Style, generate
 from ..build.templates import MergeRequest, merge
-from ..maintscript import Family, Phase, main
+from ..maintscript import Phase, main
 from ..profile import load, shipped_profiles
+from ..questions import Family
 
 HELP = """\
 Run one maintainer script phase of a service from its profile. dpkg's

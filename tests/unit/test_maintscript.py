@@ -10,8 +10,10 @@ import pytest
 from openstack_pkg_tools import maintscript
 from openstack_pkg_tools.debconf import Debconf
 from openstack_pkg_tools.errors import InvalidValueError
-from openstack_pkg_tools.maintscript import Family, Phase, families, load, plans, script_identity, seeds
+from openstack_pkg_tools.maintscript import Phase, load, script_identity, seeds
+from openstack_pkg_tools.plans import Plans, plans
 from openstack_pkg_tools.profile import parse
+from openstack_pkg_tools.questions import Family, families
 
 DEFAULTS = {
     "configure_db": "false",
@@ -163,7 +165,7 @@ def _answers(**changes: str) -> dict[str, str]:
 
 
 def test_nothing_is_planned_unless_a_configure_answer_says_so() -> None:
-    assert plans(load("glance"), "glance-common", _answers()) == maintscript.Plans()
+    assert plans(load("glance"), "glance-common", _answers()) == Plans()
 
 
 def test_database_plan_keeps_the_other_databases_of_the_profile() -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from openstack_pkg_tools.build.templates import MergeRequest, languages, merge, merged_templates, render
 from openstack_pkg_tools.cli import main
-from openstack_pkg_tools.maintscript import DETAILS, PURGE_DB, SWITCHES, Family
+from openstack_pkg_tools.questions import DETAILS, PURGE_DB, SWITCHES, Family
 
 ROOT = Path(__file__).resolve().parents[2]
 PO = ROOT / "openstack_pkg_tools" / "templates" / "po"
