@@ -18,6 +18,9 @@ DEBIAN_TEST := python3-venv python3-pip python3-sqlalchemy python3-oslo.config \
 # What building the toolkit's own packages needs (make deb, and its tests).
 DEBIAN_DEB := debhelper dh-python pybuild-plugin-pyproject python3-all python3-setuptools \
 	help2man lintian
+# Maintainer script tests: apt-utils (preconfigure, so config runs twice),
+# po-debconf and gettext (merge-templates and po2debconf), adduser.
+DEBIAN_TEST_MAINT := apt-utils po-debconf gettext adduser
 
 # The same code must keep working with the newest PyPI releases of its
 # runtime libraries (sh 2.x, keystoneauth1, pymysql, ...): these unit tests
@@ -26,12 +29,12 @@ VENV_NEWEST := .venv-newest
 PYPI_RUNTIME := sh python-debian jinja2 pymysql keystoneauth1
 NEWEST_TESTS := tests/unit/test_run.py tests/unit/test_inifile.py tests/unit/test_fileio.py
 
-.PHONY: all check check-newest deps venv test lint bench deb demo demo-clean clean
+.PHONY: all check check-newest deps venv test lint bench bench-maintscript deb demo demo-clean clean
 
 all: check
 
 deps:
-	tools/ensure-debs $(DEBIAN_RUNTIME) $(DEBIAN_TEST) $(DEBIAN_DEB)
+	tools/ensure-debs $(DEBIAN_RUNTIME) $(DEBIAN_TEST) $(DEBIAN_DEB) $(DEBIAN_TEST_MAINT)
 
 $(VENV)/.installed: requirements-dev.txt setup.cfg pyproject.toml
 	rm -rf $(VENV)
@@ -68,6 +71,10 @@ deb: deps
 
 bench: venv
 	$(VPY) bench/ini_vs_reference.py
+
+# dpkg phases of a profile-driven package (install, reconfigure, purge).
+bench-maintscript: venv
+	$(VPY) bench/maintscript_phases.py
 
 demo: venv
 	$(VPY) demo/demo.py

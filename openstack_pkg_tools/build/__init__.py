@@ -1,0 +1,1 @@
+"""Build-time tools for packagers: run from ``debian/rules`` or by hand, never at install time."""

@@ -1,0 +1,142 @@
+"""``pkgos maintscript``, ``pkgos gen-maintscripts``, ``pkgos merge-templates``, ``pkgos profile``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from ..build.maintscripts import GenerateRequest, Style, generate
+from ..build.templates import MergeRequest, merge
+from ..maintscript import Phase, main
+from ..profile import load, shipped_profiles
+from ..questions import Family
+
+HELP = """\
+Run one maintainer script phase of a service from its profile. dpkg's
+arguments follow the profile: a packager's debian/glance-common.postinst
+can be the one line
+
+    pkgos maintscript postinst glance "$@"
+
+config asks the debconf questions (seeded from the current config);
+postinst configure creates the user, directories and config files and
+applies what the configure_* answers ask for; postrm purge removes them
+(and the database, if the purge-db question says so). Other dpkg actions
+do nothing. PROFILE is a shipped profile's name (pkgos profile list) or
+the path of a profile file.
+"""
+
+MERGE_HELP = """\
+Merge the shared debconf templates of the named families (db, rabbit,
+ksat, endpoint) into debian/PACKAGE.templates with PREFIX as the question
+prefix (PREFIX/configure_db ...), keeping the package's own templates, and
+merge their translations into debian/po/ (the package's own translations
+win). Needs po-debconf and gettext. po2debconf then produces the
+localized fields at build time.
+"""
+
+GENERATE_HELP = """\
+Check PROFILE and write debian/PACKAGE.config, .postinst and .postrm, each
+one call into this toolkit. A mistake in the profile fails here, with the
+file and key named.
+"""
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the maintainer script commands."""
+    raw = argparse.RawDescriptionHelpFormatter
+    phase = subparsers.add_parser(
+        "maintscript",
+        help="run a maintainer script phase of a service",
+        description=HELP,
+        formatter_class=raw,
+    )
+    phase.add_argument(
+        "phase", choices=[p.value for p in Phase], metavar="PHASE", help="config, postinst, prerm or postrm"
+    )
+    phase.add_argument("profile", metavar="PROFILE")
+    phase.add_argument(
+        "--script",
+        help="path of the maintainer script that runs this command (default: dpkg's, from its environment)",
+    )
+    phase.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS", help="dpkg's arguments")
+    phase.set_defaults(handler=_maintscript)
+
+    merge = subparsers.add_parser(
+        "merge-templates",
+        help="merge shared debconf templates into a package",
+        description=MERGE_HELP,
+        formatter_class=raw,
+    )
+    merge.add_argument("package", metavar="PACKAGE")
+    merge.add_argument("prefix", metavar="PREFIX")
+    merge.add_argument("families", nargs="+", choices=[f.value for f in Family], metavar="FAMILY")
+    merge.add_argument(
+        "--debian-dir", default="debian", help="the package's debian/ directory (default: debian)"
+    )
+    merge.set_defaults(handler=_merge_templates)
+
+    generate = subparsers.add_parser(
+        "gen-maintscripts",
+        help="write a package's maintainer scripts",
+        description=GENERATE_HELP,
+        formatter_class=raw,
+    )
+    generate.add_argument("profile", metavar="PROFILE")
+    generate.add_argument("package", metavar="PACKAGE")
+    generate.add_argument("--debian-dir", default="debian", help="where to write them (default: debian)")
+    generate.add_argument("--shell", action="store_true", help="write /bin/sh scripts with #DEBHELPER#")
+    generate.set_defaults(handler=_generate)
+
+    profile = subparsers.add_parser("profile", help="list or check service profiles")
+    actions = profile.add_subparsers(dest="action", metavar="ACTION", required=True)
+    actions.add_parser("list", help="the shipped profiles").set_defaults(handler=_profile_list)
+    check = actions.add_parser("check", help="load and validate profiles (names or files)")
+    check.add_argument("profiles", nargs="+", metavar="PROFILE")
+    check.set_defaults(handler=_profile_check)
+
+
+def dpkg_script_path() -> str | None:
+    """The running maintainer script's path, from what dpkg puts in the environment."""
+    package = os.environ.get("DPKG_MAINTSCRIPT_PACKAGE")
+    name = os.environ.get("DPKG_MAINTSCRIPT_NAME")
+    if not package or not name:
+        return None
+    admin = os.environ.get("DPKG_ADMINDIR", "/var/lib/dpkg")
+    return os.path.join(admin, "info", f"{package}.{name}")
+
+
+def _maintscript(args: argparse.Namespace) -> int:
+    script = args.script or dpkg_script_path() or sys.argv[0]
+    main(args.profile, args.phase, [script, *args.args], script=script)
+    return 0
+
+
+def _merge_templates(args: argparse.Namespace) -> int:
+    families = tuple(dict.fromkeys(Family(name) for name in args.families))
+    print(merge(MergeRequest(args.debian_dir, args.package, args.prefix, families)))
+    return 0
+
+
+def _generate(args: argparse.Namespace) -> int:
+    style = Style.SHELL if args.shell else Style.PYTHON
+    for path in generate(GenerateRequest(args.profile, args.package, args.debian_dir, style)):
+        print(path)
+    return 0
+
+
+def _profile_list(args: argparse.Namespace) -> int:
+    for name in shipped_profiles():
+        print(name)
+    return 0
+
+
+def _profile_check(args: argparse.Namespace) -> int:
+    for name in args.profiles:
+        profile = load(name)
+        print(
+            f"{profile.source}: ok ({profile.name}: {len(profile.databases)} database(s), "
+            f"{len(profile.catalog)} catalog entr{'y' if len(profile.catalog) == 1 else 'ies'})"
+        )
+    return 0

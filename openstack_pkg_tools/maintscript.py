@@ -1,0 +1,335 @@
+"""The maintainer script phases of a service, driven by its profile.
+
+A package's scripts are one call each (see docs/packaging.md)::
+
+    #!/usr/bin/python3
+    from openstack_pkg_tools.maintscript import main
+    main("glance")
+
+``config`` asks the debconf questions of the families the running package
+needs (db, rabbit, ksat for the ``-common`` package, endpoint for the
+``*-api`` one), seeded from the current config files so that
+``dpkg-reconfigure`` shows what is in effect. ``postinst configure`` checks
+every answer first (``plans``), then creates the user, directories and
+default config files and hands the plans whose ``configure_*`` answer is
+yes to ``apply_plans``; admin passwords are forgotten afterwards.
+``postrm purge`` asks whether to drop the database, and removes config
+files and the service's state and log directories.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Callable, Sequence
+from enum import StrEnum
+from urllib.parse import unquote, urlsplit
+
+from . import log, system
+from .debconf import Debconf, Priority, ensure_frontend
+from .errors import InvalidValueError, PkgosError
+from .inifile import IniFile
+from .plans import Plans, plans
+from .profile import ServiceProfile, load
+from .questions import DETAILS, PURGE_DB, SWITCHES, VOLATILE_SECRETS, Family, Question, families, holds
+
+
+class Phase(StrEnum):
+    """The maintainer scripts a profile drives."""
+
+    CONFIG = "config"
+    POSTINST = "postinst"
+    PRERM = "prerm"
+    POSTRM = "postrm"
+
+
+# SQLAlchemy dialects as config files spell them, to the db-type answer.
+ENGINE_OF_DIALECT = {
+    "mysql": "mysql",
+    "mariadb": "mysql",
+    "postgresql": "pgsql",
+    "postgres": "pgsql",
+    "sqlite": "sqlite",
+}
+
+
+# -- seeding the questions from the current config ---------------------------
+
+Reader = Callable[[str, str, str], str | None]
+
+
+def read_config(path: str, section: str, key: str) -> str | None:
+    """A directive's value, or None when the file or the directive is absent."""
+    if not os.path.exists(path):
+        return None
+    return IniFile(path).get(section, key)
+
+
+def _url_seeds(url: str, host: str, user: str, password: str) -> dict[str, str]:
+    parts = urlsplit(url)
+    seeds = {
+        host: parts.hostname or "",
+        user: unquote(parts.username or ""),
+        password: unquote(parts.password or ""),
+    }
+    return {key: value for key, value in seeds.items() if value}
+
+
+def _db_seeds(profile: ServiceProfile, read: Reader) -> dict[str, str]:
+    database = profile.databases[0]
+    url = read(database.config, database.section, database.directive) if database.section else None
+    if not url or "://" not in url:
+        return {}
+    engine = ENGINE_OF_DIALECT.get(url.split(":", 1)[0].split("+", 1)[0])
+    if engine is None:
+        return {}
+    seeds = {"db-type": engine}
+    if engine == "sqlite":
+        return seeds
+    seeds |= _url_seeds(url, "db-host", "db-user", "db-password")
+    name = urlsplit(url).path.lstrip("/")
+    if name:
+        seeds["db-name"] = unquote(name)
+    return seeds
+
+
+def _rabbit_seeds(profile: ServiceProfile, read: Reader) -> dict[str, str]:
+    assert profile.messaging is not None
+    url = read(profile.messaging.configs[0], "DEFAULT", "transport_url")
+    if not url or not url.startswith("rabbit://"):
+        return {}
+    # Several brokers are comma-separated: the first one is what we ask about.
+    first = url.split(",", 1)[0]
+    return _url_seeds(first, "rabbit-host", "rabbit-userid", "rabbit-password")
+
+
+# Current directive first, then the legacy names the reference wrote.
+KSAT_SEEDS = {
+    "ksat-public-url": ("www_authenticate_uri", "auth_uri", "auth_url"),
+    "ksat-region": ("region_name",),
+    "ksat-service-username": ("username", "admin_user"),
+    "ksat-service-project-name": ("project_name", "admin_tenant_name"),
+    "ksat-service-password": ("password", "admin_password"),
+}
+
+
+def _ksat_seeds(profile: ServiceProfile, read: Reader) -> dict[str, str]:
+    assert profile.authtoken is not None
+    path, section = profile.authtoken.configs[0], profile.authtoken.section
+    seeds = {}
+    for question, keys in KSAT_SEEDS.items():
+        value = next((v for v in (read(path, section, key) for key in keys) if v), None)
+        if value:
+            seeds[question] = value
+    return seeds
+
+
+def seeds(profile: ServiceProfile, package: str, read: Reader = read_config) -> dict[str, str]:
+    """Answers taken from the current config files, by question name (no prefix)."""
+    found: dict[str, str] = {}
+    wanted = families(profile, package)
+    if Family.DB in wanted:
+        found |= _db_seeds(profile, read)
+    if Family.RABBIT in wanted:
+        found |= _rabbit_seeds(profile, read)
+    if Family.KSAT in wanted:
+        found |= _ksat_seeds(profile, read)
+    return found
+
+
+# -- config --------------------------------------------------------------------
+
+
+def config(conf: Debconf, profile: ServiceProfile, package: str, read: Reader = read_config) -> None:
+    """Ask the questions; safe to run twice (apt-utils preconfigures, then postinst runs it again)."""
+    prefix = profile.prefix
+    for name, value in seeds(profile, package, read).items():
+        if conf.get(f"{prefix}/{name}") != value:
+            conf.set(f"{prefix}/{name}", value)
+    for family in families(profile, package):
+        switch = f"{prefix}/{SWITCHES[family]}"
+        conf.ask(switch, Priority.HIGH)
+        conf.go()
+        if conf.get_bool(switch):
+            _ask_details(conf, prefix, DETAILS[family])
+
+
+def _ask_details(conf: Debconf, prefix: str, questions: Sequence[Question]) -> None:
+    """Ask a family's questions; one that depends on earlier answers waits for them."""
+    for question in questions:
+        if question.only_if is not None:
+            conf.go()
+            if not holds(question.only_if, lambda name: conf.get(f"{prefix}/{name}")):
+                continue
+        conf.ask(f"{prefix}/{question.name}", question.priority)
+    conf.go()
+
+
+def answers(conf: Debconf, profile: ServiceProfile, package: str) -> dict[str, str]:
+    """The current answers of ``package``'s families, by question name without prefix."""
+    names = []
+    for family in families(profile, package):
+        names.append(SWITCHES[family])
+        names.extend(question.name for question in DETAILS[family])
+    return {name: conf.get(f"{profile.prefix}/{name}") for name in names}
+
+
+# -- postinst: apply ---------------------------------------------------------------
+
+
+def install_files(profile: ServiceProfile, package: str) -> list[str]:
+    """User, group, directories and default configs; what was done, for the summary."""
+    done = []
+    if system.ensure_user(profile.user):
+        done.append(f"created system user {profile.user.name}")
+    for directory in profile.directories:
+        if system.ensure_directory(directory):
+            done.append(
+                f"created {directory.path} ({directory.mode:04o} {directory.owner}:{directory.group})"
+            )
+    if package == profile.package:
+        for config in profile.configs:
+            if system.install_config(config, package, profile.user.name):
+                done.append(f"installed {config.target}")
+    return done
+
+
+def apply_plans(planned: Plans) -> list[str]:
+    """Apply the database, message queue, authtoken and catalog plans.
+
+    These steps belong to the database and Keystone layers; they are
+    reported, not applied, until those layers are part of the toolkit.
+    """
+    pending = [
+        ("database", planned.database),
+        ("transport_url", planned.transport),
+        ("keystone_authtoken", planned.authtoken),
+        ("Keystone catalog", planned.catalog),
+    ]
+    for what, plan in pending:
+        if plan is not None:
+            log.warning(f"{what}: configuration requested but not applied by this version.")
+    return []
+
+
+def forget_secrets(conf: Debconf, profile: ServiceProfile) -> None:
+    """Wipe the admin passwords and turn the one-shot switches off."""
+    for question in VOLATILE_SECRETS:
+        conf.forget(f"{profile.prefix}/{question}")
+    for switch in SWITCHES.values():
+        conf.set_bool(f"{profile.prefix}/{switch}", False)
+
+
+def postinst(conf: Debconf, profile: ServiceProfile, package: str) -> list[str]:
+    """Configure the service; return the summary of what was done."""
+    try:
+        planned = plans(profile, package, answers(conf, profile, package))
+        done = install_files(profile, package)
+        done += apply_plans(planned)
+    finally:
+        forget_secrets(conf, profile)
+    return done
+
+
+# -- postrm ------------------------------------------------------------------------
+
+
+def purge(conf: Debconf | None, profile: ServiceProfile, package: str) -> list[str]:
+    """Remove what postinst created (the system user stays, as Debian's policy asks)."""
+    done = []
+    if conf is not None and package == profile.package and profile.databases:
+        question = f"{profile.prefix}/{PURGE_DB}"
+        conf.ask(question, Priority.HIGH)
+        conf.go()
+        if conf.get_bool(question):
+            log.warning("database: removal requested but not applied by this version.")
+    if package == profile.package:
+        for config in profile.configs:
+            if system.remove_file(config.target):
+                done.append(f"removed {config.target}")
+    for directory in profile.directories:
+        # A directory that is not purged whole (/etc/<svc>) goes only once empty.
+        removed = (
+            system.remove_tree(directory.path)
+            if directory.purge
+            else package == profile.package and system.remove_empty_directory(directory.path)
+        )
+        if removed:
+            done.append(f"removed {directory.path}")
+    return done
+
+
+# -- entry point -------------------------------------------------------------------
+
+
+# debconf's preconfigure step runs a copy of config named
+# /var/cache/debconf/tmp.ci/<package>.config.XXXXXX; multi-arch packages add :<arch>.
+SCRIPT_NAME_RE = re.compile(
+    r"^(?P<package>[a-z0-9][a-z0-9+.-]+?)(?::[a-z0-9-]+)?\.(?P<phase>config|postinst|prerm|postrm)(?:\.\w+)?$"
+)
+
+
+def script_identity(script: str) -> tuple[str, Phase]:
+    """The package and phase of a maintainer script, from its file name (dpkg's environment first)."""
+    match = SCRIPT_NAME_RE.match(os.path.basename(script))
+    if match is None:
+        raise InvalidValueError(
+            f"Cannot tell the package and phase of maintainer script {script}.",
+            hint="name it <package>.<config|postinst|prerm|postrm>, or pass the phase explicitly.",
+        )
+    package = os.environ.get("DPKG_MAINTSCRIPT_PACKAGE") or match.group("package")
+    return package, Phase(match.group("phase"))
+
+
+def talks_to_debconf(phase: Phase, args: Sequence[str]) -> bool:
+    """True for the phases and dpkg actions that do something (config, postinst configure, postrm purge)."""
+    action = args[0] if args else ""
+    return (
+        phase is Phase.CONFIG
+        or (phase is Phase.POSTINST and action == "configure")
+        or (phase is Phase.POSTRM and action == "purge")
+    )
+
+
+def run_phase(conf: Debconf, phase: Phase, profile: ServiceProfile, package: str) -> list[str]:
+    """Run one phase that talks to debconf; return the summary of what was done."""
+    if phase is Phase.CONFIG:
+        config(conf, profile, package)
+        return []
+    if phase is Phase.POSTINST:
+        return postinst(conf, profile, package)
+    done = purge(conf, profile, package)
+    conf.purge()
+    return done
+
+
+def main(
+    profile: str, phase: str | None = None, argv: Sequence[str] | None = None, script: str | None = None
+) -> None:
+    """Entry point of a maintainer script: return on success, exit 1 with one message on error.
+
+    The package and, unless given, the phase come from the script's name
+    (``glance-common.postinst``); ``argv`` defaults to ``sys.argv``.
+    """
+    argv = list(sys.argv if argv is None else argv)
+    script = script or argv[0]
+    try:
+        package, named_phase = script_identity(script)
+        chosen = Phase(phase) if phase else named_phase
+        loaded = load(profile)
+        if not talks_to_debconf(chosen, argv[1:]):
+            return
+        ensure_frontend(argv, script)
+        conf = Debconf.open()
+        try:
+            done = run_phase(conf, chosen, loaded, package)
+        finally:
+            conf.stop()
+    except PkgosError as error:
+        log.info(f"error: {error}")
+        sys.exit(1)
+    for line in done:
+        log.info(line)
+    if chosen is Phase.POSTINST and not done:
+        log.info("already set up: nothing changed.")

@@ -1,0 +1,427 @@
+"""ServiceProfile: what one OpenStack service needs, declared once in TOML.
+
+A profile says which system user the service runs as, which directories
+and configuration files it owns, which databases it keeps in which config
+directive, whether it talks to the message queue and to Keystone, and what
+it registers in the Keystone catalog. It is data: ``maintscript`` turns it
+and the debconf answers into actions.
+
+Profiles are validated when loaded; every problem names the file and the
+key (``glance.toml: database[1].section: expected a string``), so a broken
+profile fails the package build, not the user's install.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from .errors import ConfigFileError
+
+NAME_RE = re.compile(r"^[a-z][a-z0-9-]*$")
+# Debian's policy for package names, which debconf prefixes follow.
+PACKAGE_RE = re.compile(r"^[a-z0-9][a-z0-9+.-]+$")
+# A file below /usr/share/<package>/.
+SOURCE_RE = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
+# Directories a purge may delete: below these, and never one of them.
+PURGEABLE_ROOTS = ("/var/lib", "/var/log", "/var/cache", "/etc")
+
+
+class ProfileError(ConfigFileError):
+    """A profile is missing, not TOML, or does not say what a service needs."""
+
+
+@dataclass(frozen=True)
+class SystemUser:
+    """The system account the service runs as (with a group of the same name)."""
+
+    name: str
+    home: str
+    uid: int | None = None
+    gid: int | None = None
+    shell: str = "/usr/sbin/nologin"
+    groups: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Directory:
+    """A directory the service owns; ``purge`` removes it with its content on purge."""
+
+    path: str
+    mode: int
+    owner: str
+    group: str
+    purge: bool = False
+    enforce_mode: bool = False
+
+
+@dataclass(frozen=True)
+class ConfigFile:
+    """A default configuration file installed once from ``/usr/share/<package>/``."""
+
+    source: str
+    target: str
+
+
+@dataclass(frozen=True)
+class Database:
+    """One database of the service and where its connection URL goes.
+
+    ``section``/``directive`` are empty for a database the service finds
+    by itself (nova's cell0, recorded by nova-manage).
+    """
+
+    name: str
+    config: str
+    section: str
+    directive: str
+    sync: tuple[tuple[str, ...], ...] = ()
+
+
+@dataclass(frozen=True)
+class Messaging:
+    """Config files that get ``[DEFAULT] transport_url``."""
+
+    configs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Authtoken:
+    """Config files that get a ``[keystone_authtoken]`` section."""
+
+    configs: tuple[str, ...]
+    section: str = "keystone_authtoken"
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    """A service in the Keystone catalog, registered by the ``package`` (an ``*-api``)."""
+
+    package: str
+    name: str
+    type: str
+    port: int
+    path: str
+    description: str
+
+
+@dataclass(frozen=True)
+class ServiceProfile:
+    """Everything the maintainer scripts of one service need to know."""
+
+    source: str
+    name: str
+    package: str
+    prefix: str
+    user: SystemUser
+    directories: tuple[Directory, ...]
+    configs: tuple[ConfigFile, ...]
+    databases: tuple[Database, ...]
+    messaging: Messaging | None
+    authtoken: Authtoken | None
+    catalog: tuple[CatalogEntry, ...]
+
+    def catalog_for(self, package: str) -> tuple[CatalogEntry, ...]:
+        """The catalog entries that ``package``'s scripts register."""
+        return tuple(entry for entry in self.catalog if entry.package == package)
+
+
+_REQUIRED: Any = object()
+
+
+class _Table:
+    """A TOML table being read, which knows its file and key path for errors."""
+
+    def __init__(self, source: str, where: str, data: Mapping[str, Any]) -> None:
+        self.source = source
+        self.where = where
+        self.data = data
+        self.used: set[str] = set()
+
+    def fail(self, key: str, problem: str) -> ProfileError:
+        """An error that names this table's file and ``key``."""
+        path = f"{self.where}.{key}" if self.where and key else (self.where or key)
+        return ProfileError(
+            self.source, f"{path}: {problem}", hint="fix the profile (see docs/packaging.md)."
+        )
+
+    def _get(self, key: str, kind: type, what: str, default: Any) -> Any:
+        self.used.add(key)
+        if key not in self.data:
+            if default is _REQUIRED:
+                raise self.fail(key, f"missing; expected {what}.")
+            return default
+        value = self.data[key]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise self.fail(key, f"expected {what}, got {value!r}.")
+        return value
+
+    def string(self, key: str, default: Any = _REQUIRED, pattern: re.Pattern[str] | None = None) -> str:
+        """A string value, optionally matching ``pattern``."""
+        value: str = self._get(key, str, "a string", default)
+        if pattern is not None and not pattern.match(value):
+            raise self.fail(key, f"{value!r} does not match {pattern.pattern}.")
+        return value
+
+    def path(self, key: str, default: Any = _REQUIRED) -> str:
+        """An absolute, normalized path."""
+        value = self.string(key, default)
+        if not value.startswith("/") or posixpath.normpath(value) != value or value == "/":
+            raise self.fail(key, f"{value!r} is not an absolute, normalized path below /.")
+        return value
+
+    def integer(self, key: str, low: int, high: int, default: Any = _REQUIRED) -> int | None:
+        """An integer in ``low..high`` (or ``default`` when absent)."""
+        value: int | None = self._get(key, int, f"an integer in {low}..{high}", default)
+        if value is not None and not low <= value <= high:
+            raise self.fail(key, f"{value} is not in {low}..{high}.")
+        return value
+
+    def boolean(self, key: str, default: bool) -> bool:
+        """true or false."""
+        value: bool = self._get(key, bool, "true or false", default)
+        return value
+
+    def mode(self, key: str, default: int) -> int:
+        """A file mode written as an octal string (\"0750\")."""
+        text = self.string(key, f"{default:04o}")
+        if not re.fullmatch(r"0[0-7]{3}", text):
+            raise self.fail(key, f'{text!r} is not an octal mode like "0750".')
+        return int(text, 8)
+
+    def strings(self, key: str, default: Any = _REQUIRED) -> tuple[str, ...]:
+        """A list of strings."""
+        value: list[Any] = self._get(key, list, "a list of strings", default)
+        if not all(isinstance(item, str) and item for item in value):
+            raise self.fail(key, f"expected a list of non-empty strings, got {value!r}.")
+        return tuple(value)
+
+    def table(self, key: str) -> _Table | None:
+        """A sub-table, or None when absent."""
+        value = self._get(key, dict, "a table", None)
+        return None if value is None else _Table(self.source, self._child(key), value)
+
+    def tables(self, key: str) -> list[_Table]:
+        """An array of tables (``[[key]]``), empty when absent."""
+        value: list[Any] = self._get(key, list, "an array of tables", [])
+        result = []
+        for index, item in enumerate(value, start=1):
+            if not isinstance(item, dict):
+                raise self.fail(f"{key}[{index}]", f"expected a table, got {item!r}.")
+            result.append(_Table(self.source, f"{self._child(key)}[{index}]", item))
+        return result
+
+    def _child(self, key: str) -> str:
+        return f"{self.where}.{key}" if self.where else key
+
+    def done(self) -> None:
+        """Refuse keys nobody read: a typo must not be silently ignored."""
+        unknown = sorted(set(self.data) - self.used)
+        if unknown:
+            raise self.fail(unknown[0], "unknown key (a typo?).")
+
+
+def _user(top: _Table, name: str) -> SystemUser:
+    table = top.table("user") or _Table(top.source, "user", {})
+    user = SystemUser(
+        name=table.string("name", name, NAME_RE),
+        home=table.path("home", f"/var/lib/{name}"),
+        uid=table.integer("uid", 100, 65535, None),
+        gid=table.integer("gid", 100, 65535, None),
+        shell=table.path("shell", "/usr/sbin/nologin"),
+        groups=table.strings("groups", []),
+    )
+    table.done()
+    return user
+
+
+def _default_directories(name: str, user: str) -> list[Directory]:
+    return [
+        Directory(f"/etc/{name}", 0o750, "root", user),
+        Directory(f"/var/lib/{name}", 0o750, user, user, purge=True),
+        Directory(f"/var/log/{name}", 0o750, user, "adm", purge=True),
+    ]
+
+
+def _directories(top: _Table, name: str, user: str) -> tuple[Directory, ...]:
+    by_path = {directory.path: directory for directory in _default_directories(name, user)}
+    for table in top.tables("directory"):
+        path = table.path("path")
+        default = by_path.get(path, Directory(path, 0o750, user, user))
+        directory = Directory(
+            path=path,
+            mode=table.mode("mode", default.mode),
+            owner=table.string("owner", default.owner, NAME_RE),
+            group=table.string("group", default.group, NAME_RE),
+            purge=table.boolean("purge", default.purge),
+            enforce_mode=table.boolean("enforce_mode", False),
+        )
+        if directory.purge and not is_purgeable(path):
+            raise table.fail("purge", f"{path} is not below one of {', '.join(PURGEABLE_ROOTS)}.")
+        table.done()
+        by_path[path] = directory
+    return tuple(by_path.values())
+
+
+def is_purgeable(path: str) -> bool:
+    """True when ``path`` is strictly below a root a purge may delete from."""
+    normal = posixpath.normpath(path)
+    return normal == path and any(
+        normal.startswith(root + "/") and len(normal) > len(root) + 1 for root in PURGEABLE_ROOTS
+    )
+
+
+def _configs(top: _Table, name: str) -> tuple[ConfigFile, ...]:
+    configs = []
+    for table in top.tables("config"):
+        source = table.string("source", pattern=SOURCE_RE)
+        if any(part in (".", "..") for part in source.split("/")):
+            raise table.fail("source", f"{source!r} leaves /usr/share/<package>/.")
+        target = table.path("target", f"/etc/{name}/{posixpath.basename(source)}")
+        configs.append(ConfigFile(source, target))
+        table.done()
+    return tuple(configs)
+
+
+def _section_key(table: _Table, key: str, default: str) -> str:
+    return table.string(key, default, re.compile(r"^$|^[A-Za-z0-9_:.-]+$"))
+
+
+def _databases(top: _Table, name: str, configs: tuple[ConfigFile, ...]) -> tuple[Database, ...]:
+    databases = []
+    default_config = configs[0].target if configs else ""
+    for table in top.tables("database"):
+        database = Database(
+            name=table.string("name", name.replace("-", "_"), re.compile(r"^[A-Za-z0-9_]{1,64}$")),
+            config=table.path("config", default_config or _REQUIRED),
+            section=_section_key(table, "section", "database"),
+            directive=_section_key(table, "directive", "connection"),
+            sync=_commands(table),
+        )
+        if bool(database.section) != bool(database.directive):
+            raise table.fail("directive", "section and directive are both set or both empty.")
+        table.done()
+        databases.append(database)
+    return tuple(databases)
+
+
+def _commands(table: _Table) -> tuple[tuple[str, ...], ...]:
+    value: list[Any] = table._get("sync", list, "a list of commands", [])
+    commands = []
+    for index, command in enumerate(value, start=1):
+        if not isinstance(command, list) or not command or not all(isinstance(a, str) for a in command):
+            raise table.fail(f"sync[{index}]", f"expected a command as a list of strings, got {command!r}.")
+        commands.append(tuple(command))
+    return tuple(commands)
+
+
+def _config_list(
+    top: _Table, key: str, configs: tuple[ConfigFile, ...]
+) -> tuple[_Table | None, tuple[str, ...]]:
+    table = top.table(key)
+    if table is None:
+        return None, ()
+    files = table.strings("configs", [config.target for config in configs])
+    if not files:
+        raise table.fail("configs", "names no config file.")
+    for index, path in enumerate(files, start=1):
+        if not path.startswith("/"):
+            raise table.fail(f"configs[{index}]", f"{path!r} is not an absolute path.")
+    return table, files
+
+
+def _messaging(top: _Table, configs: tuple[ConfigFile, ...]) -> Messaging | None:
+    table, files = _config_list(top, "messaging", configs)
+    if table is None:
+        return None
+    table.done()
+    return Messaging(files)
+
+
+def _authtoken(top: _Table, configs: tuple[ConfigFile, ...]) -> Authtoken | None:
+    table, files = _config_list(top, "keystone_authtoken", configs)
+    if table is None:
+        return None
+    authtoken = Authtoken(files, _section_key(table, "section", "keystone_authtoken"))
+    table.done()
+    return authtoken
+
+
+def _catalog(top: _Table, name: str) -> tuple[CatalogEntry, ...]:
+    entries = []
+    for table in top.tables("catalog"):
+        path = table.string("path", "")
+        if path and not path.startswith("/"):
+            raise table.fail("path", f"{path!r} must be empty or start with /.")
+        entries.append(
+            CatalogEntry(
+                package=table.string("package", f"{name}-api", PACKAGE_RE),
+                name=table.string("name", name, NAME_RE),
+                type=table.string("type", pattern=re.compile(r"^[a-z][a-z0-9-]*$")),
+                port=table.integer("port", 1, 65535) or 0,
+                path=path,
+                description=table.string("description"),
+            )
+        )
+        table.done()
+    return tuple(entries)
+
+
+def parse(text: str, source: str) -> ServiceProfile:
+    """The profile in TOML ``text``; ``source`` names it in errors."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ProfileError(source, f"not valid TOML: {error}.", hint="fix the TOML syntax.") from None
+    top = _Table(source, "", data)
+    name = top.string("name", pattern=NAME_RE)
+    user = _user(top, name)
+    configs = _configs(top, name)
+    profile = ServiceProfile(
+        source=source,
+        name=name,
+        package=top.string("package", f"{name}-common", PACKAGE_RE),
+        prefix=top.string("prefix", name, PACKAGE_RE),
+        user=user,
+        directories=_directories(top, name, user.name),
+        configs=configs,
+        databases=_databases(top, name, configs),
+        messaging=_messaging(top, configs),
+        authtoken=_authtoken(top, configs),
+        catalog=_catalog(top, name),
+    )
+    top.done()
+    return profile
+
+
+def shipped_profiles() -> list[str]:
+    """The names of the profiles that come with the toolkit."""
+    folder = resources.files(__package__).joinpath("profiles")
+    return sorted(
+        entry.name.removesuffix(".toml") for entry in folder.iterdir() if entry.name.endswith(".toml")
+    )
+
+
+def load(name_or_path: str) -> ServiceProfile:
+    """Load a shipped profile by name (``glance``) or any profile file by path."""
+    if "/" in name_or_path or name_or_path.endswith(".toml"):
+        path = os.path.abspath(name_or_path)
+        try:
+            with open(path, encoding="utf-8") as handle:
+                return parse(handle.read(), path)
+        except OSError as error:
+            raise ProfileError(path, f"cannot be read: {error.strerror}.", hint="check the path.") from None
+    if name_or_path not in shipped_profiles():
+        raise ProfileError(
+            f"profiles/{name_or_path}.toml",
+            "no such shipped profile.",
+            hint=f"use one of {', '.join(shipped_profiles())}, or give a profile file's path.",
+        )
+    resource = resources.files(__package__).joinpath("profiles", f"{name_or_path}.toml")
+    return parse(resource.read_text(encoding="utf-8"), f"profiles/{name_or_path}.toml")

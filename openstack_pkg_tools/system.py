@@ -1,0 +1,185 @@
+"""System users, groups, directories and default config files of a service.
+
+Every function checks first and changes only what is missing, so a second
+postinst run does nothing. A directory or file that already exists is left
+as the administrator set it: its mode is changed only when the profile says
+``enforce_mode``. Deletion (purge) goes through ``remove_tree``, which
+refuses any path that is not strictly below /etc, /var/lib, /var/log or
+/var/cache.
+"""
+
+from __future__ import annotations
+
+import grp
+import os
+import pwd
+import shutil
+import stat
+
+from . import log
+from .errors import PkgosError
+from .fileio import atomic_write, read_bytes
+from .profile import ConfigFile, Directory, SystemUser, is_purgeable
+from .run import run
+
+
+class SystemSetupError(PkgosError):
+    """A user, group, directory or file of the service cannot be set up."""
+
+
+def _group_id(name: str) -> int | None:
+    try:
+        return grp.getgrnam(name).gr_gid
+    except KeyError:
+        return None
+
+
+def _user_id(name: str) -> int | None:
+    try:
+        return pwd.getpwnam(name).pw_uid
+    except KeyError:
+        return None
+
+
+def ensure_group(name: str, gid: int | None = None) -> bool:
+    """Create the system group ``name`` (with ``gid`` if reserved); True if created."""
+    current = _group_id(name)
+    if current is not None:
+        if gid is not None and current != gid:
+            log.warning(f"group {name} has id {current}, not the reserved {gid}; keeping it.")
+        return False
+    argv = ["addgroup", "--system", "--quiet"]
+    if gid is not None:
+        argv += ["--gid", str(gid)]
+    run([*argv, name], hint=f"check /etc/group for a conflicting group or id {gid}.")
+    return True
+
+
+def ensure_user(user: SystemUser) -> bool:
+    """Create the system user and its group; add it to its extra groups. True if created."""
+    ensure_group(user.name, user.gid)
+    created = False
+    current = _user_id(user.name)
+    if current is None:
+        argv = ["adduser", "--system", "--quiet", "--home", user.home, "--no-create-home"]
+        argv += ["--shell", user.shell, "--ingroup", user.name, "--disabled-password"]
+        if user.uid is not None:
+            argv += ["--uid", str(user.uid)]
+        run([*argv, user.name], hint=f"check /etc/passwd for a conflicting user or id {user.uid}.")
+        created = True
+    elif user.uid is not None and current != user.uid:
+        log.warning(f"user {user.name} has id {current}, not the reserved {user.uid}; keeping it.")
+    for group in user.groups:
+        _join(user.name, group)
+    return created
+
+
+def _join(user: str, group: str) -> None:
+    try:
+        members = grp.getgrnam(group).gr_mem
+    except KeyError:
+        # The group comes with an optional package (libvirt for nova):
+        # joining it is the job of the postinst that runs once it exists.
+        log.info(f"group {group} does not exist; {user} is not added to it.")
+        return
+    if user not in members:
+        run(["adduser", "--quiet", user, group])
+
+
+def _ids(owner: str, group: str, path: str) -> tuple[int, int]:
+    uid, gid = _user_id(owner), _group_id(group)
+    if uid is None or gid is None:
+        missing = owner if uid is None else group
+        raise SystemSetupError(
+            f"Cannot give {path} to {owner}:{group}: {missing} does not exist.",
+            hint="create the service's user first (the profile's [user]).",
+        )
+    return uid, gid
+
+
+def ensure_directory(directory: Directory) -> bool:
+    """Create the directory with its owner and mode; True if created.
+
+    An existing directory keeps its owner and mode unless the profile sets
+    ``enforce_mode``: the administrator may have changed them on purpose.
+    """
+    path = directory.path
+    uid, gid = _ids(directory.owner, directory.group, path)
+    try:
+        current = os.lstat(path)
+    except FileNotFoundError:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        os.mkdir(path, 0o700)
+        os.chown(path, uid, gid)
+        os.chmod(path, directory.mode)
+        return True
+    if not stat.S_ISDIR(current.st_mode):
+        raise SystemSetupError(
+            f"{path} exists and is not a directory.", hint=f"move it away; the service needs {path}/."
+        )
+    if directory.enforce_mode and (
+        stat.S_IMODE(current.st_mode) != directory.mode or (current.st_uid, current.st_gid) != (uid, gid)
+    ):
+        os.chown(path, uid, gid)
+        os.chmod(path, directory.mode)
+    return False
+
+
+def install_config(config: ConfigFile, package: str, group: str) -> bool:
+    """Install a default config from ``/usr/share/<package>/`` once: 0640 root:<group>.
+
+    An existing file is the administrator's and is never replaced.
+    """
+    if os.path.lexists(config.target):
+        return False
+    source = os.path.join(share_dir(package), config.source)
+    _, gid = _ids("root", group, config.target)
+    return atomic_write(config.target, read_bytes(source), new_file_mode=0o640, new_file_owner=(0, gid))
+
+
+def share_dir(package: str) -> str:
+    """Where a package ships its default config files."""
+    return os.path.join("/usr/share", package)
+
+
+def remove_tree(path: str) -> bool:
+    """Delete ``path`` and everything below it (purge); True if it existed.
+
+    Refuses an empty, relative, unnormalized or top-level path, and a
+    symbolic link (which would delete outside the service's directory).
+    """
+    if not is_purgeable(path):
+        raise SystemSetupError(
+            f"Refusing to delete {path!r}: not strictly below /etc, /var/lib, /var/log or /var/cache.",
+            hint="fix the profile's directory paths.",
+        )
+    if os.path.islink(path):
+        raise SystemSetupError(
+            f"Refusing to delete {path}: it is a symbolic link.", hint="remove it by hand."
+        )
+    if not os.path.lexists(path):
+        return False
+    shutil.rmtree(path)
+    return True
+
+
+def remove_file(path: str) -> bool:
+    """Delete one config file (purge); True if it existed."""
+    if not is_purgeable(path):
+        raise SystemSetupError(
+            f"Refusing to delete {path!r}: not below /etc or /var.", hint="fix the profile."
+        )
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def remove_empty_directory(path: str) -> bool:
+    """Delete ``path`` if it is an empty directory (what purge leaves of /etc/<svc>)."""
+    try:
+        os.rmdir(path)
+    except OSError:
+        return False
+    return True

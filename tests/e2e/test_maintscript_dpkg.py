@@ -1,0 +1,349 @@
+"""Maintainer scripts generated from a profile, run by the real dpkg and debconf.
+
+A fixture package ``pkgostest-foo`` is built with dpkg-deb from a test
+profile: its templates come from ``pkgos merge-templates``, its python3
+maintainer scripts from ``pkgos gen-maintscripts``. It is installed,
+reconfigured and purged on this machine, non-interactively, with answers
+from debconf-set-selections, and purged again at the end of the module.
+"""
+
+from __future__ import annotations
+
+import grp
+import os
+import pwd
+import shutil
+import stat
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = "pkgostest-foo"
+ETC = Path(f"/etc/{PACKAGE}")
+CONF = ETC / f"{PACKAGE}.conf"
+LIB = Path(f"/var/lib/{PACKAGE}")
+LOG = Path(f"/var/log/{PACKAGE}")
+ADMIN_SECRET = "Adm1n&s3cret|%@"
+SERVICE_SECRET = "svc-Pa55"
+
+PROFILE = """\
+name = "{package}"
+package = "{package}"
+
+[[config]]
+source = "{package}.conf"
+
+[[database]]
+
+[messaging]
+
+[keystone_authtoken]
+
+[[catalog]]
+package = "{package}"
+type = "pkgostest"
+port = 9999
+path = "/v1"
+description = "Test service"
+"""
+
+DEFAULT_CONF = """\
+[DEFAULT]
+# transport_url = <None>
+
+[database]
+# connection = <None>
+
+[keystone_authtoken]
+# www_authenticate_uri = <None>
+"""
+
+CONTROL = """\
+Package: {package}
+Version: 1.0
+Architecture: all
+Maintainer: openstack-pkg-tools tests <root@localhost>
+Depends: debconf, python3-debconf, adduser
+Description: test package for openstack-pkg-tools maintainer scripts
+ Built by the test suite; purged when the tests end.
+"""
+
+pytestmark = pytest.mark.slow
+
+
+# Where the pkgos under test is; apt-get runs dpkg with its own PATH (DPkg::Path).
+PATH = f"{ROOT / '.venv' / 'bin'}:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+LOCK_WAIT = 900
+
+
+def _run(*argv: str, stdin: str = "", check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {
+        "PATH": PATH,
+        "LANG": "C.UTF-8",
+        "DEBIAN_FRONTEND": "noninteractive",
+        # The maintainer scripts run under /usr/bin/python3: this makes the
+        # toolkit under test importable there without installing it.
+        "PYTHONPATH": str(ROOT),
+        "HOME": "/root",
+    }
+    # Other test suites on this machine install packages too: wait for
+    # dpkg's and debconf's locks rather than fail.
+    deadline = time.monotonic() + LOCK_WAIT
+    while True:
+        result = subprocess.run(argv, input=stdin, capture_output=True, text=True, env=env, check=False)
+        if "locked by another process" not in result.stderr or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(argv)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
+        )
+    return result
+
+
+def _pkgos(*args: str) -> subprocess.CompletedProcess[str]:
+    return _run(str(ROOT / ".venv" / "bin" / "pkgos"), *args)
+
+
+def _purge(package: str = PACKAGE) -> None:
+    _run("dpkg", "--purge", package, check=False)
+
+
+def _forget_everything(package: str = PACKAGE) -> None:
+    """Purge, and remove the system user and group that Debian's policy makes purge keep."""
+    _purge(package)
+    _run("deluser", "--system", "--quiet", package, check=False)
+    _run("delgroup", "--system", "--quiet", package, check=False)
+
+
+def _selections(package: str = PACKAGE) -> dict[str, str]:
+    """A package's debconf answers, by question name."""
+    answers = {}
+    for line in _run("debconf-get-selections").stdout.splitlines():
+        fields = line.split("\t")
+        if len(fields) >= 3 and fields[0] == package:
+            answers[fields[1].removeprefix(f"{package}/")] = fields[3] if len(fields) > 3 else ""
+    return answers
+
+
+def _build(workdir: Path, package: str = PACKAGE, *style: str) -> Path:
+    workdir = workdir / package
+    workdir.mkdir()
+    profile = workdir / "profile.toml"
+    profile.write_text(PROFILE.format(package=package))
+    control = CONTROL.format(package=package)
+    debian = workdir / "source" / "debian"
+    debian.mkdir(parents=True)
+    (debian / "control").write_text(f"Source: {package}\n\n{control}")
+    families = ("db", "rabbit", "ksat", "endpoint")
+    _pkgos("merge-templates", package, package, *families, "--debian-dir", str(debian))
+    _pkgos("gen-maintscripts", str(profile), package, "--debian-dir", str(debian), *style)
+    tree = workdir / "tree"
+    (tree / "DEBIAN").mkdir(parents=True)
+    (tree / "DEBIAN" / "control").write_text(control)
+    templates = _run("po2debconf", str(debian / f"{package}.templates")).stdout
+    (tree / "DEBIAN" / "templates").write_text(templates)
+    for phase in ("config", "postinst", "postrm"):
+        script = (debian / f"{package}.{phase}").read_text()
+        # What dh_installdeb does with the debhelper marker when it has no snippet.
+        (tree / "DEBIAN" / phase).write_text(script.replace("#DEBHELPER#", ""))
+        (tree / "DEBIAN" / phase).chmod(0o755)
+    share = tree / "usr" / "share" / package
+    share.mkdir(parents=True)
+    (share / f"{package}.conf").write_text(DEFAULT_CONF)
+    deb = workdir / f"{package}_1.0_all.deb"
+    _run("dpkg-deb", "--root-owner-group", "--build", str(tree), str(deb))
+    return deb
+
+
+@pytest.fixture(scope="module")
+def workdir() -> Iterator[Path]:
+    if os.geteuid() != 0:
+        pytest.fail("the dpkg tests install packages: run them as root (make check does)")
+    path = Path(tempfile.mkdtemp(prefix="pkgostest-deb."))
+    yield path
+    shutil.rmtree(path)
+
+
+@pytest.fixture(scope="module")
+def deb(workdir: Path) -> Iterator[Path]:
+    _forget_everything()
+    try:
+        yield _build(workdir)
+    finally:
+        _forget_everything()
+
+
+def _apt_install(deb: Path) -> subprocess.CompletedProcess[str]:
+    return _run(
+        "apt-get",
+        "install",
+        "-y",
+        "-q",
+        "--no-install-recommends",
+        "-o",
+        f"DPkg::Path={PATH}",
+        "-o",
+        f"DPkg::Lock::Timeout={LOCK_WAIT}",
+        str(deb),
+    )
+
+
+def _install(deb: Path) -> subprocess.CompletedProcess[str]:
+    return _run("dpkg", "-i", str(deb))
+
+
+def _mode(path: Path) -> tuple[int, str, str]:
+    info = path.stat()
+    return stat.S_IMODE(info.st_mode), pwd.getpwuid(info.st_uid).pw_name, grp.getgrgid(info.st_gid).gr_name
+
+
+def _snapshot() -> dict[str, tuple[int, int, int, int, bytes]]:
+    result = {}
+    for path in (ETC, CONF, LIB, LOG):
+        info = path.stat()
+        content = path.read_bytes() if path.is_file() else b""
+        result[str(path)] = (info.st_mode, info.st_uid, info.st_gid, info.st_mtime_ns, content)
+    return result
+
+
+def test_install_without_preseed_asks_nothing_and_sets_up_the_service(deb: Path) -> None:
+    _forget_everything()
+    result = _install(deb)
+    assert pwd.getpwnam(PACKAGE).pw_shell == "/usr/sbin/nologin"
+    assert _mode(ETC) == (0o750, "root", PACKAGE)
+    assert _mode(CONF) == (0o640, "root", PACKAGE)
+    assert CONF.read_text() == DEFAULT_CONF
+    assert _mode(LIB) == (0o750, PACKAGE, PACKAGE)
+    assert _mode(LOG) == (0o750, PACKAGE, "adm")
+    answers = _selections()
+    assert answers["configure_db"] == "false"
+    assert answers["ksat-admin-password"] == ""
+    assert "created system user" in result.stderr
+
+
+def test_reconfigure_noninteractive_changes_nothing(deb: Path) -> None:
+    _install(deb)
+    before = _snapshot()
+    result = _run("dpkg-reconfigure", "-fnoninteractive", PACKAGE)
+    assert _snapshot() == before
+    assert f"{PACKAGE}: already set up: nothing changed." in result.stderr
+
+
+def test_reconfigure_seeds_questions_from_the_current_config(deb: Path) -> None:
+    _install(deb)
+    text = CONF.read_text().replace(
+        "# transport_url = <None>", "transport_url = rabbit://alice:p%40ss@mq.example.org:5672/"
+    )
+    text = text.replace(
+        "# www_authenticate_uri = <None>",
+        "auth_uri = https://ks.example.org:5000\nadmin_user = foo-svc\nregion_name = regionTwo",
+    )
+    CONF.write_text(text)
+    _run("dpkg-reconfigure", "-fnoninteractive", PACKAGE)
+    answers = _selections()
+    assert answers["rabbit-host"] == "mq.example.org"
+    assert answers["rabbit-userid"] == "alice"
+    assert answers["rabbit-password"] == "p@ss"
+    assert answers["ksat-public-url"] == "https://ks.example.org:5000"
+    assert answers["ksat-service-username"] == "foo-svc"
+    assert answers["ksat-region"] == "regionTwo"
+    assert CONF.read_text() == text
+
+
+def test_admin_passwords_are_gone_after_postinst(deb: Path) -> None:
+    _install(deb)
+    preseed = "".join(
+        f"{PACKAGE} {PACKAGE}/{name} {kind} {value}\n"
+        for name, kind, value in [
+            ("configure_ksat", "boolean", "true"),
+            ("ksat-public-url", "string", "http://127.0.0.1:5000"),
+            ("ksat-service-password", "password", SERVICE_SECRET),
+            ("ksat-admin-password", "password", ADMIN_SECRET),
+            ("configure_api-endpoint", "boolean", "true"),
+            ("api-keystone-admin-password", "password", ADMIN_SECRET),
+            ("api-endpoint-address", "string", "2001:db8::5"),
+        ]
+    )
+    _run("debconf-set-selections", stdin=preseed)
+    assert _selections()["ksat-admin-password"] == ADMIN_SECRET
+    result = _run("dpkg-reconfigure", "-fnoninteractive", PACKAGE)
+    answers = _selections()
+    assert answers["ksat-admin-password"] == ""
+    assert answers["api-keystone-admin-password"] == ""
+    assert answers["configure_ksat"] == "false"
+    assert answers["configure_api-endpoint"] == "false"
+    everything = _run("debconf-get-selections").stdout
+    assert ADMIN_SECRET not in everything
+    assert ADMIN_SECRET not in result.stdout + result.stderr
+    assert SERVICE_SECRET not in result.stdout + result.stderr
+
+
+def test_a_bad_answer_is_refused_before_anything_changes(deb: Path) -> None:
+    _purge()
+    _run(
+        "debconf-set-selections",
+        stdin=f"{PACKAGE} {PACKAGE}/configure_rabbit boolean true\n"
+        f"{PACKAGE} {PACKAGE}/rabbit-host string  \n",
+    )
+    result = _run("dpkg", "-i", str(deb), check=False)
+    assert result.returncode != 0
+    assert f"{PACKAGE}/rabbit-host is empty" in result.stderr
+    assert not ETC.exists()
+    assert not LIB.exists()
+    _purge()
+
+
+def test_apt_get_install_runs_config_twice_and_works(deb: Path) -> None:
+    _purge()
+    result = _apt_install(deb)
+    # apt-utils' dpkg-preconfigure runs config before unpacking; postinst runs it again.
+    assert "Preconfiguring packages" in result.stdout
+    assert "failed to preconfigure" not in result.stdout + result.stderr
+    assert _mode(CONF) == (0o640, "root", PACKAGE)
+    assert _selections()["configure_db"] == "false"
+
+
+def test_purge_removes_everything_and_reinstall_works(deb: Path) -> None:
+    _install(deb)
+    (LIB / "state").write_text("data")
+    _run("debconf-set-selections", stdin=f"{PACKAGE} {PACKAGE}/purge-db boolean true\n")
+    _purge()
+    assert not ETC.exists()
+    assert not LIB.exists()
+    assert not LOG.exists()
+    assert _selections() == {}
+    _install(deb)
+    assert _mode(CONF) == (0o640, "root", PACKAGE)
+    assert not (LIB / "state").exists()
+
+
+def test_shell_maintainer_scripts_work_the_same(workdir: Path) -> None:
+    package = "pkgostest-shfoo"
+    _forget_everything(package)
+    try:
+        deb = _build(workdir, package, "--shell")
+        result = _apt_install(deb)
+        assert "failed to preconfigure" not in result.stdout + result.stderr
+        conf = Path(f"/etc/{package}/{package}.conf")
+        assert _mode(conf) == (0o640, "root", package)
+        _run(
+            "debconf-set-selections",
+            stdin=f"{package} {package}/configure_ksat boolean true\n"
+            f"{package} {package}/ksat-service-password password {SERVICE_SECRET}\n"
+            f"{package} {package}/ksat-admin-password password {ADMIN_SECRET}\n",
+        )
+        _run("dpkg-reconfigure", "-fnoninteractive", package)
+        assert _selections(package)["ksat-admin-password"] == ""
+        _purge(package)
+        assert not Path(f"/var/lib/{package}").exists()
+        assert _selections(package) == {}
+    finally:
+        _forget_everything(package)

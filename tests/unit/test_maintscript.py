@@ -1,0 +1,288 @@
+"""The phases' logic: families, seeding from config files, asking, plans, forgetting secrets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import debconf as debian_debconf
+import pytest
+
+from openstack_pkg_tools import maintscript
+from openstack_pkg_tools.debconf import Debconf
+from openstack_pkg_tools.errors import InvalidValueError
+from openstack_pkg_tools.maintscript import Phase, load, script_identity, seeds
+from openstack_pkg_tools.plans import Plans, plans
+from openstack_pkg_tools.profile import parse
+from openstack_pkg_tools.questions import Family, families
+
+DEFAULTS = {
+    "configure_db": "false",
+    "db-type": "mysql",
+    "db-host": "localhost",
+    "db-name": "glance",
+    "db-user": "glance",
+    "db-admin-user": "root",
+    "configure_rabbit": "false",
+    "rabbit-host": "localhost",
+    "rabbit-userid": "guest",
+    "configure_ksat": "false",
+    "ksat-public-url": "http://localhost:5000",
+    "ksat-region": "regionOne",
+    "ksat-create-service-user": "true",
+    "ksat-admin-username": "admin",
+    "ksat-admin-project-name": "admin",
+    "ksat-service-username": "glance",
+    "ksat-service-project-name": "service",
+    "configure_api-endpoint": "false",
+    "api-keystone-address": "127.0.0.1",
+    "api-keystone-proto": "http",
+    "api-keystone-admin-username": "admin",
+    "api-keystone-admin-project-name": "admin",
+    "api-endpoint-proto": "http",
+    "api-endpoint-region-name": "regionOne",
+}
+
+
+class Database:
+    """A debconf database in memory, speaking the protocol commands the facade sends."""
+
+    def __init__(self, prefix: str = "glance", shown: bool = False) -> None:
+        self.values = {f"{prefix}/{name}": value for name, value in DEFAULTS.items()}
+        self.seen: set[str] = set()
+        self.asked: list[str] = []
+        self.shown = shown
+
+    def command(self, command: str, *params: str) -> str:
+        if command == "get":
+            return self.values.get(params[0], "")
+        if command == "set":
+            self.values[params[0]] = " ".join(params[1:])
+            return ""
+        if command == "fset":
+            (self.seen.add if params[2] == "true" else self.seen.discard)(params[0])
+            return ""
+        if command == "fget":
+            return "true" if params[0] in self.seen else "false"
+        if command == "input":
+            if not self.shown or params[1] in self.seen:
+                raise debian_debconf.DebconfError(30, "question skipped")
+            self.asked.append(params[1])
+            self.seen.add(params[1])
+            return ""
+        return ""
+
+    def stop(self) -> None:
+        pass
+
+
+def test_families_per_package() -> None:
+    glance = load("glance")
+    assert families(glance, "glance-common") == (Family.DB, Family.RABBIT, Family.KSAT)
+    assert families(glance, "glance-api") == (Family.ENDPOINT,)
+    assert families(load("keystone"), "keystone") == (Family.DB, Family.ENDPOINT)
+    assert families(glance, "glance-doc") == ()
+
+
+def test_seeds_come_from_the_current_config_and_legacy_directives(tmp_path: Path) -> None:
+    conf = tmp_path / "glance-api.conf"
+    conf.write_text(
+        "[DEFAULT]\ntransport_url = rabbit://bob:p%40ss%3Aw@mq1:5672,carol:x@mq2:5672/\n"
+        "[database]\nconnection = mysql+pymysql://glance:s%2Fcret@db.example.org/glance_db?charset=utf8\n"
+        "[keystone_authtoken]\nauth_uri = http://ks:5000\nadmin_user = glance-svc\n"
+        "admin_tenant_name = services\npassword = kspass\nadmin_password = old\n"
+    )
+    text = f'name = "glance"\n[[config]]\nsource = "a"\ntarget = "{conf}"\n[[database]]\n[messaging]\n'
+    profile = parse(text + "[keystone_authtoken]\n", "glance.toml")
+    assert seeds(profile, "glance-common") == {
+        "db-type": "mysql",
+        "db-host": "db.example.org",
+        "db-user": "glance",
+        "db-password": "s/cret",
+        "db-name": "glance_db",
+        "rabbit-host": "mq1",
+        "rabbit-userid": "bob",
+        "rabbit-password": "p@ss:w",
+        "ksat-public-url": "http://ks:5000",
+        "ksat-service-username": "glance-svc",
+        "ksat-service-project-name": "services",
+        "ksat-service-password": "kspass",
+    }
+    assert seeds(profile, "glance-api") == {}
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "postgresql+psycopg2://nova:pw@[2001:db8::1]:5432/nova",
+            {"db-type": "pgsql", "db-host": "2001:db8::1"},
+        ),
+        ("mariadb+pymysql://nova:pw@db/nova", {"db-type": "mysql", "db-host": "db"}),
+        ("sqlite:////var/lib/nova/nova.sqlite", {"db-type": "sqlite"}),
+        ("oracle://nova:pw@db/nova", {}),
+        ("<None>", {}),
+    ],
+)
+def test_database_seeds_per_engine(url: str, expected: dict[str, str]) -> None:
+    found = seeds(
+        load("nova"), "nova-common", lambda path, section, key: url if key == "connection" else None
+    )
+    assert {key: found[key] for key in ("db-type", "db-host") if key in found} == expected
+
+
+def test_no_config_file_means_no_seeds() -> None:
+    assert seeds(load("glance"), "glance-common", lambda path, section, key: None) == {}
+
+
+def test_config_asks_details_only_after_a_yes_and_is_idempotent() -> None:
+    db = Database(shown=True)
+    db.values["glance/configure_rabbit"] = "true"
+    conf = Debconf(db)
+    read = {("/etc/glance/glance-api.conf", "DEFAULT", "transport_url"): "rabbit://u:p@mq:5672/"}
+    maintscript.config(conf, load("glance"), "glance-common", lambda *key: read.get(key))
+    assert db.asked == [
+        "glance/configure_db",
+        "glance/configure_rabbit",
+        "glance/rabbit-host",
+        "glance/rabbit-userid",
+        "glance/rabbit-password",
+        "glance/configure_ksat",
+    ]
+    assert db.values["glance/rabbit-host"] == "mq"
+    values = dict(db.values)
+    db.asked.clear()
+    maintscript.config(conf, load("glance"), "glance-common", lambda *key: read.get(key))
+    assert db.asked == []
+    assert db.values == values
+
+
+def _answers(**changes: str) -> dict[str, str]:
+    answers = dict(DEFAULTS)
+    answers.update(
+        {key.replace("_", "-").replace("configure-", "configure_"): v for key, v in changes.items()}
+    )
+    return answers
+
+
+def test_nothing_is_planned_unless_a_configure_answer_says_so() -> None:
+    assert plans(load("glance"), "glance-common", _answers()) == Plans()
+
+
+def test_database_plan_keeps_the_other_databases_of_the_profile() -> None:
+    planned = plans(load("nova"), "nova-common", _answers(configure_db="true", db_name="nova_main"))
+    assert planned.database is not None
+    assert [d.name for d in planned.database.databases] == ["nova_main", "nova_api", "nova_cell0"]
+    assert planned.database.admin_user == "root"
+
+
+def test_endpoint_urls_per_interface_with_ipv6_brackets() -> None:
+    answers = _answers(
+        configure_api_endpoint="true",
+        api_keystone_admin_password="x",
+        api_endpoint_address="2001:db8::5",
+        api_endpoint_internal_url="http://internal:8774/v2.1",
+    )
+    planned = plans(load("nova"), "nova-api", answers)
+    assert planned.catalog is not None
+    entry, urls = planned.catalog.services[0]
+    assert entry.type == "compute"
+    assert urls.public == "http://[2001:db8::5]:8774/v2.1"
+    assert urls.internal == "http://internal:8774/v2.1"
+    assert urls.admin == urls.public
+    assert planned.catalog.keystone_url == "http://127.0.0.1:5000/v3"
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"configure_rabbit": "true", "rabbit_host": " "}, "glance/rabbit-host is empty"),
+        ({"configure_db": "true", "db_type": "oracle"}, "glance/db-type is 'oracle', not one of mysql"),
+        ({"configure_ksat": "true", "ksat_service_password": "x", "ksat_region": "-bad"}, "not a region"),
+        ({"configure_ksat": "true", "ksat_public_url": "keystone:5000"}, "not an http:// or https:// URL"),
+        ({"configure_ksat": "true", "ksat_service_password": "x"}, "glance/ksat-admin-password is empty"),
+    ],
+)
+def test_bad_answers_are_refused_with_the_question_named(changes: dict[str, str], message: str) -> None:
+    with pytest.raises(InvalidValueError, match=message):
+        plans(load("glance"), "glance-common", _answers(**changes))
+
+
+def test_postinst_forgets_admin_secrets_even_when_an_answer_is_bad() -> None:
+    db = Database()
+    db.values |= {
+        "glance/configure_rabbit": "true",
+        "glance/rabbit-host": "",
+        "glance/db-admin-password": "x",
+    }
+    with pytest.raises(InvalidValueError):
+        maintscript.postinst(Debconf(db), load("glance"), "glance-common")
+    assert db.values["glance/db-admin-password"] == ""
+    assert db.values["glance/configure_rabbit"] == "false"
+
+
+@pytest.mark.parametrize(
+    ("script", "identity"),
+    [
+        ("/var/lib/dpkg/info/glance-common.postinst", ("glance-common", Phase.POSTINST)),
+        ("/var/cache/debconf/tmp.ci/glance-common.config.bHKMk7", ("glance-common", Phase.CONFIG)),
+        ("/var/lib/dpkg/info/libfoo1.2:amd64.postrm", ("libfoo1.2", Phase.POSTRM)),
+        ("debian/nova-api.prerm", ("nova-api", Phase.PRERM)),
+    ],
+)
+def test_script_identity(script: str, identity: tuple[str, Phase], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DPKG_MAINTSCRIPT_PACKAGE", raising=False)
+    assert script_identity(script) == identity
+
+
+def test_an_unknown_script_name_is_an_error() -> None:
+    with pytest.raises(InvalidValueError, match="/usr/bin/pkgos"):
+        script_identity("/usr/bin/pkgos")
+
+
+@pytest.mark.parametrize(
+    ("phase", "args", "talks"),
+    [
+        (Phase.CONFIG, ["configure", "1.0"], True),
+        (Phase.CONFIG, ["reconfigure", "1.0"], True),
+        (Phase.POSTINST, ["configure", "1.0"], True),
+        (Phase.POSTINST, ["abort-upgrade", "1.0"], False),
+        (Phase.POSTRM, ["remove"], False),
+        (Phase.POSTRM, ["purge"], True),
+        (Phase.PRERM, ["remove"], False),
+    ],
+)
+def test_which_dpkg_actions_do_something(phase: Phase, args: list[str], talks: bool) -> None:
+    assert maintscript.talks_to_debconf(phase, args) is talks
+
+
+@pytest.mark.parametrize(
+    ("answers", "admin_questions"),
+    [
+        ({"glance/db-host": "localhost"}, []),
+        ({"glance/db-host": "db.example.org"}, ["glance/db-admin-user", "glance/db-admin-password"]),
+        ({"glance/db-host": "db.example.org", "glance/db-type": "sqlite"}, []),
+    ],
+)
+def test_database_admin_is_asked_only_for_a_remote_server(
+    answers: dict[str, str], admin_questions: list[str]
+) -> None:
+    db = Database(shown=True)
+    db.values |= {"glance/configure_db": "true", **answers}
+    maintscript.config(Debconf(db), load("glance"), "glance-common", lambda *key: None)
+    asked = [name for name in db.asked if name.startswith("glance/db-")]
+    assert asked == [
+        "glance/db-type",
+        "glance/db-host",
+        "glance/db-name",
+        "glance/db-user",
+        "glance/db-password",
+        *admin_questions,
+    ]
+
+
+def test_keystone_admin_is_asked_only_to_create_the_service_user() -> None:
+    db = Database(shown=True)
+    db.values |= {"glance/configure_ksat": "true", "glance/ksat-create-service-user": "false"}
+    maintscript.config(Debconf(db), load("glance"), "glance-common", lambda *key: None)
+    assert "glance/ksat-service-password" in db.asked
+    assert not [name for name in db.asked if name.startswith("glance/ksat-admin")]
