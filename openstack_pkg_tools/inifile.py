@@ -57,6 +57,25 @@ def encode_value(value: str) -> str:
     return value
 
 
+def oslo_literal(value: str) -> str:
+    """``value`` escaped so that an OpenStack service reads it verbatim.
+
+    When a service reads its options, oslo.config replaces ``$name`` and
+    ``${name}`` with the value of another option (``lock_path =
+    $state_path/lock``), and ``$$`` with ``$``. A password such as ``a$b``
+    written as it is would make the service fail or read something else, so
+    a literal value has each ``$`` doubled before ``IniFile.set`` writes it.
+    The editor itself writes text as given, because a ``$name`` reference in
+    a configuration file is meant as one.
+    """
+    return value.replace("$", "$$")
+
+
+def oslo_unliteral(text: str) -> str:
+    """The value a service reads from ``text`` written by ``oslo_literal``."""
+    return text.replace("$$", "$")
+
+
 def decode_value(text: str) -> str:
     """The value oslo.config reads from the text after the separator."""
     value = text.strip()

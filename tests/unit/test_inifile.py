@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from openstack_pkg_tools.errors import ConfigFileError, InvalidValueError
-from openstack_pkg_tools.inifile import IniFile, decode_value, encode_value
+from openstack_pkg_tools.inifile import IniFile, decode_value, encode_value, oslo_literal, oslo_unliteral
 
 SAMPLE = """\
 [DEFAULT]
@@ -304,6 +304,19 @@ def test_bad_names_are_refused(tmp_path: Path, section: str, key: str) -> None:
     with pytest.raises(InvalidValueError), IniFile(str(path)) as conf:
         conf.set(section, key, "v")
     assert path.read_text() == SAMPLE
+
+
+@pytest.mark.parametrize("value", [*NASTY_VALUES, "a$b", "$", "$$", "${x}", "p$$w0rd$"])
+def test_literal_values_reach_the_service_verbatim(tmp_path: Path, value: str) -> None:
+    from oslo_config import cfg
+
+    path = write(tmp_path, "[keystone_authtoken]\n")
+    edit(path, ("keystone_authtoken", "password", oslo_literal(value)))
+    opts = cfg.ConfigOpts()
+    opts.register_opts([cfg.StrOpt("password")], group="keystone_authtoken")
+    opts(["--config-file", str(path)], default_config_files=[], default_config_dirs=[])
+    assert opts.keystone_authtoken.password == value
+    assert oslo_unliteral(IniFile(str(path)).get("keystone_authtoken", "password") or "") == value
 
 
 def test_encode_quotes_only_when_needed() -> None:
