@@ -40,16 +40,30 @@ class PostgreSQL:
             handle.write(self.admin_password)
         shutil.chown(password_file, "postgres")
         run_quiet(
-            ["runuser", "-u", "postgres", "--", self._bin("initdb"), "-D", self.datadir, "-U", "postgres"]
-            + ["--auth-local=peer", "--auth-host=scram-sha-256", f"--pwfile={password_file}", "-E", "UTF8"]
-            + ["--locale=C.UTF-8"]
+            [
+                *(
+                    "runuser",
+                    "-u",
+                    "postgres",
+                    "--",
+                    self._bin("initdb"),
+                    "-D",
+                    self.datadir,
+                    "-U",
+                    "postgres",
+                ),
+                *("--auth-local=peer", "--auth-host=scram-sha-256", f"--pwfile={password_file}"),
+                *("-E", "UTF8", "--locale=C.UTF-8"),
+            ]
         )
         os.unlink(password_file)
         self.port = free_port()
         options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.socket_dir} -c max_connections=200"
         run_quiet(
-            ["runuser", "-u", "postgres", "--", self._bin("pg_ctl"), "-w", "-D", self.datadir]
-            + ["-l", os.path.join(self.directory, "server.log"), "-o", options, "start"]
+            [
+                *("runuser", "-u", "postgres", "--", self._bin("pg_ctl"), "-w", "-D", self.datadir),
+                *("-l", os.path.join(self.directory, "server.log"), "-o", options, "start"),
+            ]
         )
         with open(os.path.join(self.datadir, "postmaster.pid")) as handle:
             self.pid = int(handle.readline())
