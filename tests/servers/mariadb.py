@@ -16,14 +16,18 @@ class MariaDB:
 
     Root authenticates with unix_socket over ``socket`` (as Debian's
     default server does); ``admin_connect()`` returns such a connection.
+    With ``general_log=True`` every statement the server receives is logged
+    in ``general_log_file`` (to prove that no password reaches it).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, general_log: bool = False) -> None:
+        self.general_log = general_log
         self.directory = make_tempdir("pkgostest-mariadb-", owner="mysql")
         self.datadir = os.path.join(self.directory, "data")
         self.socket = os.path.join(self.directory, "mysqld.sock")
         self.pid_file = os.path.join(self.directory, "mysqld.pid")
         self.host = "127.0.0.1"
+        self.general_log_file = os.path.join(self.directory, "general.log")
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -52,6 +56,11 @@ class MariaDB:
                 "--bind-address=127.0.0.1",
                 "--skip-name-resolve",
                 "--max-connections=500",
+                *(
+                    [f"--general-log-file={self.general_log_file}", "--general-log=1"]
+                    if self.general_log
+                    else []
+                ),
             ],
             stdout=log,
             stderr=log,

@@ -59,6 +59,8 @@ class PostgreSQL:
         os.unlink(password_file)
         self.port = free_port()
         options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.socket_dir} -c max_connections=200"
+        # A throwaway cluster: durability only costs time here.
+        options += " -c fsync=off -c full_page_writes=off -c synchronous_commit=off"
         run_quiet(
             [
                 *("runuser", "-u", "postgres", "--", self._bin("pg_ctl"), "-w", "-D", self.datadir),
