@@ -163,8 +163,11 @@ def backend_for(engine: Engine) -> Backend:
     return SqliteBackend()
 
 
-def validate(spec: DatabaseSpec) -> None:
-    """Refuse a spec no engine could use, before any statement runs."""
+def validate(spec: DatabaseSpec, *, password: bool = True) -> None:
+    """Refuse a spec no engine could use, before any statement runs.
+
+    ``password=False`` skips the password (dropping needs none).
+    """
     engine = spec.engine
     if not DATABASE_NAME.fullmatch(spec.name):
         raise InvalidValueError(
@@ -180,7 +183,8 @@ def validate(spec: DatabaseSpec) -> None:
         )
     _validate_user(spec)
     if engine is not Engine.SQLITE:
-        _validate_password(spec)
+        if password:
+            _validate_password(spec)
         for host in spec.client_hosts:
             if not host or len(host) > 255 or _has_control(host):
                 raise InvalidValueError(

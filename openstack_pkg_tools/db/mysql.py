@@ -74,7 +74,7 @@ class MysqlBackend:
 
     def drop(self, spec: DatabaseSpec) -> Outcome:
         """Drop the database and the user's accounts, if they exist."""
-        validate(spec)
+        validate(spec, password=False)
         changes: list[Change] = []
         with _admin_cursor(spec) as cursor:
             if _database_exists(cursor, spec.name):

@@ -101,7 +101,7 @@ class PgsqlBackend:
 
     def drop(self, spec: DatabaseSpec) -> Outcome:
         """Drop the database and the role, if they exist."""
-        validate(spec)
+        validate(spec, password=False)
         session, close = _admin_session(spec)
         changes: list[Change] = []
         try:
