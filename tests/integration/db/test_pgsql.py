@@ -59,7 +59,7 @@ def test_local_runuser_psql_is_idempotent_and_updates_passwords(postgresql: Post
     assert BACKEND.ensure(changed).changes == (Change.UPDATED_PASSWORD,)
     assert BACKEND.ensure(changed).changes == ()
     assert login(url_through_config(workdir, changed.url()), "SELECT 1") == [(1,)]
-    with pytest.raises(DatabaseError, match="cannot log in.*password authentication failed"):
+    with pytest.raises(DatabaseError, match=r"cannot log in.*password authentication failed"):
         BACKEND.check(spec)
     assert BACKEND.drop(changed).changed
     assert BACKEND.drop(changed).changes == ()
@@ -126,3 +126,23 @@ def test_bad_names_are_refused_before_any_sql(name: str, user: str, problem: str
     admin = AdminLogin("postgres", "pw", "127.0.0.1", free_port())
     with pytest.raises(InvalidValueError, match=problem):
         BACKEND.ensure(DatabaseSpec(Engine.PGSQL, name, user, "pw", admin=admin))
+
+
+def test_our_verifiers_agree_with_the_servers_own(postgresql: PostgreSQL) -> None:
+    """The server hashes these passwords itself; our SCRAM + SASLprep must recognise each."""
+    from openstack_pkg_tools.db import scram
+    from openstack_pkg_tools.db.pgsql import literal
+
+    admin = postgresql.admin_connect()
+    cursor = admin.cursor()
+    cursor.execute("CREATE ROLE pkgostest_verify LOGIN")
+    try:
+        for password in [*WIDE_PASSWORDS, "I\u00adX", "\u00aa", "a\u00a0b", "\u0007bell", PASSWORDS[0]]:
+            cursor.execute(f"ALTER ROLE pkgostest_verify PASSWORD {literal(password)}")
+            cursor.execute("SELECT rolpassword FROM pg_authid WHERE rolname = 'pkgostest_verify'")
+            (stored,) = cursor.fetchone()
+            assert scram.matches(stored, password), password
+            assert not scram.matches(stored, password + "x")
+    finally:
+        cursor.execute("DROP ROLE pkgostest_verify")
+        admin.close()

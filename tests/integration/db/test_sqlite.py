@@ -40,11 +40,11 @@ def test_default_place_is_var_lib_service() -> None:
 
 
 def test_missing_owner_and_bad_file_are_reported(workdir: str) -> None:
-    with pytest.raises(DatabaseError, match="pkgostest-nobody.*does not exist"):
+    with pytest.raises(DatabaseError, match=r"pkgostest-nobody.*does not exist"):
         BACKEND.ensure(DatabaseSpec(Engine.SQLITE, "glance", "pkgostest-nobody", sqlite_dir=workdir))
     with open(os.path.join(workdir, "broken.sqlite"), "w") as handle:
         handle.write("not a database" * 100)
-    with pytest.raises(DatabaseError, match="broken.sqlite"):
+    with pytest.raises(DatabaseError, match=r"broken\.sqlite"):
         BACKEND.check(DatabaseSpec(Engine.SQLITE, "broken", "root", sqlite_dir=workdir))
     with pytest.raises(InvalidValueError, match="system user"):
         BACKEND.ensure(DatabaseSpec(Engine.SQLITE, "glance", "Bad User", sqlite_dir=workdir))
