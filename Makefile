@@ -15,13 +15,16 @@ DEBIAN_RUNTIME := python3-debian python3-debconf python3-jinja2 python3-sh \
 # What the test suite and the benchmarks use besides them.
 DEBIAN_TEST := python3-venv python3-pip python3-sqlalchemy python3-oslo.config \
 	debconf-utils dpkg-dev
+# Real servers for the database and message-queue tests, and Glance for a
+# real schema migration (installed without recommends by ensure-debs).
+DEBIAN_TEST_DB := mariadb-server postgresql rabbitmq-server python3-glance python3-oslo.messaging
 
 .PHONY: all check deps venv test lint bench demo demo-clean clean
 
 all: check
 
 deps:
-	tools/ensure-debs $(DEBIAN_RUNTIME) $(DEBIAN_TEST)
+	tools/ensure-debs $(DEBIAN_RUNTIME) $(DEBIAN_TEST) $(DEBIAN_TEST_DB)
 
 $(VENV)/.installed: requirements-dev.txt setup.cfg pyproject.toml
 	rm -rf $(VENV)
@@ -41,6 +44,7 @@ lint: venv
 
 bench: venv
 	$(VPY) bench/ini_vs_reference.py
+	$(VPY) bench/db_provision.py
 
 demo: venv
 	$(VPY) demo/demo.py

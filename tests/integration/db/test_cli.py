@@ -27,6 +27,10 @@ def pkgos(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     )
 
 
+def dbsync(user: str, log_dir: str, *command: str) -> subprocess.CompletedProcess[str]:
+    return pkgos("dbsync", "glance", "--user", user, "--log-dir", log_dir, "--", *command)
+
+
 def conf_file(workdir: str) -> str:
     path = os.path.join(workdir, "glance-api.conf")
     with open(path, "w") as handle:
@@ -126,39 +130,15 @@ def test_dbsync_runs_the_commands_after_the_separator(glance_user: str, workdir:
     os.mkdir(shared)
     os.chmod(shared, 0o777)  # written by the service user
     marker = os.path.join(shared, "ran")
-    result = pkgos(
-        "dbsync",
-        "glance",
-        "--user",
-        glance_user,
-        "--log-dir",
-        workdir,
-        "--",
-        "sh",
-        "-c",
-        "echo one",
-        ";;",
-        "sh",
-        "-c",
-        f"id -un > {marker}; echo two",
+    result = dbsync(
+        glance_user, workdir, "sh", "-c", "echo one", ";;", "sh", "-c", f"id -un > {marker}; echo two"
     )
     assert result.returncode == 0, result.stderr
     with open(marker) as handle:
         assert handle.read().strip() == glance_user
     with open(os.path.join(workdir, "dbsync.log")) as handle:
         assert handle.read() == "one\ntwo\n"
-    failed = pkgos(
-        "dbsync",
-        "glance",
-        "--user",
-        glance_user,
-        "--log-dir",
-        workdir,
-        "--",
-        "sh",
-        "-c",
-        "echo boom >&2; exit 3",
-    )
+    failed = dbsync(glance_user, workdir, "sh", "-c", "echo boom >&2; exit 3")
     assert failed.returncode == 2
     assert "exited with code 3" in failed.stderr and "boom" in failed.stderr
 
