@@ -47,7 +47,9 @@ class _Psql:
     def __init__(self, spec: DatabaseSpec) -> None:
         admin = spec.admin
         self.spec = spec
-        self.argv = ["runuser", "-u", admin.user or "postgres", "--", "psql", "-X", "-q", "-A", "-t"]
+        self.user = admin.user or "postgres"
+        self.where = f"{admin.socket or DEFAULT_SOCKET_DIR}:{admin.port or 5432}"
+        self.argv = ["runuser", "-u", self.user, "--", "psql", "-X", "-q", "-A", "-t"]
         self.argv += ["-v", "ON_ERROR_STOP=1", "-h", admin.socket or DEFAULT_SOCKET_DIR]
         self.argv += ["-p", str(admin.port or 5432), "-d", "postgres"]
 
@@ -64,7 +66,7 @@ class _Psql:
             detail = redact(error.stderr.strip(), self.spec.password)
             raise DatabaseError(
                 f"Cannot set up database {self.spec.name!r} as PostgreSQL user "
-                f"{self.argv[2]!r} on {self.argv[-5]}: {detail or error.message}",
+                f"{self.user!r} on {self.where}: {detail or error.message}",
                 hint="start the PostgreSQL server, or give an administrator's login with --admin-user.",
             ) from None
 

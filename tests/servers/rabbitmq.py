@@ -10,6 +10,7 @@ Users and virtual hosts that tests create should carry a test prefix.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import tempfile
 from types import TracebackType
@@ -94,6 +95,7 @@ class RabbitMQ:
             for pid in _epmd_pids() - self.epmd_before:
                 stop_pid(pid)
             self.started = False
+        shutil.rmtree(self.directory, ignore_errors=True)
 
     def __enter__(self) -> RabbitMQ:
         return self.start()

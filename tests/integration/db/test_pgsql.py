@@ -146,3 +146,13 @@ def test_our_verifiers_agree_with_the_servers_own(postgresql: PostgreSQL) -> Non
     finally:
         cursor.execute("DROP ROLE pkgostest_verify")
         admin.close()
+
+
+def test_local_server_down_names_the_socket_and_port(workdir: str) -> None:
+    port = free_port()
+    spec = DatabaseSpec(
+        Engine.PGSQL, "pkgostest_down", "u", "secret-pw", admin=AdminLogin(socket=workdir, port=port)
+    )
+    with pytest.raises(DatabaseError, match=rf"as PostgreSQL user 'postgres' on {workdir}:{port}") as error:
+        BACKEND.ensure(spec)
+    assert "Hint: start the PostgreSQL server" in str(error.value) and "secret-pw" not in str(error.value)
