@@ -21,6 +21,9 @@ DEBIAN_DEB := debhelper dh-python pybuild-plugin-pyproject python3-all python3-s
 # Maintainer script tests: apt-utils (preconfigure, so config runs twice),
 # po-debconf and gettext (merge-templates and po2debconf), adduser.
 DEBIAN_TEST_MAINT := apt-utils po-debconf gettext adduser
+# Real servers for the database and message-queue tests, and Glance for a
+# real schema migration (installed without recommends by ensure-debs).
+DEBIAN_TEST_DB := mariadb-server postgresql rabbitmq-server python3-glance python3-oslo.messaging
 
 # The same code must keep working with the newest PyPI releases of its
 # runtime libraries (sh 2.x, keystoneauth1, pymysql, ...): these unit tests
@@ -34,7 +37,7 @@ NEWEST_TESTS := tests/unit/test_run.py tests/unit/test_inifile.py tests/unit/tes
 all: check
 
 deps:
-	tools/ensure-debs $(DEBIAN_RUNTIME) $(DEBIAN_TEST) $(DEBIAN_DEB) $(DEBIAN_TEST_MAINT)
+	tools/ensure-debs $(DEBIAN_RUNTIME) $(DEBIAN_TEST) $(DEBIAN_DEB) $(DEBIAN_TEST_MAINT) $(DEBIAN_TEST_DB)
 
 $(VENV)/.installed: requirements-dev.txt setup.cfg pyproject.toml
 	rm -rf $(VENV)
@@ -71,6 +74,7 @@ deb: deps
 
 bench: venv
 	$(VPY) bench/ini_vs_reference.py
+	$(VPY) bench/db_provision.py
 
 # dpkg phases of a profile-driven package (install, reconfigure, purge).
 bench-maintscript: venv

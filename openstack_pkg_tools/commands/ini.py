@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from ..inifile import IniFile
+from .secret_input import from_stdin
 
 HELP = """\
 Read and edit oslo.config-style files (nova.conf, glance-api.conf,
@@ -85,17 +85,8 @@ def _get(args: argparse.Namespace) -> int:
     return 0
 
 
-def _value_from_stdin() -> str:
-    value = sys.stdin.read()
-    if value.endswith("\n"):
-        value = value[:-1]
-        if value.endswith("\r"):
-            value = value[:-1]
-    return value
-
-
 def _set(args: argparse.Namespace) -> int:
-    value = _value_from_stdin() if args.stdin else args.value
+    value = from_stdin() if args.stdin else args.value
     with IniFile(args.file, create=args.create, new_file_mode=0o640) as conf:
         conf.set(args.section, args.key, value)
     return 0

@@ -1,0 +1,150 @@
+"""Run a service's schema migration (``glance-manage db_sync``) the safe way.
+
+The migration commands come as data (a service profile supplies them):
+each runs as the service's system user (``runuser -u glance --``) under a
+time limit (``timeout``), with its output appended to
+``/var/log/<svc>/dbsync.log``. When the database server is not reachable
+yet (a database on another host still starting), the command is tried
+again a bounded number of times. A failure names the command, its exit
+code and the last lines of its output.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shlex
+import time
+from dataclasses import dataclass
+
+from . import log
+from .errors import InvalidValueError, PkgosError, last_lines
+from .run import run
+
+TIMEOUT_EXIT = 124
+KILL_AFTER = 10
+TAIL_LINES = 20
+# What a migration prints when the database server does not answer (yet).
+UNREACHABLE = (
+    "Can't connect to MySQL server",
+    "Can't connect to local MySQL server",
+    "Lost connection to MySQL server",
+    "Connection refused",
+    "could not connect to server",
+    "connection to server at",
+    "the database system is starting up",
+)
+
+
+class DbSyncError(PkgosError):
+    """A service's migration command failed or timed out."""
+
+
+@dataclass(frozen=True)
+class SyncPlan:
+    """How to migrate one service's database.
+
+    ``commands`` run in order (``nova-manage api_db sync`` then ``nova-manage
+    db sync``); ``user`` defaults to the service's name; ``attempts`` counts
+    the tries of each command while the server is unreachable.
+    """
+
+    service: str
+    commands: tuple[tuple[str, ...], ...]
+    user: str | None = None
+    log_dir: str | None = None
+    timeout: float = 900.0
+    attempts: int = 5
+    retry_delay: float = 5.0
+
+    def __post_init__(self) -> None:
+        if not self.commands or not all(self.commands):
+            raise InvalidValueError(
+                f"No migration command given for {self.service!r}.",
+                hint="give the command after --, e.g. pkgos dbsync glance -- glance-manage db_sync.",
+            )
+        if self.attempts < 1 or self.timeout <= 0:
+            raise InvalidValueError(
+                f"Invalid attempts ({self.attempts}) or time limit ({self.timeout}) for {self.service!r}.",
+                hint="give at least one attempt and a positive time limit.",
+            )
+
+    @property
+    def run_as(self) -> str:
+        """The system user the commands run as."""
+        return self.user or self.service
+
+    @property
+    def log_path(self) -> str:
+        """The file the commands' output is appended to."""
+        return os.path.join(self.log_dir or f"/var/log/{self.service}", "dbsync.log")
+
+
+def argv_for(plan: SyncPlan, command: tuple[str, ...]) -> list[str]:
+    """The full argv: the time limit, and runuser unless we already are the user."""
+    limited = ["timeout", f"--kill-after={KILL_AFTER}", f"{plan.timeout:g}", *command]
+    if pwd.getpwuid(os.geteuid()).pw_name == plan.run_as:
+        return limited
+    return ["runuser", "-u", plan.run_as, "--", *limited]
+
+
+def sync(plan: SyncPlan) -> None:
+    """Run every migration command of ``plan``; raise DbSyncError on failure."""
+    _check_user(plan)
+    _prepare_log(plan)
+    for command in plan.commands:
+        with log.step(f"Migrating the {plan.service} database: {shlex.join(command)}"):
+            _run_with_retries(plan, command)
+
+
+def _check_user(plan: SyncPlan) -> None:
+    try:
+        pwd.getpwnam(plan.run_as)
+    except KeyError:
+        raise InvalidValueError(
+            f"The system user {plan.run_as!r} that runs the {plan.service} migration does not exist.",
+            hint="create the service's user first, or name another with --user.",
+        ) from None
+
+
+def _prepare_log(plan: SyncPlan) -> None:
+    entry = pwd.getpwnam(plan.run_as)
+    directory = os.path.dirname(plan.log_path)
+    if not os.path.isdir(directory):
+        os.makedirs(directory, mode=0o750)
+        os.chown(directory, entry.pw_uid, entry.pw_gid)
+    if not os.path.exists(plan.log_path):
+        os.close(os.open(plan.log_path, os.O_CREAT | os.O_WRONLY, 0o640))
+        os.chown(plan.log_path, entry.pw_uid, entry.pw_gid)
+
+
+def _run_with_retries(plan: SyncPlan, command: tuple[str, ...]) -> None:
+    argv = argv_for(plan, command)
+    for attempt in range(1, plan.attempts + 1):
+        result = run(
+            argv, ok_codes=range(256), timeout=plan.timeout + 2 * KILL_AFTER, output_log=plan.log_path
+        )
+        if result.exit_code == 0:
+            return
+        output = result.stdout + "\n" + result.stderr
+        if attempt < plan.attempts and any(sign in output for sign in UNREACHABLE):
+            log.warning(
+                f"the database server is not reachable yet; trying again in {plan.retry_delay:g} s "
+                f"(attempt {attempt} of {plan.attempts})"
+            )
+            time.sleep(plan.retry_delay)
+            continue
+        raise _failure(plan, command, result.exit_code, output)
+
+
+def _failure(plan: SyncPlan, command: tuple[str, ...], exit_code: int, output: str) -> DbSyncError:
+    if exit_code == TIMEOUT_EXIT:
+        reason = f"did not finish within {plan.timeout:g} s"
+    else:
+        reason = f"exited with code {exit_code}"
+    tail = last_lines(output, TAIL_LINES)
+    return DbSyncError(
+        f"The {plan.service} database migration failed: {shlex.join(command)} (as {plan.run_as}) {reason}."
+        + (f"\n{tail}" if tail else ""),
+        hint=f"the whole output is in {plan.log_path}; check [database] connection and that the server runs.",
+    )
