@@ -24,15 +24,26 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from enum import StrEnum
-from urllib.parse import unquote, urlsplit
 
 from . import log, system
+from .apply import apply_plans, drop_databases
 from .debconf import Debconf, Priority, ensure_frontend
 from .errors import InvalidValueError, PkgosError
 from .inifile import IniFile
-from .plans import Plans, plans
+from .plans import database_plan, plans
 from .profile import ServiceProfile, load
-from .questions import DETAILS, PURGE_DB, SWITCHES, VOLATILE_SECRETS, Family, Question, families, holds
+from .questions import (
+    DETAILS,
+    PURGE_DB,
+    SWITCHES,
+    VOLATILE_SECRETS,
+    Condition,
+    Family,
+    Question,
+    families,
+    holds,
+)
+from .urls import DatabaseUrl, Engine, TransportUrl
 
 
 class Phase(StrEnum):
@@ -42,16 +53,6 @@ class Phase(StrEnum):
     POSTINST = "postinst"
     PRERM = "prerm"
     POSTRM = "postrm"
-
-
-# SQLAlchemy dialects as config files spell them, to the db-type answer.
-ENGINE_OF_DIALECT = {
-    "mysql": "mysql",
-    "mariadb": "mysql",
-    "postgresql": "pgsql",
-    "postgres": "pgsql",
-    "sqlite": "sqlite",
-}
 
 
 # -- seeding the questions from the current config ---------------------------
@@ -66,42 +67,44 @@ def read_config(path: str, section: str, key: str) -> str | None:
     return IniFile(path).get(section, key)
 
 
-def _url_seeds(url: str, host: str, user: str, password: str) -> dict[str, str]:
-    parts = urlsplit(url)
-    seeds = {
-        host: parts.hostname or "",
-        user: unquote(parts.username or ""),
-        password: unquote(parts.password or ""),
-    }
-    return {key: value for key, value in seeds.items() if value}
-
-
 def _db_seeds(profile: ServiceProfile, read: Reader) -> dict[str, str]:
     database = profile.databases[0]
-    url = read(database.config, database.section, database.directive) if database.section else None
-    if not url or "://" not in url:
+    text = read(database.config, database.section, database.directive) if database.section else None
+    try:
+        url = DatabaseUrl.parse(text) if text else None
+    except InvalidValueError:
+        return {}  # not a URL this toolkit writes: ask with the defaults
+    if url is None:
         return {}
-    engine = ENGINE_OF_DIALECT.get(url.split(":", 1)[0].split("+", 1)[0])
-    if engine is None:
-        return {}
-    seeds = {"db-type": engine}
-    if engine == "sqlite":
-        return seeds
-    seeds |= _url_seeds(url, "db-host", "db-user", "db-password")
-    name = urlsplit(url).path.lstrip("/")
-    if name:
-        seeds["db-name"] = unquote(name)
-    return seeds
+    if url.engine is Engine.SQLITE:
+        return {"db-type": str(url.engine)}
+    seeds = {
+        "db-type": str(url.engine),
+        "db-host": url.host or "",
+        "db-user": url.user or "",
+        "db-password": url.password or "",
+        "db-name": url.database,
+    }
+    return {question: value for question, value in seeds.items() if value}
 
 
 def _rabbit_seeds(profile: ServiceProfile, read: Reader) -> dict[str, str]:
     assert profile.messaging is not None
-    url = read(profile.messaging.configs[0], "DEFAULT", "transport_url")
-    if not url or not url.startswith("rabbit://"):
+    text = read(profile.messaging.configs[0], "DEFAULT", "transport_url")
+    try:
+        url = TransportUrl.parse(text) if text else None
+    except InvalidValueError:
         return {}
-    # Several brokers are comma-separated: the first one is what we ask about.
-    first = url.split(",", 1)[0]
-    return _url_seeds(first, "rabbit-host", "rabbit-userid", "rabbit-password")
+    if url is None or url.scheme != "rabbit":
+        return {}
+    # Several brokers: the first one is what the questions are about.
+    first = url.hosts[0]
+    seeds = {
+        "rabbit-host": first.host,
+        "rabbit-userid": first.user or "",
+        "rabbit-password": first.password or "",
+    }
+    return {question: value for question, value in seeds.items() if value}
 
 
 # Current directive first, then the legacy names the reference wrote.
@@ -195,24 +198,6 @@ def install_files(profile: ServiceProfile, package: str) -> list[str]:
     return done
 
 
-def apply_plans(planned: Plans) -> list[str]:
-    """Apply the database, message queue, authtoken and catalog plans.
-
-    These steps belong to the database and Keystone layers; they are
-    reported, not applied, until those layers are part of the toolkit.
-    """
-    pending = [
-        ("database", planned.database),
-        ("transport_url", planned.transport),
-        ("keystone_authtoken", planned.authtoken),
-        ("Keystone catalog", planned.catalog),
-    ]
-    for what, plan in pending:
-        if plan is not None:
-            log.warning(f"{what}: configuration requested but not applied by this version.")
-    return []
-
-
 def forget_secrets(conf: Debconf, profile: ServiceProfile) -> None:
     """Wipe the admin passwords and turn the one-shot switches off."""
     for question in VOLATILE_SECRETS:
@@ -226,7 +211,7 @@ def postinst(conf: Debconf, profile: ServiceProfile, package: str) -> list[str]:
     try:
         planned = plans(profile, package, answers(conf, profile, package))
         done = install_files(profile, package)
-        done += apply_plans(planned)
+        done += apply_plans(profile, planned)
     finally:
         forget_secrets(conf, profile)
     return done
@@ -243,7 +228,7 @@ def purge(conf: Debconf | None, profile: ServiceProfile, package: str) -> list[s
         conf.ask(question, Priority.HIGH)
         conf.go()
         if conf.get_bool(question):
-            log.warning("database: removal requested but not applied by this version.")
+            done += _drop_databases(conf, profile, package)
     if package == profile.package:
         for config in profile.configs:
             if system.remove_file(config.target):
@@ -258,6 +243,34 @@ def purge(conf: Debconf | None, profile: ServiceProfile, package: str) -> list[s
         if removed:
             done.append(f"removed {directory.path}")
     return done
+
+
+def _drop_databases(conf: Debconf, profile: ServiceProfile, package: str) -> list[str]:
+    """Drop the databases the config file's connection URL names.
+
+    The URL says what postinst created (debconf's answers may be mere
+    defaults). A failure is reported, not raised: the purge goes on, and
+    the message says what to drop by hand.
+    """
+    written = _db_seeds(profile, read_config)
+    if not written:
+        log.info("database: no connection URL in the config file; nothing to drop.")
+        return []
+    current = {**answers(conf, profile, package), **written}
+    try:
+        if holds(Condition.REMOTE_DB, lambda name: current.get(name, "")) and not current.get(
+            "db-admin-password"
+        ):
+            # postinst forgot the administrator's password: ask for it again.
+            conf.ask(f"{profile.prefix}/db-admin-password", Priority.HIGH)
+            conf.go()
+            current["db-admin-password"] = conf.get(f"{profile.prefix}/db-admin-password")
+        return drop_databases(profile, database_plan(profile, current))
+    except PkgosError as error:
+        log.warning(f"the database was not dropped: {error}")
+        return []
+    finally:
+        conf.forget(f"{profile.prefix}/db-admin-password")
 
 
 # -- entry point -------------------------------------------------------------------

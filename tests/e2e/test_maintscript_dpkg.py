@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.servers.mariadb import MariaDB
+
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = "pkgostest-foo"
 ETC = Path(f"/etc/{PACKAGE}")
@@ -347,3 +349,63 @@ def test_shell_maintainer_scripts_work_the_same(workdir: Path) -> None:
         assert _selections(package) == {}
     finally:
         _forget_everything(package)
+
+
+DB_SECRET = "Db&p@ss:/%#w$rd 'x\""
+
+
+@pytest.fixture(scope="module")
+def local_mariadb() -> Iterator[MariaDB]:
+    """A MariaDB where Debian's own listens: what a local database server looks like."""
+    with MariaDB(socket="/run/mysqld/mysqld.sock", port=3306) as server:
+        yield server
+
+
+def _databases(server: MariaDB) -> set[str]:
+    with server.admin_connect() as connection, connection.cursor() as cursor:
+        cursor.execute("SHOW DATABASES")
+        return {row[0] for row in cursor.fetchall()}
+
+
+def test_database_is_created_written_synced_and_dropped_on_purge(deb: Path, local_mariadb: MariaDB) -> None:
+    import pymysql
+
+    from openstack_pkg_tools.urls import DatabaseUrl
+
+    _install(deb)
+    _run(
+        "debconf-set-selections",
+        stdin="".join(
+            f"{PACKAGE} {PACKAGE}/{name} {kind} {value}\n"
+            for name, kind, value in [
+                ("configure_db", "boolean", "true"),
+                ("db-type", "select", "mysql"),
+                ("db-host", "string", "127.0.0.1"),
+                ("db-name", "string", "pkgostest_foo"),
+                ("db-user", "string", "pkgostest_foo"),
+                ("db-password", "password", DB_SECRET),
+            ]
+        ),
+    )
+    result = _run("dpkg-reconfigure", "-fnoninteractive", PACKAGE)
+    assert DB_SECRET not in result.stdout + result.stderr
+    assert "pkgostest_foo" in _databases(local_mariadb)
+    url = DatabaseUrl.parse(Path(CONF).read_text().split("connection = ", 1)[1].splitlines()[0])
+    assert (url.user, url.password, url.database) == ("pkgostest_foo", DB_SECRET, "pkgostest_foo")
+    # The URL read back from the file logs in.
+    pymysql.connect(
+        host="127.0.0.1", port=3306, user=url.user, password=url.password, database=url.database
+    ).close()
+
+    # Again, with the answers seeded from the config: nothing changes.
+    before = _snapshot()
+    _run("debconf-set-selections", stdin=f"{PACKAGE} {PACKAGE}/configure_db boolean true\n")
+    _run("dpkg-reconfigure", "-fnoninteractive", PACKAGE)
+    assert _snapshot() == before
+
+    _run("debconf-set-selections", stdin=f"{PACKAGE} {PACKAGE}/purge-db boolean true\n")
+    _purge()
+    assert "pkgostest_foo" not in _databases(local_mariadb)
+    with local_mariadb.admin_connect() as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM mysql.user WHERE user = 'pkgostest_foo'")
+        assert cursor.fetchone() == (0,)

@@ -18,17 +18,23 @@ class MariaDB:
     default server does); ``admin_connect()`` returns such a connection.
     With ``general_log=True`` every statement the server receives is logged
     in ``general_log_file`` (to prove that no password reaches it).
+    ``socket`` and ``port`` place the server where Debian's own would be
+    (``/run/mysqld/mysqld.sock``, 3306), for maintainer scripts that use a
+    local server's defaults; by default both are private.
     """
 
-    def __init__(self, *, general_log: bool = False) -> None:
+    def __init__(self, *, general_log: bool = False, socket: str | None = None, port: int = 0) -> None:
         self.general_log = general_log
         self.directory = make_tempdir("pkgostest-mariadb-", owner="mysql")
         self.datadir = os.path.join(self.directory, "data")
-        self.socket = os.path.join(self.directory, "mysqld.sock")
+        self.socket = socket or os.path.join(self.directory, "mysqld.sock")
+        if socket is not None:
+            os.makedirs(os.path.dirname(socket), exist_ok=True)
+            shutil.chown(os.path.dirname(socket), "mysql", "mysql")
         self.pid_file = os.path.join(self.directory, "mysqld.pid")
         self.host = "127.0.0.1"
         self.general_log_file = os.path.join(self.directory, "general.log")
-        self.port = 0
+        self.port = port
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> MariaDB:
@@ -42,7 +48,7 @@ class MariaDB:
                 "--skip-test-db",
             ]
         )
-        self.port = free_port()
+        self.port = self.port or free_port()
         log = open(os.path.join(self.directory, "mysqld.log"), "wb")  # noqa: SIM115
         self.process = subprocess.Popen(
             [
