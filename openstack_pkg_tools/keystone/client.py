@@ -70,11 +70,12 @@ class RequestCounts:
 
 
 class _Retry(Exception):
-    """A failed attempt that may be repeated; ``reason`` says why."""
+    """A failed attempt; ``reason`` says why, ``maybe_applied`` whether Keystone may have acted."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, maybe_applied: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.maybe_applied = maybe_applied
 
 
 class KeystoneClient:
@@ -170,10 +171,19 @@ class KeystoneClient:
         else:
             self.counts.writes += 1
         delays = self.retry.delays()
+        safe_to_repeat = method in READ_METHODS or counts_as_read or method == "PUT"
         while True:
             try:
                 response = self._send(method, path, body, authenticated)
             except _Retry as failure:
+                if failure.maybe_applied and not safe_to_repeat:
+                    # Sending a create again could duplicate it: the next
+                    # run reads what Keystone holds and finishes the work.
+                    raise KeystoneError(
+                        f"{method} {path} on Keystone at {self.credentials.auth_url} failed: "
+                        f"{failure.reason}; it may or may not have been applied.",
+                        hint="check Keystone's log, then run again: registration is idempotent.",
+                    ) from None
                 if not delays:
                     raise KeystoneUnreachableError(
                         f"Cannot {method} {path} on Keystone at {self.credentials.auth_url}: "
@@ -212,7 +222,10 @@ class KeystoneClient:
             exceptions.ConnectTimeout,
             exceptions.UnknownConnectionError,
         ) as error:
-            raise _Retry(f"cannot connect ({type(error).__name__})") from None
+            # Only a refused connection proves that nothing was sent.
+            refused = "refused" in str(error).lower()
+            reason = "connection refused" if refused else f"connection failed ({type(error).__name__})"
+            raise _Retry(reason, maybe_applied=not refused) from None
         except exceptions.HttpError as error:
             # Raised while authenticating (the plugin's own request).
             if error.http_status in UNPROCESSED or error.http_status == 500:
@@ -223,7 +236,7 @@ class KeystoneClient:
             ) from None
         status = response.status_code
         if status in UNPROCESSED or (status == 500 and method in READ_METHODS):
-            raise _Retry(f"{method} {path} answered {status}")
+            raise _Retry(f"{method} {path} answered {status}", maybe_applied=status not in UNPROCESSED)
         return response
 
     def _checked(self, method: str, path: str, response: Any, *, missing_ok: bool, refused_ok: bool) -> Any:

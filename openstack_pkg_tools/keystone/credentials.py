@@ -102,7 +102,10 @@ def from_clouds_yaml(cloud: str, paths: Sequence[str] = CLOUDS_YAML_PATHS) -> Ad
         try:
             data = yaml.safe_load(read_bytes(path)) or {}
         except yaml.YAMLError as error:
-            raise ConfigFileError(path, f"is not valid YAML: {error}", hint="fix the file.") from None
+            # PyYAML's message quotes the offending line, which may hold a password.
+            mark = getattr(error, "problem_mark", None)
+            line = None if mark is None else mark.line + 1
+            raise ConfigFileError(path, "is not valid YAML.", line=line, hint="fix the file.") from None
         entry = (data.get("clouds") or {}).get(cloud) if isinstance(data, dict) else None
         if isinstance(entry, dict):
             return _cloud_credentials(entry, f"cloud {cloud!r} of {path}")
