@@ -92,27 +92,23 @@ def check_url(url: str) -> str:
         return InvalidValueError(f"Invalid endpoint URL {url!r}: {problem}.", hint=hint)
 
     example = "e.g. http://192.0.2.10:9292, https://[2001:db8::10]:8776/v3/%(project_id)s"
-    try:
-        parts = urllib.parse.urlsplit(_URL_TEMPLATE.sub("", url))
-        port = parts.port
-    except ValueError as error:
-        raise refuse(
-            str(error), f"write an IPv6 address in brackets and a numeric port ({example})."
-        ) from None
+    parts = urllib.parse.urlsplit(_URL_TEMPLATE.sub("", url))
     if parts.scheme not in ("http", "https"):
         raise refuse("the scheme must be http or https", example)
-    if parts.username is not None or parts.password is not None:
+    if "@" in parts.netloc:
         raise refuse("it must not hold a user name or password", example)
+    if parts.netloc.count(":") > 1 and not parts.netloc.startswith("["):
+        raise refuse("an IPv6 address must be in brackets", example)
     if parts.query or parts.fragment:
         raise refuse("it must not have a query or fragment", example)
+    try:
+        port = parts.port
+    except ValueError as error:
+        raise refuse(str(error), f"give a port from 1 to 65535 ({example}).") from None
     if port == 0:
         raise refuse("port 0", example)
-    host = parts.hostname or ""
-    netloc_host = parts.netloc.rsplit("@", 1)[-1]
-    if ":" in host and not netloc_host.startswith("["):
-        raise refuse("an IPv6 address must be in brackets", example)
     try:
-        check_host(host)
+        check_host(parts.hostname or "")
     except InvalidValueError as error:
         raise refuse(error.message.rstrip("."), error.hint) from None
     return url
