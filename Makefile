@@ -15,13 +15,15 @@ DEBIAN_RUNTIME := python3-debian python3-debconf python3-jinja2 python3-sh \
 # What the test suite and the benchmarks use besides them.
 DEBIAN_TEST := python3-venv python3-pip python3-sqlalchemy python3-oslo.config \
 	debconf-utils dpkg-dev
+# A real Keystone for the Keystone tests, and the openstack CLI for its benchmark.
+DEBIAN_TEST_KEYSTONE := python3-keystone uwsgi-core uwsgi-plugin-python3 python3-yaml python3-openstackclient
 
 .PHONY: all check deps venv test lint bench demo demo-clean clean
 
 all: check
 
 deps:
-	tools/ensure-debs $(DEBIAN_RUNTIME) $(DEBIAN_TEST)
+	tools/ensure-debs $(DEBIAN_RUNTIME) $(DEBIAN_TEST) $(DEBIAN_TEST_KEYSTONE)
 
 $(VENV)/.installed: requirements-dev.txt setup.cfg pyproject.toml
 	rm -rf $(VENV)
