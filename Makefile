@@ -18,7 +18,7 @@ DEBIAN_TEST := python3-venv python3-pip python3-sqlalchemy python3-oslo.config \
 # A real Keystone for the Keystone tests, and the openstack CLI for its benchmark.
 DEBIAN_TEST_KEYSTONE := python3-keystone uwsgi-core uwsgi-plugin-python3 python3-yaml python3-openstackclient
 
-.PHONY: all check deps venv test lint bench demo demo-clean clean
+.PHONY: all check deps venv test lint bench bench-keystone demo demo-clean clean
 
 all: check
 
@@ -43,6 +43,10 @@ lint: venv
 
 bench: venv
 	$(VPY) bench/ini_vs_reference.py
+
+# Registering a service: the openstack CLI the reference's way vs. pkgos.
+bench-keystone: venv
+	$(VPY) bench/register_vs_cli.py
 
 demo: venv
 	$(VPY) demo/demo.py

@@ -125,6 +125,12 @@ def domain_id(client: KeystoneClient, name: str) -> str:
     return str(found["id"])
 
 
+def _title(change: Change) -> str:
+    """The change as a step title: capitalized, names and URLs kept as they are."""
+    text = str(change)
+    return text[:1].upper() + text[1:]
+
+
 def _find(client: KeystoneClient, collection: str, query: dict[str, str]) -> dict[str, Any] | None:
     items = client.get(f"/{collection}", query).get(collection, [])
     return items[0] if items else None
@@ -138,7 +144,7 @@ def _apply_catalog(
 ) -> None:
     service_id = state.service_id
     for change in changes:
-        with log.step(str(change).capitalize()):
+        with log.step(_title(change)):
             if change.action is Action.CREATE_REGION:
                 client.post("/regions", {"region": {"id": spec.region}})
             elif change.action is Action.CREATE_SERVICE:
@@ -166,7 +172,7 @@ def _apply_user(
     project_id, user_id = state.project_id, state.user_id
     role_ids = dict(state.role_ids)
     for change in changes:
-        with log.step(str(change).capitalize()):
+        with log.step(_title(change)):
             if change.action is Action.CREATE_PROJECT:
                 body = {
                     "name": spec.project,
