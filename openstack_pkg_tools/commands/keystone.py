@@ -88,6 +88,13 @@ def _admin_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dry-run", action="store_true", help="print what would change, change nothing")
 
 
+def _endpoint_options(parser: argparse.ArgumentParser, url: str, region: str) -> None:
+    parser.add_argument("--public-url", required=True, metavar="URL", help=f"public {url}")
+    parser.add_argument("--internal-url", metavar="URL", help="internal URL (default: the public one)")
+    parser.add_argument("--admin-url", metavar="URL", help="admin URL (default: the internal one)")
+    parser.add_argument("--region", default="RegionOne", help=f"{region} (default: RegionOne)")
+
+
 def _password_options(parser: argparse.ArgumentParser, what: str, required: bool) -> None:
     group = parser.add_mutually_exclusive_group(required=required)
     group.add_argument("--password-stdin", action="store_true", help=f"read {what} from stdin")
@@ -101,12 +108,7 @@ def _add_register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--type", help="catalog type (default: the known type of SERVICE, e.g. image for glance)"
     )
     parser.add_argument("--description", help="service description (default: the known one)")
-    parser.add_argument("--public-url", required=True, metavar="URL", help="public endpoint URL")
-    parser.add_argument(
-        "--internal-url", metavar="URL", help="internal endpoint URL (default: the public one)"
-    )
-    parser.add_argument("--admin-url", metavar="URL", help="admin endpoint URL (default: the internal one)")
-    parser.add_argument("--region", default="RegionOne", help="region name (default: RegionOne)")
+    _endpoint_options(parser, "endpoint URL", "region name")
     _admin_options(parser)
     parser.set_defaults(handler=_register)
 
@@ -147,14 +149,9 @@ def _add_bootstrap(actions: argparse._SubParsersAction[argparse.ArgumentParser])
     parser.add_argument("--admin-username", default="admin", help="admin user name (default: admin)")
     parser.add_argument("--admin-project", default="admin", help="admin project (default: admin)")
     parser.add_argument("--admin-role", default="admin", help="admin role (default: admin)")
-    parser.add_argument("--region", default="RegionOne", help="region of the identity endpoints")
-    parser.add_argument(
-        "--public-url", required=True, metavar="URL", help="public identity URL, e.g. http://h:5000/v3"
+    _endpoint_options(
+        parser, "identity URL, e.g. http://192.0.2.10:5000/v3", "region of the identity endpoints"
     )
-    parser.add_argument(
-        "--internal-url", metavar="URL", help="internal identity URL (default: the public one)"
-    )
-    parser.add_argument("--admin-url", metavar="URL", help="admin identity URL (default: the internal one)")
     parser.add_argument(
         "--no-service-project",
         action="store_true",
