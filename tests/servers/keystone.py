@@ -24,7 +24,9 @@ running user). Starting takes about 15 s: share one per test session.
 from __future__ import annotations
 
 import contextlib
+import grp
 import os
+import pwd
 import secrets
 import signal
 import socket
@@ -105,8 +107,8 @@ def write_config(workdir: str) -> str:
 
 def bootstrap_spec(config_file: str, url: str, region: str = "RegionOne") -> BootstrapSpec:
     """The bootstrap of a throwaway instance: keys owned by the running user."""
-    user = __import__("pwd").getpwuid(os.getuid()).pw_name
-    group = __import__("grp").getgrgid(os.getgid()).gr_name
+    user = pwd.getpwuid(os.getuid()).pw_name
+    group = grp.getgrgid(os.getgid()).gr_name
     return BootstrapSpec(
         Endpoints.same(url), config_file=config_file, system_user=user, system_group=group, region=region
     )

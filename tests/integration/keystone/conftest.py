@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from collections.abc import Iterator
 
@@ -14,8 +15,12 @@ from tests.servers.keystone import KeystoneServer, keystone_server
 @pytest.fixture(scope="session")
 def keystone() -> Iterator[KeystoneServer]:
     """A Keystone on 127.0.0.1 (SQLite, uwsgi), stopped by PID at the end."""
-    with keystone_server(tempfile.mkdtemp(prefix="pkgos-test-keystone-")) as server:
-        yield server
+    workdir = tempfile.mkdtemp(prefix="pkgos-test-keystone-")
+    try:
+        with keystone_server(workdir) as server:
+            yield server
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 @pytest.fixture

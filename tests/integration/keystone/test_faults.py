@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import tempfile
+from pathlib import Path
 
 from openstack_pkg_tools.keystone import Endpoints, KeystoneClient, ServiceSpec, register_service
 from tests.integration.keystone.helpers import pkgos
@@ -48,8 +48,8 @@ def test_wrong_admin_password(keystone: KeystoneServer) -> None:
     assert wrong not in result.stderr + result.stdout
 
 
-def test_admin_file_must_be_private(keystone: KeystoneServer) -> None:
-    path = os.path.join(tempfile.mkdtemp(prefix="pkgostest-"), "admin-openrc")
+def test_admin_file_must_be_private(keystone: KeystoneServer, tmp_path: Path) -> None:
+    path = str(tmp_path / "admin-openrc")
     with open(path, "w", encoding="utf-8") as handle:
         handle.writelines(f"export {key}='{value}'\n" for key, value in keystone.os_environ().items())
     os.chmod(path, 0o644)

@@ -7,7 +7,6 @@ import os
 import sqlite3
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 from keystoneauth1 import exceptions, session
@@ -44,17 +43,19 @@ def run_watched(
     return watch, subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
 
 
-def admin_file(keystone: KeystoneServer) -> str:
-    path = os.path.join(tempfile.mkdtemp(prefix="pkgostest-"), "admin-openrc")
+def admin_file(keystone: KeystoneServer, directory: Path) -> str:
+    path = str(directory / "admin-openrc")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.writelines(f"{key}={value}\n" for key, value in keystone.os_environ().items())
     return path
 
 
-def test_registration_starts_no_process_and_leaks_no_password(keystone: KeystoneServer) -> None:
+def test_registration_starts_no_process_and_leaks_no_password(
+    keystone: KeystoneServer, tmp_path: Path
+) -> None:
     service_password = "Svc-Secret-4c1d"
-    credentials = ["--admin-file", admin_file(keystone)]
+    credentials = ["--admin-file", admin_file(keystone, tmp_path)]
     register = ["keystone", "register", "pkgostest-secret", "--type", "pkgostest-secret"]
     register += ["--public-url", "http://192.0.2.60:9010", *credentials]
     user = ["keystone", "service-user", "pkgostest-secret", "--password-stdin", *credentials]
