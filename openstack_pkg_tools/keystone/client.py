@@ -171,7 +171,9 @@ class KeystoneClient:
         else:
             self.counts.writes += 1
         delays = self.retry.delays()
-        safe_to_repeat = method in READ_METHODS or counts_as_read or method == "PUT"
+        # PUT (role assignment) and PATCH (URL, password) give the same
+        # result however often they are applied; a POST creates again.
+        safe_to_repeat = method in READ_METHODS or counts_as_read or method in ("PUT", "PATCH")
         while True:
             try:
                 response = self._send(method, path, body, authenticated)
