@@ -33,11 +33,15 @@ PYPI_RUNTIME := sh python-debian jinja2 pymysql keystoneauth1
 NEWEST_TESTS := tests/unit/test_run.py tests/unit/test_inifile.py tests/unit/test_fileio.py
 
 .PHONY: all check check-newest deps venv test lint bench bench-maintscript deb demo demo-clean clean
+# A real Keystone for the Keystone tests, and the openstack CLI for its benchmark.
+DEBIAN_TEST_KEYSTONE := python3-keystone uwsgi-core uwsgi-plugin-python3 python3-yaml python3-openstackclient
+
+.PHONY: all check deps venv test lint bench bench-keystone demo demo-clean clean
 
 all: check
 
 deps:
-	tools/ensure-debs $(DEBIAN_RUNTIME) $(DEBIAN_TEST) $(DEBIAN_DEB) $(DEBIAN_TEST_MAINT) $(DEBIAN_TEST_DB)
+	tools/ensure-debs $(DEBIAN_RUNTIME) $(DEBIAN_TEST) $(DEBIAN_DEB) $(DEBIAN_TEST_MAINT) $(DEBIAN_TEST_DB) $(DEBIAN_TEST_KEYSTONE)
 
 $(VENV)/.installed: requirements-dev.txt setup.cfg pyproject.toml
 	rm -rf $(VENV)
@@ -79,6 +83,10 @@ bench: venv
 # dpkg phases of a profile-driven package (install, reconfigure, purge).
 bench-maintscript: venv
 	$(VPY) bench/maintscript_phases.py
+
+# Registering a service: the openstack CLI the reference's way vs. pkgos.
+bench-keystone: venv
+	$(VPY) bench/register_vs_cli.py
 
 demo: venv
 	$(VPY) demo/demo.py

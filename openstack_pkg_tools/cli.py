@@ -7,11 +7,11 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .commands import db, ini, maintscript, rabbit
+from .commands import db, ini, keystone, maintscript, rabbit
 from .errors import PkgosError
 
 # Each group module registers its own subcommands.
-COMMAND_GROUPS = (ini, maintscript, db, rabbit)
+COMMAND_GROUPS = (ini, maintscript, db, rabbit, keystone)
 
 DESCRIPTION = """\
 Configure OpenStack services on Debian from debconf answers, and help

@@ -1,0 +1,147 @@
+"""Keystone's own bootstrap, for the keystone package's postinst.
+
+Each step is a plain function that a maintainer script can call on its own,
+and each is idempotent:
+
+* ``db_sync``: ``keystone-manage db_sync`` (changes nothing when the schema
+  is current);
+* ``setup_fernet_keys`` / ``setup_credential_keys``: create the key
+  repositories, owned by the keystone user, only when they hold no key
+  (so keys are never rotated or replaced by a re-run);
+* ``bootstrap_admin``: ``keystone-manage bootstrap`` (admin user, project
+  and role, the region and the three identity endpoints). The admin password
+  reaches it in ``OS_BOOTSTRAP_PASSWORD``, the one variable keystone-manage
+  reads it from, never on the command line. Without a password the step is
+  skipped and the existing admin password is kept;
+* ``ensure_service_project``: once Keystone serves requests, the
+  ``service`` project and the standard roles, in-process.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+from dataclasses import dataclass, field
+
+from . import log
+from .errors import InvalidValueError
+from .inifile import IniFile
+from .keystone import AdminCredentials, Endpoints, KeystoneClient, check_region, ensure_project, ensure_role
+from .run import run
+
+DEFAULT_CONFIG = "/etc/keystone/keystone.conf"
+DEFAULT_FERNET_REPOSITORY = "/etc/keystone/fernet-keys/"
+DEFAULT_CREDENTIAL_REPOSITORY = "/etc/keystone/credential-keys/"
+# admin, member and reader come with keystone-manage bootstrap; service is
+# the role OpenStack's guides give service users.
+STANDARD_ROLES = ("admin", "member", "reader", "service")
+MANAGE_TIMEOUT = 900.0
+
+
+@dataclass(frozen=True)
+class BootstrapSpec:
+    """What the keystone package bootstraps, from its debconf answers."""
+
+    endpoints: Endpoints
+    config_file: str = DEFAULT_CONFIG
+    system_user: str = "keystone"
+    system_group: str = "keystone"
+    admin_username: str = "admin"
+    admin_project: str = "admin"
+    admin_role: str = "admin"
+    region: str = "RegionOne"
+    service_name: str = "keystone"
+    extra_env: tuple[tuple[str, str], ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        check_region(self.region)
+        if not self.admin_username or not self.admin_project or not self.admin_role:
+            raise InvalidValueError(
+                "Keystone bootstrap needs an admin user name, project and role.",
+                hint="answer keystone/admin-user, keystone/admin-tenant-name and keystone/admin-role-name.",
+            )
+
+
+def keystone_manage(spec: BootstrapSpec, *args: str, secret_env: dict[str, str] | None = None) -> None:
+    """Run ``keystone-manage ARGS`` as the keystone user with its config file."""
+    argv = ["keystone-manage", "--config-file", spec.config_file, *args]
+    if pwd.getpwuid(os.getuid()).pw_name != spec.system_user:
+        argv = ["runuser", "-u", spec.system_user, "--", *argv]
+    env = dict(spec.extra_env)
+    env.update(secret_env or {})
+    run(argv, env=env, timeout=MANAGE_TIMEOUT, hint=f"see keystone's log and {spec.config_file}.")
+
+
+def db_sync(spec: BootstrapSpec) -> None:
+    """Create or upgrade Keystone's database schema."""
+    with log.step("Upgrading Keystone's database (keystone-manage db_sync)"):
+        keystone_manage(spec, "db_sync")
+
+
+def key_repository(spec: BootstrapSpec, section: str, default: str) -> str:
+    """The key repository keystone.conf names in ``[section] key_repository``."""
+    conf = IniFile(spec.config_file)
+    return conf.get(section, "key_repository") or default
+
+
+def setup_fernet_keys(spec: BootstrapSpec) -> bool:
+    """Create the fernet key repository if it holds no key; True if created."""
+    return _setup_keys(spec, "fernet_setup", key_repository(spec, "fernet_tokens", DEFAULT_FERNET_REPOSITORY))
+
+
+def setup_credential_keys(spec: BootstrapSpec) -> bool:
+    """Create the credential key repository if it holds no key; True if created."""
+    return _setup_keys(
+        spec, "credential_setup", key_repository(spec, "credential", DEFAULT_CREDENTIAL_REPOSITORY)
+    )
+
+
+def _setup_keys(spec: BootstrapSpec, command: str, repository: str) -> bool:
+    # Key 0 is the staged key every repository has once set up.
+    if os.path.exists(os.path.join(repository, "0")):
+        return False
+    with log.step(f"Creating Keystone's key repository {repository}"):
+        owner = ["--keystone-user", spec.system_user, "--keystone-group", spec.system_group]
+        keystone_manage(spec, command, *owner)
+    return True
+
+
+def bootstrap_admin(spec: BootstrapSpec, admin_password: str | None) -> bool:
+    """Run ``keystone-manage bootstrap``; skipped (False) without a password."""
+    if not admin_password:
+        log.info("No admin password given: keeping Keystone's admin user as it is")
+        return False
+    options = {
+        "--bootstrap-username": spec.admin_username,
+        "--bootstrap-project-name": spec.admin_project,
+        "--bootstrap-role-name": spec.admin_role,
+        "--bootstrap-service-name": spec.service_name,
+        "--bootstrap-region-id": spec.region,
+        "--bootstrap-public-url": spec.endpoints.public,
+        "--bootstrap-internal-url": spec.endpoints.internal,
+        "--bootstrap-admin-url": spec.endpoints.admin,
+    }
+    argv = [item for pair in options.items() for item in pair]
+    with log.step(f"Bootstrapping Keystone: admin user {spec.admin_username}, region {spec.region}"):
+        keystone_manage(spec, "bootstrap", *argv, secret_env={"OS_BOOTSTRAP_PASSWORD": admin_password})
+    return True
+
+
+def bootstrap(spec: BootstrapSpec, admin_password: str | None) -> None:
+    """Every step that needs no running Keystone, in order."""
+    db_sync(spec)
+    setup_fernet_keys(spec)
+    setup_credential_keys(spec)
+    bootstrap_admin(spec, admin_password)
+
+
+def ensure_service_project(
+    credentials: AdminCredentials, project: str = "service", roles: tuple[str, ...] = STANDARD_ROLES
+) -> list[str]:
+    """Create the service project and the standard roles; return what was created."""
+    client = KeystoneClient(credentials)
+    created = (
+        [f"project {project}"] if ensure_project(client, project, credentials.project_domain_name) else []
+    )
+    created += [f"role {role}" for role in roles if ensure_role(client, role)]
+    return created
