@@ -9,11 +9,13 @@ for postinst's summary, which name objects but never a secret.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 
-from . import dbsync, rabbit
+from . import dbsync, keystone, ksat, log, rabbit
 from .db import AdminLogin, DatabaseSpec, Engine, backend_for
+from .errors import PkgosError
 from .inifile import IniFile
-from .plans import DatabasePlan, Plans, TransportPlan
+from .plans import AuthtokenPlan, CatalogPlan, DatabasePlan, Plans, TransportPlan
 from .profile import ServiceProfile
 from .questions import LOCAL_HOSTS
 from .urls import TransportUrl
@@ -26,7 +28,32 @@ def apply_plans(profile: ServiceProfile, planned: Plans) -> list[str]:
         done += ensure_databases(profile, planned.database)
     if planned.transport is not None:
         done += write_transport_url(planned.transport)
+    if planned.authtoken is not None:
+        done += write_authtoken(planned.authtoken)
+        if planned.authtoken.create_user:
+            authtoken = planned.authtoken
+            done += _keystone_step(profile, "the service user", lambda: ensure_service_user(authtoken))
+    if planned.catalog is not None:
+        catalog = planned.catalog
+        done += _keystone_step(profile, "the catalog registration", lambda: register_catalog(catalog))
     return done
+
+
+def _keystone_step(profile: ServiceProfile, what: str, step: Callable[[], list[str]]) -> list[str]:
+    """Run a step that needs Keystone; if it fails, warn and let postinst finish.
+
+    A failed postinst leaves the package half-configured in dpkg and blocks
+    every later apt run, for something a re-run repairs once Keystone
+    answers: the reconcile is idempotent.
+    """
+    try:
+        return step()
+    except PkgosError as error:
+        log.warning(
+            f"{what} was not done: {error} The rest of the configuration is in place; when Keystone "
+            f"answers, run: dpkg-reconfigure {profile.package} (answering yes to the Keystone questions)."
+        )
+        return []
 
 
 def generate_password() -> str:
@@ -95,3 +122,49 @@ def write_transport_url(plan: TransportPlan) -> list[str]:
     return [
         f"wrote transport_url in {path}" for path in plan.configs if rabbit.write_transport_url(path, url)
     ]
+
+
+def write_authtoken(plan: AuthtokenPlan) -> list[str]:
+    """``[keystone_authtoken]`` in every config file of the service."""
+    values = ksat.AuthToken(
+        www_authenticate_uri=plan.public_url,
+        auth_url=plan.public_url,
+        username=plan.username,
+        password=plan.password,
+        project_name=plan.project_name,
+        region_name=plan.region,
+    )
+    return [
+        f"wrote [keystone_authtoken] in {path}" for path in plan.configs if ksat.write_authtoken(path, values)
+    ]
+
+
+def ensure_service_user(plan: AuthtokenPlan) -> list[str]:
+    """The service's Keystone user, its password and its ``service`` role."""
+    client = keystone.KeystoneClient(
+        keystone.AdminCredentials(
+            plan.public_url, plan.admin_username, plan.admin_password, project_name=plan.admin_project_name
+        )
+    )
+    spec = keystone.ServiceUserSpec(plan.username, plan.password, project=plan.project_name)
+    return [f"Keystone: {change}" for change in keystone.ensure_service_user(client, spec).changes]
+
+
+def register_catalog(plan: CatalogPlan) -> list[str]:
+    """The service and its three endpoints in the Keystone catalog."""
+    client = keystone.KeystoneClient(
+        keystone.AdminCredentials(
+            plan.keystone_url, plan.admin_username, plan.admin_password, project_name=plan.admin_project_name
+        )
+    )
+    done = []
+    for entry, urls in plan.services:
+        spec = keystone.ServiceSpec(
+            entry.name,
+            entry.type,
+            keystone.Endpoints(urls.public, urls.internal, urls.admin),
+            region=plan.region,
+            description=entry.description,
+        )
+        done += [f"Keystone: {change}" for change in keystone.register_service(client, spec).changes]
+    return done

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .inifile import IniFile
+from .inifile import IniFile, oslo_literal, oslo_unliteral
 from .keystone.model import DEFAULT_DOMAIN, check_region, check_url
 
 SECTION = "keystone_authtoken"
@@ -82,7 +82,9 @@ def write_authtoken(path: str, values: AuthToken) -> bool:
     with IniFile(path) as conf:
         migrate_legacy(conf)
         for key, value in values.directives():
-            conf.set(SECTION, key, value)
+            # Literal values: oslo.config would take "$x" in a password for
+            # a reference to another option.
+            conf.set(SECTION, key, oslo_literal(value))
         return conf.save()
 
 
@@ -91,6 +93,6 @@ def read_authtoken(path: str) -> dict[str, str]:
     conf = IniFile(path)
     values = {new: conf.get(SECTION, old) for old, new in RENAMED.items()}
     current = {key: conf.get(SECTION, key) for key in conf.keys(SECTION)}
-    merged = {key: value for key, value in values.items() if value is not None}
-    merged.update({key: value for key, value in current.items() if value is not None})
+    merged = {key: oslo_unliteral(value) for key, value in values.items() if value is not None}
+    merged.update({key: oslo_unliteral(value) for key, value in current.items() if value is not None})
     return merged

@@ -29,7 +29,7 @@ from . import log, system
 from .apply import apply_plans, drop_databases
 from .debconf import Debconf, Priority, ensure_frontend
 from .errors import InvalidValueError, PkgosError
-from .inifile import IniFile
+from .inifile import IniFile, oslo_unliteral
 from .plans import database_plan, plans
 from .profile import ServiceProfile, load
 from .questions import (
@@ -124,7 +124,8 @@ def _ksat_seeds(profile: ServiceProfile, read: Reader) -> dict[str, str]:
     for question, keys in KSAT_SEEDS.items():
         value = next((v for v in (read(path, section, key) for key in keys) if v), None)
         if value:
-            seeds[question] = value
+            # ksat writes every value escaped for oslo.config ("$" doubled).
+            seeds[question] = oslo_unliteral(value)
     return seeds
 
 

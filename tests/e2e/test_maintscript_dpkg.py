@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.servers.keystone import KeystoneServer, keystone_server
 from tests.servers.mariadb import MariaDB
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -409,3 +410,97 @@ def test_database_is_created_written_synced_and_dropped_on_purge(deb: Path, loca
     with local_mariadb.admin_connect() as connection, connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM mysql.user WHERE user = 'pkgostest_foo'")
         assert cursor.fetchone() == (0,)
+
+
+SERVICE_PASSWORD = "Svc$pa55&|w=rd"
+
+
+@pytest.fixture(scope="module")
+def local_keystone(workdir: Path) -> Iterator[KeystoneServer]:
+    """A real Keystone on 127.0.0.1:5000, where the endpoint questions expect one."""
+    directory = workdir / "keystone"
+    directory.mkdir()
+    with keystone_server(str(directory), port=5000) as server:
+        yield server
+
+
+def _keystone_preseed(server: KeystoneServer) -> str:
+    return "".join(
+        f"{PACKAGE} {PACKAGE}/{name} {kind} {value}\n"
+        for name, kind, value in [
+            ("configure_ksat", "boolean", "true"),
+            ("ksat-public-url", "string", "http://127.0.0.1:5000"),
+            ("ksat-region", "string", server.region),
+            ("ksat-service-username", "string", "pkgostest-foo-svc"),
+            ("ksat-service-password", "password", SERVICE_PASSWORD),
+            ("ksat-admin-password", "password", server.admin_password),
+            ("configure_api-endpoint", "boolean", "true"),
+            ("api-keystone-address", "string", "127.0.0.1"),
+            ("api-keystone-admin-password", "password", server.admin_password),
+            ("api-endpoint-address", "string", "127.0.0.1"),
+            ("api-endpoint-region-name", "string", server.region),
+        ]
+    )
+
+
+def test_authtoken_service_user_and_catalog_against_a_real_keystone(
+    deb: Path, local_keystone: KeystoneServer
+) -> None:
+    from keystoneauth1 import session
+    from keystoneauth1.identity import v3
+    from oslo_config import cfg
+
+    _install(deb)
+    _run("debconf-set-selections", stdin=_keystone_preseed(local_keystone))
+    result = _run("dpkg-reconfigure", "-fnoninteractive", PACKAGE)
+    output = result.stdout + result.stderr
+    assert local_keystone.admin_password not in output
+    assert SERVICE_PASSWORD not in output
+    assert "warning" not in output
+
+    # The service reads its password verbatim through oslo.config...
+    opts = cfg.ConfigOpts()
+    names = ["www_authenticate_uri", "auth_url", "username", "password", "project_name", "region_name"]
+    opts.register_opts([cfg.StrOpt(name) for name in names], group="keystone_authtoken")
+    opts(["--config-file", str(CONF)], default_config_files=[], default_config_dirs=[])
+    written = opts.keystone_authtoken
+    assert (written.username, written.password) == ("pkgostest-foo-svc", SERVICE_PASSWORD)
+    # ...and authenticates with what was written.
+    auth = v3.Password(
+        auth_url=written.auth_url + "/v3",
+        username=written.username,
+        password=written.password,
+        project_name=written.project_name,
+        user_domain_name="Default",
+        project_domain_name="Default",
+    )
+    assert session.Session(auth=auth).get_token()
+
+    # The catalog has the service with its three endpoints.
+    admin_session = session.Session(
+        auth=v3.Password(
+            auth_url=local_keystone.auth_url,
+            username=local_keystone.admin_username,
+            password=local_keystone.admin_password,
+            project_name=local_keystone.admin_project,
+            user_domain_name="Default",
+            project_domain_name="Default",
+        )
+    )
+    services = admin_session.get(local_keystone.auth_url + "/services?type=pkgostest").json()["services"]
+    assert [service["name"] for service in services] == [PACKAGE]
+    endpoints = admin_session.get(
+        local_keystone.auth_url + f"/endpoints?service_id={services[0]['id']}"
+    ).json()["endpoints"]
+    assert sorted((e["interface"], e["url"]) for e in endpoints) == [
+        (interface, "http://127.0.0.1:9999/v1") for interface in ("admin", "internal", "public")
+    ]
+    assert _selections()["ksat-admin-password"] == ""
+    assert _selections()["api-keystone-admin-password"] == ""
+
+    # Again: nothing changes in Keystone or in the file.
+    before = _snapshot()
+    _run("debconf-set-selections", stdin=_keystone_preseed(local_keystone))
+    again = _run("dpkg-reconfigure", "-fnoninteractive", PACKAGE)
+    assert "Keystone:" not in again.stderr
+    assert _snapshot() == before

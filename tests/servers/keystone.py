@@ -184,9 +184,13 @@ def _tail(workdir: str) -> str:
 
 
 @contextmanager
-def keystone_server(workdir: str, *, region: str = "RegionOne") -> Iterator[KeystoneServer]:
-    """Bootstrap and serve a throwaway Keystone in ``workdir``; stop it on exit."""
-    port = free_port()
+def keystone_server(workdir: str, *, region: str = "RegionOne", port: int = 0) -> Iterator[KeystoneServer]:
+    """Bootstrap and serve a throwaway Keystone in ``workdir``; stop it on exit.
+
+    ``port`` 5000 puts it where a local Keystone listens (what maintainer
+    scripts assume); by default it is a free port.
+    """
+    port = port or free_port()
     url = f"http://127.0.0.1:{port}/v3"
     password = "Adm1n-" + secrets.token_urlsafe(12)
     config_file = write_config(workdir)
