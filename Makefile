@@ -15,6 +15,8 @@ DEBIAN_RUNTIME := python3-debian python3-debconf python3-jinja2 python3-sh \
 # What the test suite and the benchmarks use besides them.
 DEBIAN_TEST := python3-venv python3-pip python3-sqlalchemy python3-oslo.config \
 	debconf-utils dpkg-dev
+# Meta-packages: dpkg-deb and dpkg-scanpackages (flat repository), lintian.
+DEBIAN_METAPKG := dpkg-dev lintian
 
 # The same code must keep working with the newest PyPI releases of its
 # runtime libraries (sh 2.x, keystoneauth1, pymysql, ...): these unit tests
@@ -23,12 +25,12 @@ VENV_NEWEST := .venv-newest
 PYPI_RUNTIME := sh python-debian jinja2 pymysql keystoneauth1
 NEWEST_TESTS := tests/unit/test_run.py tests/unit/test_inifile.py tests/unit/test_fileio.py
 
-.PHONY: all check check-newest deps venv test lint bench demo demo-clean clean
+.PHONY: all check check-newest deps venv test lint bench demo demo-clean clean metapackages
 
 all: check
 
 deps:
-	tools/ensure-debs $(DEBIAN_RUNTIME) $(DEBIAN_TEST)
+	tools/ensure-debs $(DEBIAN_RUNTIME) $(DEBIAN_TEST) $(DEBIAN_METAPKG)
 
 $(VENV)/.installed: requirements-dev.txt setup.cfg pyproject.toml
 	rm -rf $(VENV)
@@ -60,6 +62,10 @@ lint: venv
 
 bench: venv
 	$(VPY) bench/ini_vs_reference.py
+
+# The meta-packages, built from meta-packages/*.toml into build/meta-packages.
+metapackages: venv
+	$(VPY) -m openstack_pkg_tools metapkg build --definitions meta-packages --output build/meta-packages
 
 demo: venv
 	$(VPY) demo/demo.py

@@ -7,11 +7,11 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .commands import ini
+from .commands import ini, metapkg
 from .errors import PkgosError
 
 # Each group module registers its own subcommands.
-COMMAND_GROUPS = (ini,)
+COMMAND_GROUPS = (ini, metapkg)
 
 DESCRIPTION = """\
 Configure OpenStack services on Debian from debconf answers, and help
