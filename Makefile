@@ -25,7 +25,7 @@ VENV_NEWEST := .venv-newest
 PYPI_RUNTIME := sh python-debian jinja2 pymysql keystoneauth1
 NEWEST_TESTS := tests/unit/test_run.py tests/unit/test_inifile.py tests/unit/test_fileio.py
 
-.PHONY: all check check-newest deps venv test lint bench demo demo-clean clean metapackages
+.PHONY: all check check-newest deps venv test lint bench demo demo-clean clean metapackages preseeds
 
 all: check
 
@@ -66,6 +66,12 @@ bench: venv
 # The meta-packages, built from meta-packages/*.toml into build/meta-packages.
 metapackages: venv
 	$(VPY) -m openstack_pkg_tools metapkg build --definitions meta-packages --output build/meta-packages
+
+# The example preseeds, regenerated from preseed/example-site.toml (its
+# password store is published on purpose and must be mode 0600 to be read).
+preseeds: venv
+	chmod 600 preseed/example-secrets.toml
+	$(VPY) -m openstack_pkg_tools preseed generate preseed/example-site.toml --output-dir preseed
 
 demo: venv
 	$(VPY) demo/demo.py

@@ -7,11 +7,11 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .commands import ini, metapkg
+from .commands import ini, metapkg, preseed
 from .errors import PkgosError
 
 # Each group module registers its own subcommands.
-COMMAND_GROUPS = (ini, metapkg)
+COMMAND_GROUPS = (ini, metapkg, preseed)
 
 DESCRIPTION = """\
 Configure OpenStack services on Debian from debconf answers, and help
@@ -19,7 +19,8 @@ packagers build the maintainer scripts that do it.
 """
 
 EPILOG = """\
-exit status: 0 on success, 1 when 'ini get' finds the key unset, 2 on any
+exit status: 0 on success, 1 when 'ini get' finds the key unset or 'preseed
+check' finds problems, 2 on any
 error (bad input, a failed command); the message names the file or object
 and how to fix it. Secrets are read from stdin or from files, never from
 the command line.
