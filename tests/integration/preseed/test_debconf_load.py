@@ -1,0 +1,103 @@
+"""Generated preseeds loaded by the real debconf-set-selections.
+
+A private debconf database (DEBCONF_SYSTEMRC pointing at a config of our
+own, files in a temporary directory) gets the question templates with
+debconf-loadtemplate, then the generated preseed: every answer must read
+back unchanged, and exactly the answers the site file decided must carry
+the seen flag.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from debian.deb822 import Deb822
+
+from openstack_pkg_tools import preseed
+from openstack_pkg_tools.preseed import Role
+from tests.unit.test_preseedcheck import rendered_templates
+
+ROOT = Path(__file__).resolve().parents[3]
+
+DEBCONF_CONF = """\
+Config: configdb
+Templates: templatedb
+
+Name: configdb
+Driver: File
+Filename: {dir}/config.dat
+
+Name: templatedb
+Driver: File
+Filename: {dir}/templates.dat
+"""
+
+
+@pytest.fixture
+def debconf_env() -> Iterator[dict[str, str]]:
+    directory = Path(tempfile.mkdtemp(prefix="pkgos-test-debconf-"))
+    (directory / "debconf.conf").write_text(DEBCONF_CONF.format(dir=directory))
+    env = {"PATH": os.environ["PATH"], "LANG": "C.UTF-8", "DEBCONF_SYSTEMRC": str(directory / "debconf.conf")}
+    for name, text in rendered_templates().items():
+        path = directory / name
+        path.write_text(text)
+        owner = name.split("-")[0].removesuffix(".templates")
+        subprocess.run(["debconf-loadtemplate", owner, str(path)], env=env, check=True)
+    env["PKGOS_TEST_DIR"] = str(directory)
+    yield env
+    shutil.rmtree(directory)
+
+
+@pytest.fixture(scope="module")
+def generated() -> Iterator[Path]:
+    directory = Path(tempfile.mkdtemp(prefix="pkgos-test-preseed-load-"))
+    shutil.copy(ROOT / "preseed" / "example-site.toml", directory)
+    shutil.copy(ROOT / "preseed" / "example-secrets.toml", directory)
+    os.chmod(directory / "example-secrets.toml", 0o600)
+    preseed.generate(str(directory / "example-site.toml"), str(directory))
+    yield directory
+    shutil.rmtree(directory)
+
+
+def expected(text: str) -> tuple[dict[str, str], set[str]]:
+    """Answers by question, and the questions left unseen, as the preseed says."""
+    values, unseen = {}, set()
+    for line in text.splitlines():
+        if line.startswith("#"):
+            continue
+        _owner, question, type_, value = line.split(" ", 3)
+        if type_ == "seen":
+            unseen.add(question)
+        else:
+            values[question] = value
+    return values, unseen
+
+
+@pytest.mark.parametrize("role", [Role.CONTROLLER, Role.COMPUTE])
+def test_debconf_keeps_every_answer_and_the_seen_flags(
+    debconf_env: dict[str, str], generated: Path, role: Role
+) -> None:
+    path = generated / f"{role}.preseed"
+    check = subprocess.run(
+        ["debconf-set-selections", "--checkonly", str(path)],
+        env=debconf_env,
+        capture_output=True,
+        check=False,
+    )
+    assert check.returncode == 0, check.stderr
+    subprocess.run(["debconf-set-selections", str(path)], env=debconf_env, check=True)
+    database = Path(debconf_env["PKGOS_TEST_DIR"], "config.dat").read_text()
+    stored = {stanza["Name"]: stanza for stanza in Deb822.iter_paragraphs(database.splitlines())}
+    values, unseen = expected(path.read_text())
+    # The example site leaves Keystone's admin email to its default.
+    assert ("keystone/admin-email" in unseen) == (role is Role.CONTROLLER)
+    for question, value in values.items():
+        assert stored[question].get("Value") == value, question
+        seen = "seen" in stored[question].get("Flags", "")
+        assert seen == (question not in unseen), question
