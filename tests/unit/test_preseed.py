@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import stat
@@ -15,9 +14,7 @@ import pytest
 from openstack_pkg_tools import cli, preseed
 from openstack_pkg_tools.errors import ConfigFileError, InvalidValueError
 from openstack_pkg_tools.preseed import Role
-
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = ROOT / "preseed" / "example-site.toml"
+from tests.preseed_examples import EXAMPLES, generate_example
 
 SITE = """\
 [site]
@@ -237,15 +234,8 @@ def test_cli_generate_error_exits_2(workdir: Path, capsys: pytest.CaptureFixture
 
 
 def test_committed_example_preseeds_are_current(workdir: Path) -> None:
-    shutil.copy(EXAMPLE, workdir / "example-site.toml")
-    shutil.copy(EXAMPLE.parent / "example-secrets.toml", workdir / "example-secrets.toml")
-    os.chmod(workdir / "example-secrets.toml", 0o600)
-    preseed.generate(str(workdir / "example-site.toml"), str(workdir))
+    generate_example(workdir)
     for role in Role:
         name = f"{role}.preseed"
-        assert (workdir / name).read_text() == (EXAMPLE.parent / name).read_text(), (
-            f"run make preseeds ({name})"
-        )
-    assert (workdir / "example-secrets.toml").read_bytes() == (
-        EXAMPLE.parent / "example-secrets.toml"
-    ).read_bytes()
+        assert (workdir / name).read_text() == (EXAMPLES / name).read_text(), f"run make preseeds ({name})"
+    assert (workdir / "example-secrets.toml").read_bytes() == (EXAMPLES / "example-secrets.toml").read_bytes()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -10,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from openstack_pkg_tools import cli, preseed
+from openstack_pkg_tools import cli
 from openstack_pkg_tools.preseed import Role
 from openstack_pkg_tools.preseedcheck import (
     Problem,
@@ -19,22 +18,7 @@ from openstack_pkg_tools.preseedcheck import (
     known_questions,
     questions_from_templates,
 )
-
-ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = Path(__file__).parent / "fixtures" / "templates"
-PREFIXES = ("keystone", "glance", "placement", "nova", "neutron", "heat", "aodh")
-
-
-def rendered_templates() -> dict[str, str]:
-    """Template text per file name, as packages ship it once the prefix is filled in."""
-    texts = {"keystone.templates": (FIXTURES / "keystone.templates").read_text()}
-    for prefix in PREFIXES:
-        for family in ("db", "rabbit", "ksat", "endpoint"):
-            texts[f"{prefix}-{family}.templates"] = (
-                (FIXTURES / f"{family}.templates").read_text().replace("PREFIX", prefix)
-            )
-    return texts
-
+from tests.preseed_examples import generate_example, rendered_templates
 
 QUESTIONS = known_questions(rendered_templates().values())
 
@@ -42,10 +26,7 @@ QUESTIONS = known_questions(rendered_templates().values())
 @pytest.fixture(scope="module")
 def generated() -> Iterator[Path]:
     directory = Path(tempfile.mkdtemp(prefix="pkgos-test-preseedcheck-"))
-    shutil.copy(ROOT / "preseed" / "example-site.toml", directory)
-    shutil.copy(ROOT / "preseed" / "example-secrets.toml", directory)
-    os.chmod(directory / "example-secrets.toml", 0o600)
-    preseed.generate(str(directory / "example-site.toml"), str(directory))
+    generate_example(directory)
     yield directory
     shutil.rmtree(directory)
 

@@ -19,11 +19,8 @@ from pathlib import Path
 import pytest
 from debian.deb822 import Deb822
 
-from openstack_pkg_tools import preseed
 from openstack_pkg_tools.preseed import Role
-from tests.unit.test_preseedcheck import rendered_templates
-
-ROOT = Path(__file__).resolve().parents[3]
+from tests.preseed_examples import generate_example, rendered_templates
 
 DEBCONF_CONF = """\
 Config: configdb
@@ -57,10 +54,7 @@ def debconf_env() -> Iterator[dict[str, str]]:
 @pytest.fixture(scope="module")
 def generated() -> Iterator[Path]:
     directory = Path(tempfile.mkdtemp(prefix="pkgos-test-preseed-load-"))
-    shutil.copy(ROOT / "preseed" / "example-site.toml", directory)
-    shutil.copy(ROOT / "preseed" / "example-secrets.toml", directory)
-    os.chmod(directory / "example-secrets.toml", 0o600)
-    preseed.generate(str(directory / "example-site.toml"), str(directory))
+    generate_example(directory)
     yield directory
     shutil.rmtree(directory)
 
