@@ -25,7 +25,7 @@ VENV_NEWEST := .venv-newest
 PYPI_RUNTIME := sh python-debian jinja2 pymysql keystoneauth1
 NEWEST_TESTS := tests/unit/test_run.py tests/unit/test_inifile.py tests/unit/test_fileio.py
 
-.PHONY: all check check-newest deps venv test lint bench demo demo-clean clean metapackages preseeds
+.PHONY: all check check-newest deps venv test lint bench demo demo-clean clean metapackages preseeds bench-preseed
 
 all: check
 
@@ -62,6 +62,9 @@ lint: venv
 
 bench: venv
 	$(VPY) bench/ini_vs_reference.py
+
+bench-preseed: venv
+	$(VPY) bench/preseed_vs_reference.py
 
 # The meta-packages, built from meta-packages/*.toml into build/meta-packages.
 metapackages: venv

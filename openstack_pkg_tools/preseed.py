@@ -491,12 +491,12 @@ def generate(site_path: str, output_dir: str, roles: Iterable[Role] = tuple(Role
     written = []
     for role in roles:
         path = Path(output_dir, f"{role}.preseed")
-        fileio.atomic_write(
-            str(path), render(role, role_answers(site, role, passwords)).encode(), new_file_mode=0o600
-        )
-        if stat.S_IMODE(path.stat().st_mode) & 0o077:
-            # An older copy was readable by others: a preseed holds passwords.
+        if path.exists() and stat.S_IMODE(path.stat().st_mode) & 0o077:
+            # An older copy is readable by others: close it before it gets
+            # passwords, since the rewrite keeps the file's mode.
             path.chmod(0o600)
+        text = render(role, role_answers(site, role, passwords))
+        fileio.atomic_write(str(path), text.encode(), new_file_mode=0o600)
         written.append(path)
     return written
 
