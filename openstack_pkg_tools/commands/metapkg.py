@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from ..errors import InvalidValueError
-from ..metapkg import MetaPackage, build, control_stanza, installed_size, load_all, package_tree
+
+if TYPE_CHECKING:
+    from ..metapkg import MetaPackage
 
 HELP = """\
 Build OpenStack's meta-packages (openstack-compute-node,
@@ -58,6 +61,9 @@ def _definitions(parser: argparse.ArgumentParser) -> None:
 
 
 def _selected(args: argparse.Namespace) -> list[MetaPackage]:
+    # Imported here, in each handler, so that pkgos --help stays fast.
+    from ..metapkg import load_all  # noqa: PLC0415
+
     packages = load_all(args.definitions)
     names = getattr(args, "names", [])
     unknown = sorted(set(names) - {package.name for package in packages})
@@ -70,12 +76,16 @@ def _selected(args: argparse.Namespace) -> list[MetaPackage]:
 
 
 def _build(args: argparse.Namespace) -> int:
+    from ..metapkg import build  # noqa: PLC0415
+
     for package in _selected(args):
         print(build(package, args.output))
     return 0
 
 
 def _control(args: argparse.Namespace) -> int:
+    from ..metapkg import control_stanza, installed_size, package_tree  # noqa: PLC0415
+
     stanzas = [
         control_stanza(package, installed_size(package_tree(package))).dump() for package in _selected(args)
     ]

@@ -6,8 +6,6 @@ import argparse
 import sys
 
 from ..fileio import read_bytes
-from ..preseed import Role, generate, parse_role
-from ..preseedcheck import check, format_problems, known_questions
 
 HELP = """\
 Generate debconf preseed files (debconf-set-selections format) for the
@@ -81,6 +79,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _generate(args: argparse.Namespace) -> int:
+    # Imported in the handlers, so that pkgos --help stays fast.
+    from ..preseed import Role, generate, parse_role  # noqa: PLC0415
+
     roles = [parse_role(name) for name in args.role] if args.role else list(Role)
     for path in generate(args.site, args.output_dir, roles):
         print(path)
@@ -88,6 +89,9 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from ..preseed import parse_role  # noqa: PLC0415
+    from ..preseedcheck import check, format_problems, known_questions  # noqa: PLC0415
+
     questions = known_questions(read_bytes(path).decode("utf-8") for path in args.templates)
     role = parse_role(args.role) if args.role else None
     problems = check(read_bytes(args.file).decode("utf-8"), questions, role)
