@@ -14,7 +14,7 @@ from debian.changelog import Changelog
 from debian.deb822 import Deb822, PkgRelation
 
 from openstack_pkg_tools import cli, metapkg
-from openstack_pkg_tools.errors import ConfigFileError
+from openstack_pkg_tools.errors import CommandError, ConfigFileError
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFINITIONS = ROOT / "meta-packages"
@@ -186,3 +186,30 @@ def test_cli_build_of_an_unknown_name_changes_nothing(
     assert code == 2
     assert "No definition of meta-package 'openstack-cmopute-node'" in capsys.readouterr().err
     assert list(workdir.iterdir()) == []
+
+
+def test_a_failed_dpkg_deb_leaves_nothing_behind(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    package = metapkg.load(write(workdir))
+    calls: list[tuple[list[str], dict[str, str]]] = []
+    stages: list[Path] = []
+
+    def failing_run(argv: list[str], *, env: dict[str, str], hint: str) -> None:
+        calls.append((argv, env))
+        stages.append(Path(argv[-2]).parent)
+        assert (Path(argv[-2]) / "DEBIAN" / "control").is_file()
+        raise CommandError(" ".join(argv), exit_code=2, stderr="dpkg-deb: error: disk full")
+
+    monkeypatch.setattr(metapkg, "run", failing_run)
+    output = workdir / "out"
+    with pytest.raises(CommandError, match="disk full"):
+        metapkg.build(package, output)
+    root, deb = str(stages[0] / "root"), str(stages[0] / "openstack-test-node_1.2_all.deb")
+    assert calls == [
+        (
+            ["dpkg-deb", "--root-owner-group", "-Zxz", "--build", root, deb],
+            # 2026-01-02T00:00:00Z, the definition's date.
+            {"SOURCE_DATE_EPOCH": "1767312000"},
+        )
+    ]
+    assert not stages[0].exists()
+    assert not output.exists()
