@@ -16,7 +16,6 @@ Run with ``make bench-preseed`` or ``.venv/bin/python bench/preseed_vs_reference
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import subprocess
 import sys
@@ -28,20 +27,8 @@ from pathlib import Path
 from harness import ROOT, print_table, summary
 
 sys.path.insert(0, str(ROOT))
-from tests.preseed_examples import generate_example, rendered_templates
+from tests.preseed_examples import generate_example, private_debconf
 
-DEBCONF_CONF = """\
-Config: configdb
-Templates: templatedb
-
-Name: configdb
-Driver: File
-Filename: {dir}/config.dat
-
-Name: templatedb
-Driver: File
-Filename: {dir}/templates.dat
-"""
 CORRUPTIONS = (
     ("glance/configure_rabbit boolean true", "glance/configure_rabit boolean true"),
     ("nova/configure_ksat boolean true", "nova/configure_ksat boolean yes"),
@@ -67,7 +54,7 @@ def bench(work: Path, runs: int) -> None:
         text = text.replace(old, new, 1)
     corrupted = work / "corrupted.preseed"
     corrupted.write_text(text)
-    env = debconf_database(work)
+    env = private_debconf(work)
     templates = [arg for path in sorted(work.glob("*.templates")) for arg in ("--templates", str(path))]
     pkgos = [sys.executable, "-m", "openstack_pkg_tools"]
     meta = str(ROOT / "meta-packages")
@@ -137,18 +124,6 @@ def timed(argv: Sequence[str], runs: int, env: Mapping[str, str] | None = None) 
         seconds.append(time.perf_counter() - started)
         assert result.returncode in (0, 1), result.stderr
     return seconds
-
-
-def debconf_database(work: Path) -> dict[str, str]:
-    """A private debconf database holding the questions' templates; the environment that selects it."""
-    (work / "debconf.conf").write_text(DEBCONF_CONF.format(dir=work))
-    env = {"PATH": os.environ["PATH"], "LANG": "C.UTF-8", "DEBCONF_SYSTEMRC": str(work / "debconf.conf")}
-    for name, text in rendered_templates().items():
-        path = work / name
-        path.write_text(text)
-        owner = name.split("-")[0].removesuffix(".templates")
-        subprocess.run(["debconf-loadtemplate", owner, str(path)], env=env, check=True)
-    return env
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 from openstack_pkg_tools import preseed
@@ -11,6 +12,18 @@ from openstack_pkg_tools import preseed
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "preseed"
 TEMPLATES = Path(__file__).parent / "unit" / "fixtures" / "templates"
+DEBCONF_CONF = """\
+Config: configdb
+Templates: templatedb
+
+Name: configdb
+Driver: File
+Filename: {dir}/config.dat
+
+Name: templatedb
+Driver: File
+Filename: {dir}/templates.dat
+"""
 PREFIXES = ("keystone", "glance", "placement", "nova", "neutron", "heat", "aodh")
 
 
@@ -33,3 +46,19 @@ def rendered_templates() -> dict[str, str]:
             text = (TEMPLATES / f"{family}.templates").read_text()
             texts[f"{prefix}-{family}.templates"] = text.replace("PREFIX", prefix)
     return texts
+
+
+def private_debconf(directory: Path) -> dict[str, str]:
+    """A debconf database in ``directory`` holding the questions' templates; the environment selecting it.
+
+    The templates are also left there as ``*.templates`` files, for
+    ``pkgos preseed check --templates``.
+    """
+    (directory / "debconf.conf").write_text(DEBCONF_CONF.format(dir=directory))
+    env = {"PATH": os.environ["PATH"], "LANG": "C.UTF-8", "DEBCONF_SYSTEMRC": str(directory / "debconf.conf")}
+    paths = []
+    for name, text in rendered_templates().items():
+        paths.append(directory / name)
+        paths[-1].write_text(text)
+    subprocess.run(["debconf-loadtemplate", "pkgos-test", *map(str, paths)], env=env, check=True)
+    return env

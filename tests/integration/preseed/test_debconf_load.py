@@ -9,7 +9,6 @@ the seen flag.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tempfile
@@ -20,32 +19,13 @@ import pytest
 from debian.deb822 import Deb822
 
 from openstack_pkg_tools.preseed import Role
-from tests.preseed_examples import generate_example, rendered_templates
-
-DEBCONF_CONF = """\
-Config: configdb
-Templates: templatedb
-
-Name: configdb
-Driver: File
-Filename: {dir}/config.dat
-
-Name: templatedb
-Driver: File
-Filename: {dir}/templates.dat
-"""
+from tests.preseed_examples import generate_example, private_debconf
 
 
 @pytest.fixture
 def debconf_env() -> Iterator[dict[str, str]]:
     directory = Path(tempfile.mkdtemp(prefix="pkgos-test-debconf-"))
-    (directory / "debconf.conf").write_text(DEBCONF_CONF.format(dir=directory))
-    env = {"PATH": os.environ["PATH"], "LANG": "C.UTF-8", "DEBCONF_SYSTEMRC": str(directory / "debconf.conf")}
-    for name, text in rendered_templates().items():
-        path = directory / name
-        path.write_text(text)
-        owner = name.split("-")[0].removesuffix(".templates")
-        subprocess.run(["debconf-loadtemplate", owner, str(path)], env=env, check=True)
+    env = private_debconf(directory)
     env["PKGOS_TEST_DIR"] = str(directory)
     yield env
     shutil.rmtree(directory)
