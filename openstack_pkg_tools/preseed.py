@@ -128,7 +128,6 @@ class Site:
     the others carry the toolkit's default.
     """
 
-    path: str
     region: str
     db_type: str
     db_host: str
@@ -203,7 +202,6 @@ def load_site(path: str) -> Site:
         )
     store = os.path.join(os.path.dirname(os.path.abspath(path)), values.pop("password_store"))
     return Site(
-        path=path,
         password_store=store,
         generate_passwords=generate,
         password_length=length,
@@ -398,8 +396,20 @@ def _ksat_answers(site: Site, service: ServiceAnswers, passwords: Mapping[str, s
     ]
     if create:
         answers[4:4] = [
-            Answer(o, f"{p}/ksat-admin-username", "string", site.keystone_admin_user),
-            Answer(o, f"{p}/ksat-admin-project-name", "string", site.keystone_admin_project),
+            Answer(
+                o,
+                f"{p}/ksat-admin-username",
+                "string",
+                site.keystone_admin_user,
+                _seen(site, "keystone.admin_user"),
+            ),
+            Answer(
+                o,
+                f"{p}/ksat-admin-project-name",
+                "string",
+                site.keystone_admin_project,
+                _seen(site, "keystone.admin_project"),
+            ),
             Answer(o, f"{p}/ksat-admin-password", "password", passwords["keystone-admin"]),
         ]
     return answers
@@ -411,8 +421,20 @@ def _endpoint_answers(site: Site, service: ServiceAnswers, passwords: Mapping[st
         Answer(o, f"{p}/configure_api-endpoint", "boolean", "true"),
         Answer(o, f"{p}/api-keystone-address", "string", site.keystone_address),
         Answer(o, f"{p}/api-keystone-proto", "select", site.keystone_proto, _seen(site, "keystone.proto")),
-        Answer(o, f"{p}/api-keystone-admin-username", "string", site.keystone_admin_user),
-        Answer(o, f"{p}/api-keystone-admin-project-name", "string", site.keystone_admin_project),
+        Answer(
+            o,
+            f"{p}/api-keystone-admin-username",
+            "string",
+            site.keystone_admin_user,
+            _seen(site, "keystone.admin_user"),
+        ),
+        Answer(
+            o,
+            f"{p}/api-keystone-admin-project-name",
+            "string",
+            site.keystone_admin_project,
+            _seen(site, "keystone.admin_project"),
+        ),
         Answer(o, f"{p}/api-keystone-admin-password", "password", passwords["keystone-admin"]),
         Answer(o, f"{p}/api-endpoint-address", "string", site.controller_address),
         Answer(
@@ -427,14 +449,20 @@ def _keystone_answers(site: Site, service: ServiceAnswers, passwords: Mapping[st
     admin = passwords["keystone-admin"]
     return [
         Answer(o, f"{p}/create-admin-tenant", "boolean", "true"),
-        Answer(o, f"{p}/admin-user", "string", site.keystone_admin_user),
+        Answer(o, f"{p}/admin-user", "string", site.keystone_admin_user, _seen(site, "keystone.admin_user")),
         Answer(
             o, f"{p}/admin-email", "string", site.keystone_admin_email, _seen(site, "keystone.admin_email")
         ),
         Answer(o, f"{p}/admin-password", "password", admin),
         Answer(o, f"{p}/admin-password-confirm", "password", admin),
         Answer(o, f"{p}/admin-role-name", "string", "admin"),
-        Answer(o, f"{p}/admin-tenant-name", "string", site.keystone_admin_project),
+        Answer(
+            o,
+            f"{p}/admin-tenant-name",
+            "string",
+            site.keystone_admin_project,
+            _seen(site, "keystone.admin_project"),
+        ),
         Answer(o, f"{p}/register-endpoint", "boolean", "true"),
         Answer(o, f"{p}/endpoint-ip", "string", site.keystone_address),
         Answer(o, f"{p}/endpoint-proto", "select", site.keystone_proto, _seen(site, "keystone.proto")),
