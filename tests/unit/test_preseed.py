@@ -144,6 +144,8 @@ def test_defaults_are_preseeded_unseen_and_site_answers_seen(workdir: Path) -> N
         "glance/rabbit-userid",
         "keystone/admin-email",
         "glance/api-endpoint-proto",
+        "glance/ksat-admin-username",
+        "keystone/admin-tenant-name",
     } <= unseen
     # Given by the site file, or decided by the role: never asked.
     for question in ("glance/ksat-region", "glance/rabbit-host", "glance/configure_db", "glance/db-password"):
