@@ -24,6 +24,8 @@ DEBIAN_TEST_MAINT := apt-utils po-debconf gettext adduser
 # Real servers for the database and message-queue tests, and Glance for a
 # real schema migration (installed without recommends by ensure-debs).
 DEBIAN_TEST_DB := mariadb-server postgresql rabbitmq-server python3-glance python3-oslo.messaging
+# Meta-packages: dpkg-deb and dpkg-scanpackages (flat repository), lintian.
+DEBIAN_METAPKG := dpkg-dev lintian
 
 # The same code must keep working with the newest PyPI releases of its
 # runtime libraries (sh 2.x, keystoneauth1, pymysql, ...): these unit tests
@@ -32,16 +34,15 @@ VENV_NEWEST := .venv-newest
 PYPI_RUNTIME := sh python-debian jinja2 pymysql keystoneauth1
 NEWEST_TESTS := tests/unit/test_run.py tests/unit/test_inifile.py tests/unit/test_fileio.py
 
-.PHONY: all check check-newest deps venv test lint bench bench-maintscript deb demo demo-clean clean
+.PHONY: all check check-newest deps venv test lint bench bench-maintscript deb demo demo-clean clean bench-keystone metapackages preseeds bench-preseed
 # A real Keystone for the Keystone tests, and the openstack CLI for its benchmark.
 DEBIAN_TEST_KEYSTONE := python3-keystone uwsgi-core uwsgi-plugin-python3 python3-yaml python3-openstackclient
 
-.PHONY: all check deps venv test lint bench bench-keystone demo demo-clean clean
 
 all: check
 
 deps:
-	tools/ensure-debs $(DEBIAN_RUNTIME) $(DEBIAN_TEST) $(DEBIAN_DEB) $(DEBIAN_TEST_MAINT) $(DEBIAN_TEST_DB) $(DEBIAN_TEST_KEYSTONE)
+	tools/ensure-debs $(DEBIAN_RUNTIME) $(DEBIAN_TEST) $(DEBIAN_DEB) $(DEBIAN_TEST_MAINT) $(DEBIAN_TEST_DB) $(DEBIAN_TEST_KEYSTONE) $(DEBIAN_METAPKG)
 
 $(VENV)/.installed: requirements-dev.txt setup.cfg pyproject.toml
 	rm -rf $(VENV)
@@ -87,6 +88,19 @@ bench-maintscript: venv
 # Registering a service: the openstack CLI the reference's way vs. pkgos.
 bench-keystone: venv
 	$(VPY) bench/register_vs_cli.py
+
+bench-preseed: venv
+	$(VPY) bench/preseed_vs_reference.py
+
+# The meta-packages, built from meta-packages/*.toml into build/meta-packages.
+metapackages: venv
+	$(VPY) -m openstack_pkg_tools metapkg build --definitions meta-packages --output build/meta-packages
+
+# The example preseeds, regenerated from preseed/example-site.toml (its
+# password store is published on purpose and must be mode 0600 to be read).
+preseeds: venv
+	chmod 600 preseed/example-secrets.toml
+	$(VPY) -m openstack_pkg_tools preseed generate preseed/example-site.toml --output-dir preseed
 
 demo: venv
 	$(VPY) demo/demo.py

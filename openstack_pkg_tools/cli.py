@@ -7,11 +7,11 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .commands import db, ini, keystone, maintscript, rabbit
+from .commands import db, ini, keystone, maintscript, metapkg, preseed, rabbit
 from .errors import PkgosError
 
 # Each group module registers its own subcommands.
-COMMAND_GROUPS = (ini, maintscript, db, rabbit, keystone)
+COMMAND_GROUPS = (ini, db, rabbit, keystone, maintscript, metapkg, preseed)
 
 DESCRIPTION = """\
 Configure OpenStack services on Debian from debconf answers, and help
@@ -19,9 +19,9 @@ packagers build the maintainer scripts that do it.
 """
 
 EPILOG = """\
-exit status: 0 on success, 1 when 'ini get' finds the key unset, 2 on any
-error (bad input, a failed command); the message names the file or object
-and how to fix it. Secrets are read from stdin or from files, never from
+exit status: 0 on success, 1 when 'ini get' finds the key unset or 'preseed
+check' finds problems, 2 on any error (bad input, a failed command); the
+message names the file or object and how to fix it. Secrets are read from stdin or from files, never from
 the command line.
 """
 
