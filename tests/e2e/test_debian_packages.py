@@ -51,11 +51,14 @@ def test_the_library_depends_only_on_debian_packages(debs: dict[str, Path]) -> N
     library = debs["python3-openstack-pkg-tools"]
     assert field(library, "Depends") == (
         "python3-debconf, python3-debian, python3-jinja2, python3-keystoneauth1, python3-pymysql, "
-        "python3-sh, python3:any"
+        "python3-sh, python3-yaml, python3:any"
     )
     assert field(library, "Recommends") == "python3-psycopg2"
-    assert "./usr/lib/python3/dist-packages/openstack_pkg_tools/inifile.py" in contents(library)
-    assert not any(path.startswith("./usr/bin/") and path != "./usr/bin/" for path in contents(library))
+    files = contents(library)
+    package = "./usr/lib/python3/dist-packages/openstack_pkg_tools/"
+    for data in ("inifile.py", "profiles/glance.toml", "templates/db.templates.j2", "templates/po/de.po"):
+        assert package + data in files
+    assert not any(path.startswith("./usr/bin/") and path != "./usr/bin/" for path in files)
 
 
 @pytest.mark.slow
