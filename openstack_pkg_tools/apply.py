@@ -139,23 +139,23 @@ def write_authtoken(plan: AuthtokenPlan) -> list[str]:
     ]
 
 
+def _admin_client(auth_url: str, username: str, password: str, project: str) -> keystone.KeystoneClient:
+    return keystone.KeystoneClient(
+        keystone.AdminCredentials(auth_url, username, password, project_name=project)
+    )
+
+
 def ensure_service_user(plan: AuthtokenPlan) -> list[str]:
     """The service's Keystone user, its password and its ``service`` role."""
-    client = keystone.KeystoneClient(
-        keystone.AdminCredentials(
-            plan.public_url, plan.admin_username, plan.admin_password, project_name=plan.admin_project_name
-        )
-    )
+    client = _admin_client(plan.public_url, plan.admin_username, plan.admin_password, plan.admin_project_name)
     spec = keystone.ServiceUserSpec(plan.username, plan.password, project=plan.project_name)
     return [f"Keystone: {change}" for change in keystone.ensure_service_user(client, spec).changes]
 
 
 def register_catalog(plan: CatalogPlan) -> list[str]:
     """The service and its three endpoints in the Keystone catalog."""
-    client = keystone.KeystoneClient(
-        keystone.AdminCredentials(
-            plan.keystone_url, plan.admin_username, plan.admin_password, project_name=plan.admin_project_name
-        )
+    client = _admin_client(
+        plan.keystone_url, plan.admin_username, plan.admin_password, plan.admin_project_name
     )
     done = []
     for entry, urls in plan.services:
