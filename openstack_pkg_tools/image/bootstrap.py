@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from .. import log
 from ..run import run
+from . import configure
 from .options import Backend, ImageOptions
 
 # What every image needs to boot under both firmwares and to configure
@@ -58,6 +59,7 @@ class BootstrapSpec:
     mirror: str
     components: tuple[str, ...]
     packages: tuple[str, ...]
+    prepared: str  # what is done to the tree before it is cached (configure.prepare_fingerprint)
 
 
 def spec_for(options: ImageOptions) -> BootstrapSpec:
@@ -73,13 +75,22 @@ def spec_for(options: ImageOptions) -> BootstrapSpec:
         mirror=options.mirror,
         components=options.components,
         packages=tuple(sorted(set(packages))),
+        prepared=configure.prepare_fingerprint(),
     )
 
 
 def cache_key(spec: BootstrapSpec) -> str:
-    """A short hash that changes whenever any input of the bootstrap changes."""
+    """A short hash that changes whenever any input of the bootstrap (or the preparation) changes."""
     text = json.dumps(
-        [spec.backend, spec.release, spec.architecture, spec.mirror, spec.components, spec.packages]
+        [
+            spec.backend,
+            spec.release,
+            spec.architecture,
+            spec.mirror,
+            spec.components,
+            spec.packages,
+            spec.prepared,
+        ]
     )
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -117,7 +128,7 @@ def bootstrap_argv(spec: BootstrapSpec, target: str) -> list[str]:
 
 
 def bootstrap(spec: BootstrapSpec, target: str, cache_dir: str | None) -> bool:
-    """Fill the empty directory ``target`` with the tree of ``spec``.
+    """Fill the empty directory ``target`` with the tree of ``spec``, prepared (configure.prepare).
 
     Returns True when the tree came from the cache. A new tree is added to
     the cache atomically (written beside it, then renamed), so an
@@ -133,6 +144,7 @@ def bootstrap(spec: BootstrapSpec, target: str, cache_dir: str | None) -> bool:
         bootstrap_argv(spec, target),
         hint=f"check that {spec.mirror} is reachable and carries {spec.release} for {spec.architecture}.",
     )
+    configure.prepare(target)
     if cached:
         _store(target, cached)
     return False
@@ -142,7 +154,8 @@ def _store(tree: str, cached: str) -> None:
     os.makedirs(os.path.dirname(cached), exist_ok=True)
     partial = cached + ".partial"
     try:
-        run(["tar", *TAR_KEEP, "--zstd", "-cf", partial, "-C", tree, "."])
+        # Fast compression on every core: the cache is for speed.
+        run(["tar", *TAR_KEEP, "--use-compress-program=zstd -T0 -1", "-cf", partial, "-C", tree, "."])
         os.rename(partial, cached)
     finally:
         if os.path.exists(partial):

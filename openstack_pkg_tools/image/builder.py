@@ -21,6 +21,8 @@ from . import bootloader, bootstrap, configure, disk, manifest
 from .options import MIB, BootType, ImageOptions
 
 WORKDIR_PREFIX = ".pkgos-image-"
+# Compressed qcow2 v3; -W -m 4: clusters compressed in parallel, written out of order.
+QCOW2_CONVERT = ("-c", "-W", "-m", "4", "-O", "qcow2", "-o", "compat=1.1")
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ def build(options: ImageOptions) -> BuildResult:
         shutil.rmtree(tree)
         qcow2 = os.path.join(work, options.image_name("qcow2"))
         with log.step("Converting to qcow2"):
-            run(["qemu-img", "convert", "-c", "-O", "qcow2", "-o", "compat=1.1", raw, qcow2])
+            run(["qemu-img", "convert", *QCOW2_CONVERT, raw, qcow2])
         outputs = {"qcow2": qcow2, **({"raw": raw} if options.raw else {})}
         extra: dict[str, object] = {
             "root_uuid": uuids.root,

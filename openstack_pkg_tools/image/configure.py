@@ -73,6 +73,29 @@ def sources(options: ImageOptions) -> TreeFile:
     return TreeFile("etc/apt/sources.list", text.encode())
 
 
+# What every image shares, whatever its options: prepared once, right after
+# the bootstrap, and cached with the tree (the initramfs takes a while).
+PREPARED_FILES = (
+    # Without FSTYPE the initramfs has no fsck for the root file system.
+    TreeFile("etc/initramfs-tools/conf.d/pkgos-fstype", b"FSTYPE=ext4\n"),
+    # cloud-init's locale module fails when no locale is generated.
+    TreeFile("etc/locale.gen", b"en_US.UTF-8 UTF-8\n"),
+)
+PREPARE_COMMANDS = (("locale-gen",), ("update-initramfs", "-u", "-k", "all"))
+
+
+def prepare(tree: str) -> None:
+    """The option-independent part of the configuration: locales and an initramfs with fsck."""
+    write_files(tree, list(PREPARED_FILES))
+    for command in PREPARE_COMMANDS:
+        run(["chroot", tree, *command])
+
+
+def prepare_fingerprint() -> str:
+    """What ``prepare`` does, as text: part of the tree cache's key."""
+    return repr((PREPARED_FILES, PREPARE_COMMANDS))
+
+
 def tree_files(options: ImageOptions, uuids: Uuids, root_ssh_key: bytes | None) -> list[TreeFile]:
     """Every file the builder writes into the tree."""
     files = [
@@ -86,10 +109,6 @@ def tree_files(options: ImageOptions, uuids: Uuids, root_ssh_key: bytes | None) 
         ),
         TreeFile(cloudinit.DEFAULTS_PATH, cloudinit.default_config()),
         TreeFile(cloudinit.USER_PATH, cloudinit.user_config(options), 0o600),
-        # Without FSTYPE the initramfs has no fsck for the root file system.
-        TreeFile("etc/initramfs-tools/conf.d/pkgos-fstype", b"FSTYPE=ext4\n"),
-        # cloud-init's locale module fails when no locale is generated.
-        TreeFile("etc/locale.gen", b"en_US.UTF-8 UTF-8\n"),
         TreeFile("etc/default/locale", b"LANG=C.UTF-8\n"),
         # Empty, not absent: systemd then makes a new one on first boot.
         TreeFile("etc/machine-id", b""),
@@ -144,8 +163,6 @@ def apply(tree: str, options: ImageOptions, uuids: Uuids) -> None:
         os.unlink(os.path.join(tree, "etc/apt/sources.list"))
     write_files(tree, tree_files(options, uuids, key))
     os.makedirs(os.path.join(tree, "boot/efi"), exist_ok=True)
-    run(["chroot", tree, "locale-gen"])
-    run(["chroot", tree, "update-initramfs", "-u", "-k", "all"])
     run(["chroot", tree, "apt-get", "clean"])
     remove_unshippable(tree)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 
+import pytest
+
 from openstack_pkg_tools.image import cloudinit, configure
 from openstack_pkg_tools.image.options import ImageOptions
 
@@ -66,12 +68,24 @@ def test_sources_list_for_bookworm_and_deb822_for_trixie() -> None:
 def test_tree_files() -> None:
     files = files_of(ImageOptions(password_hash="$6$x$y"), key=b"ssh-ed25519 AAAA k\n")
     assert files["etc/machine-id"].content == b""
-    assert files["etc/initramfs-tools/conf.d/pkgos-fstype"].content == b"FSTYPE=ext4\n"
-    assert files["etc/locale.gen"].content == b"en_US.UTF-8 UTF-8\n"
     assert files[cloudinit.USER_PATH].mode == 0o600
     assert files["root/.ssh/authorized_keys"].mode == 0o600
     assert UUIDS.root.encode() in files["boot/grub/grub.cfg"].content
     assert b"console=ttyS0,115200" in files["etc/default/grub.d/50-pkgos.cfg"].content
+
+
+def test_prepare_builds_locales_and_an_initramfs_with_fsck(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object
+) -> None:
+    tree = str(tmp_path)
+    calls = []
+    monkeypatch.setattr(configure, "run", lambda argv, **kwargs: calls.append(argv))
+    configure.prepare(tree)
+    with open(os.path.join(tree, "etc/initramfs-tools/conf.d/pkgos-fstype")) as handle:
+        assert handle.read() == "FSTYPE=ext4\n"
+    with open(os.path.join(tree, "etc/locale.gen")) as handle:
+        assert handle.read() == "en_US.UTF-8 UTF-8\n"
+    assert calls == [["chroot", tree, "locale-gen"], ["chroot", tree, "update-initramfs", "-u", "-k", "all"]]
 
 
 def test_write_files_creates_with_final_mode_and_remove_unshippable(tmp_path: object) -> None:
