@@ -246,24 +246,12 @@ def manifest_beside(image: str) -> dict[str, object] | None:
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``pkgos build-image``, ``pkgos image-test`` and ``pkgos image-upload``."""
-    build = subparsers.add_parser(
-        "build-image",
-        help="build a bootable Debian cloud image for Glance",
-        description=BUILD_HELP,
-        epilog=BUILD_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        allow_abbrev=False,
-    )
+    build = _add(subparsers, "build-image", "build a bootable Debian cloud image for Glance", BUILD_HELP)
+    build.epilog = BUILD_EPILOG
     add_build_arguments(build)
     build.set_defaults(handler=_build)
 
-    test = subparsers.add_parser(
-        "image-test",
-        help="boot an image under QEMU and check cloud-init, growth and power-off",
-        description=TEST_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    test.add_argument("image", metavar="IMAGE", help="qcow2 or raw image")
+    test = _add(subparsers, "image-test", "boot an image under QEMU and check what it did", TEST_HELP)
     test.add_argument(
         "--firmware",
         metavar="LIST",
@@ -272,13 +260,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     test.add_argument("--no-logs", action="store_true", help="do not keep the serial logs beside the image")
     test.set_defaults(handler=_test)
 
-    upload = subparsers.add_parser(
-        "image-upload",
-        help="upload an image to Glance (credentials from OS_* or clouds.yaml)",
-        description=UPLOAD_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    upload.add_argument("image", metavar="IMAGE", help="qcow2 or raw image")
+    upload = _add(subparsers, "image-upload", "upload an image to Glance (OS_* or clouds.yaml)", UPLOAD_HELP)
     upload.add_argument("--name", required=True, help="the image's name in Glance")
     upload.add_argument("--disk-format", choices=["qcow2", "raw"], help="default: from the file's extension")
     upload.add_argument(
@@ -288,6 +270,24 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--property", action="append", default=[], metavar="KEY=VALUE", help="extra property (repeatable)"
     )
     upload.set_defaults(handler=_upload)
+
+
+def _add(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    help_text: str,
+    description: str,
+) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        name,
+        help=help_text,
+        description=description,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
+    if name != "build-image":
+        parser.add_argument("image", metavar="IMAGE", help="qcow2 or raw image")
+    return parser
 
 
 def compat_main(argv: Sequence[str] | None = None) -> int:

@@ -23,6 +23,8 @@ CLOUDS_YAML = ("clouds.yaml", "~/.config/openstack/clouds.yaml", "/etc/openstack
 OS_VERSIONS = {"bookworm": "12", "trixie": "13"}
 JSON_PATCH = "application/openstack-images-v2.1-json-patch"
 CHUNK = 1 << 20
+# keystoneauth1's v3 password plugin options (OS_<NAME> in the environment).
+PLUGIN_KEYS = ("auth_url", "username", "password", "project_name", "user_domain_name", "project_domain_name")
 
 
 class GlanceError(PkgosError):
@@ -143,16 +145,7 @@ def credentials(environ: Mapping[str, str], clouds: Mapping[str, Any] | None) ->
             if key in clouds:
                 auth[key] = str(clouds[key])
         return auth
-    names = (
-        "auth_url",
-        "username",
-        "password",
-        "project_name",
-        "user_domain_name",
-        "project_domain_name",
-        "region_name",
-        "interface",
-    )
+    names = (*PLUGIN_KEYS, "region_name", "interface")
     found = {name: environ[f"OS_{name.upper()}"] for name in names if environ.get(f"OS_{name.upper()}")}
     missing = [
         f"OS_{n.upper()}" for n in ("auth_url", "username", "password", "project_name") if n not in found
@@ -189,15 +182,7 @@ def adapter_for(creds: Mapping[str, str]) -> HttpAdapter:
     from keystoneauth1 import adapter, session  # type: ignore[import-untyped,unused-ignore]  # noqa: PLC0415
     from keystoneauth1.identity import v3  # type: ignore[import-untyped,unused-ignore]  # noqa: PLC0415
 
-    plugin_keys = (
-        "auth_url",
-        "username",
-        "password",
-        "project_name",
-        "user_domain_name",
-        "project_domain_name",
-    )
-    options = {key: creds[key] for key in plugin_keys if key in creds}
+    options = {key: creds[key] for key in PLUGIN_KEYS if key in creds}
     options.setdefault("user_domain_name", "Default")
     options.setdefault("project_domain_name", "Default")
     auth = v3.Password(**options)

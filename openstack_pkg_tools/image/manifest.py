@@ -18,7 +18,7 @@ def installed_packages(tree: str) -> dict[str, str]:
             "dpkg-query",
             "--admindir=" + os.path.join(tree, "var/lib/dpkg"),
             "-W",
-            "-f=${db:Status-Status}\t${binary:Package}\t${Version}\n",
+            "-f=${db:Status-Status}\t${Package}\t${Version}\n",
         ]
     )
     return parse_dpkg_query(result.stdout)
