@@ -115,7 +115,7 @@ def add_build_arguments(parser: argparse.ArgumentParser) -> None:
         "-hs",
         "--hook-script",
         metavar="FILE",
-        help="run with BODI_CHROOT_PATH set to the tree; failure fails",
+        help="run with BODI_CHROOT_PATH set to the tree; its failure fails the build",
     )
     parser.add_argument(
         "-o",

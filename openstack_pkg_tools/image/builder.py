@@ -78,23 +78,8 @@ def build(options: ImageOptions) -> BuildResult:
         with log.step("Converting to qcow2"):
             run(["qemu-img", "convert", *QCOW2_CONVERT, raw, qcow2])
         outputs = {"qcow2": qcow2, **({"raw": raw} if options.raw else {})}
-        extra: dict[str, object] = {
-            "root_uuid": uuids.root,
-            "esp_uuid": uuids.esp,
-            "boot_type": str(options.boot_type),
-            "secure_boot": uuids.esp is not None,
-            "image_size": size,
-            "partitions": [
-                {"name": p.name, "type": str(p.type), "start": p.start, "size": p.size}
-                for p in layout.partitions
-            ],
-        }
-        data = manifest.manifest(options, packages, outputs, extra)
-        manifest_path = os.path.join(work, options.image_name("manifest.json"))
-        manifest.write(manifest_path, data)
-        sums = os.path.join(work, "SHA256SUMS")
-        with open(sums, "w") as handle:
-            handle.write(manifest.sha256sums(data))
+        data = manifest.manifest(options, packages, outputs, _description(options, uuids, layout))
+        manifest_path, sums = _write_manifest(work, options, data)
         final = _publish(undo, options.output_dir, [*outputs.values(), manifest_path, sums])
         undo.pop_all()
     shutil.rmtree(work, ignore_errors=True)
@@ -107,6 +92,30 @@ def build(options: ImageOptions) -> BuildResult:
         seconds=time.monotonic() - started,
         from_cache=from_cache,
     )
+
+
+def _description(options: ImageOptions, uuids: configure.Uuids, layout: disk.DiskLayout) -> dict[str, object]:
+    """What the manifest says about the disk besides the inputs: boot, identifiers, partitions."""
+    return {
+        "root_uuid": uuids.root,
+        "esp_uuid": uuids.esp,
+        "boot_type": str(options.boot_type),
+        "secure_boot": uuids.esp is not None,
+        "image_size": layout.size,
+        "partitions": [
+            {"name": p.name, "type": str(p.type), "start": p.start, "size": p.size} for p in layout.partitions
+        ],
+    }
+
+
+def _write_manifest(work: str, options: ImageOptions, data: dict[str, object]) -> tuple[str, str]:
+    """Write the manifest and SHA256SUMS into ``work``; return their paths."""
+    manifest_path = os.path.join(work, options.image_name("manifest.json"))
+    manifest.write(manifest_path, data)
+    sums = os.path.join(work, "SHA256SUMS")
+    with open(sums, "w") as handle:
+        handle.write(manifest.sha256sums(data))
+    return manifest_path, sums
 
 
 def _file_systems(work: str, tree: str, raw: str, layout: disk.DiskLayout, uuids: configure.Uuids) -> None:

@@ -18,7 +18,8 @@ def installed_packages(tree: str) -> dict[str, str]:
             "dpkg-query",
             "--admindir=" + os.path.join(tree, "var/lib/dpkg"),
             "-W",
-            "-f=${db:Status-Status}\t${Package}\t${Version}\n",
+            # dpkg-query expands the escapes itself: the logged command stays on one line.
+            r"-f=${db:Status-Status}\t${Package}\t${Version}\n",
         ]
     )
     return parse_dpkg_query(result.stdout)
