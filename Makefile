@@ -38,9 +38,16 @@ NEWEST_TESTS := tests/unit --ignore=tests/unit/test_lint.py \
 	--ignore=tests/unit/test_debconf.py --ignore=tests/unit/test_maintscript.py
 PYPI_TEST := pytest hypothesis oslo.config oslo.messaging sqlalchemy
 
-.PHONY: all check check-newest deps venv test lint bench bench-maintscript deb demo demo-clean clean bench-keystone metapackages preseeds bench-preseed
+.PHONY: all check check-newest deps venv test lint bench bench-maintscript deb demo demo-clean clean bench-keystone metapackages preseeds bench-preseed check-image bench-image
 # A real Keystone for the Keystone tests, and the openstack CLI for its benchmark.
 DEBIAN_TEST_KEYSTONE := python3-keystone uwsgi-core uwsgi-plugin-python3 python3-yaml python3-openstackclient
+
+# The image builder's integration test and benchmark (make check-image):
+# bootstrap, disk assembly from plain files, boot tests under QEMU.
+DEBIAN_IMAGE := mmdebstrap debootstrap qemu-system-x86 qemu-utils ovmf seabios mtools \
+	dosfstools fdisk e2fsprogs genisoimage openssl zstd python3-yaml
+# The upload test's real Glance (and the Keystone it authenticates against).
+DEBIAN_IMAGE_GLANCE := python3-glance python3-keystone uwsgi-core uwsgi-plugin-python3
 
 
 all: check
@@ -60,7 +67,7 @@ venv: deps $(VENV)/.installed
 # The whole suite: unit, lint and types, integration against real servers,
 # then the library-facing unit tests again on the newest PyPI releases.
 check: venv
-	$(VPY) -m pytest tests
+	$(VPY) -m pytest tests --ignore=tests/integration/image
 	$(MAKE) check-newest
 
 $(VENV_NEWEST)/.installed: Makefile
@@ -72,6 +79,17 @@ $(VENV_NEWEST)/.installed: Makefile
 
 check-newest: deps $(VENV_NEWEST)/.installed
 	$(VENV_NEWEST)/bin/python -m pytest -p no:cacheprovider $(NEWEST_TESTS)
+
+# Builds one minimal bookworm image (the bootstrapped tree is cached in
+# .cache/image-tree), boots it with SeaBIOS, OVMF and OVMF + Secure Boot,
+# and uploads an image to a real Glance. Needs root.
+check-image: venv
+	tools/ensure-debs $(DEBIAN_IMAGE) $(DEBIAN_IMAGE_GLANCE)
+	$(VPY) -m pytest tests/integration/image
+
+bench-image: venv
+	tools/ensure-debs $(DEBIAN_IMAGE)
+	$(VPY) bench/image_build.py
 
 lint: venv
 	$(VPY) -m pytest tests/unit/test_lint.py

@@ -7,11 +7,11 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .commands import db, ini, keystone, maintscript, metapkg, preseed, rabbit
+from .commands import db, image, ini, keystone, maintscript, metapkg, preseed, rabbit
 from .errors import PkgosError
 
 # Each group module registers its own subcommands.
-COMMAND_GROUPS = (ini, db, rabbit, keystone, maintscript, metapkg, preseed)
+COMMAND_GROUPS = (ini, db, rabbit, keystone, maintscript, metapkg, preseed, image)
 
 DESCRIPTION = """\
 Configure OpenStack services on Debian from debconf answers, and help
@@ -43,7 +43,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``pkgos`` with ``argv``; return the exit code."""
-    args = build_parser().parse_args(argv)
+    return run_handler(build_parser().parse_args(argv))
+
+
+def run_handler(args: argparse.Namespace) -> int:
+    """Run the handler ``args`` selected; turn the toolkit's errors into exit code 2."""
     try:
         return int(args.handler(args))
     except PkgosError as error:
