@@ -26,7 +26,6 @@ from collections.abc import Callable, Sequence
 from enum import StrEnum
 
 from . import log, system
-from .apply import apply_plans, drop_databases
 from .debconf import Debconf, Priority, ensure_frontend
 from .errors import InvalidValueError, PkgosError
 from .inifile import IniFile, oslo_unliteral
@@ -209,10 +208,12 @@ def forget_secrets(conf: Debconf, profile: ServiceProfile) -> None:
 
 def postinst(conf: Debconf, profile: ServiceProfile, package: str) -> list[str]:
     """Configure the service; return the summary of what was done."""
+    from . import apply  # noqa: PLC0415 (database and Keystone layers: only postinst needs them)
+
     try:
         planned = plans(profile, package, answers(conf, profile, package))
         done = install_files(profile, package)
-        done += apply_plans(profile, planned)
+        done += apply.apply_plans(profile, planned)
     finally:
         forget_secrets(conf, profile)
     return done
@@ -253,6 +254,8 @@ def _drop_databases(conf: Debconf, profile: ServiceProfile, package: str) -> lis
     defaults). A failure is reported, not raised: the purge goes on, and
     the message says what to drop by hand.
     """
+    from . import apply  # noqa: PLC0415 (database layer: only a purge needs it)
+
     written = _db_seeds(profile, read_config)
     if not written:
         log.info("database: no connection URL in the config file; nothing to drop.")
@@ -266,7 +269,7 @@ def _drop_databases(conf: Debconf, profile: ServiceProfile, package: str) -> lis
             conf.ask(f"{profile.prefix}/db-admin-password", Priority.HIGH)
             conf.go()
             current["db-admin-password"] = conf.get(f"{profile.prefix}/db-admin-password")
-        return drop_databases(profile, database_plan(profile, current))
+        return apply.drop_databases(profile, database_plan(profile, current))
     except PkgosError as error:
         log.warning(f"the database was not dropped: {error}")
         return []

@@ -26,8 +26,6 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO
 
-import sh  # type: ignore[import-untyped,unused-ignore]
-
 from . import log
 from .errors import CommandError
 
@@ -131,6 +129,10 @@ def run(
 
 def _wait(argv: tuple[str, ...], options: dict[str, object], hint: str | None) -> int:
     """Start the command with sh's ``options`` and turn sh's errors into ours."""
+    # Imported here: sh takes longer to import than most commands take to
+    # run, and most runs of the toolkit start no process at all.
+    import sh  # type: ignore[import-untyped,unused-ignore]  # noqa: PLC0415
+
     command = shlex.join(argv)
     err = options["_err"]
     assert isinstance(err, _Tee)

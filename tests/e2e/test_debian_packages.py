@@ -66,5 +66,6 @@ def test_the_command_package_has_pkgos_and_its_manual(debs: dict[str, Path]) -> 
     command = debs["openstack-pkg-tools"]
     assert field(command, "Depends").startswith("python3, python3-openstack-pkg-tools (= ")
     files = contents(command)
-    assert "./usr/bin/pkgos" in files
-    assert "./usr/share/man/man1/pkgos.1.gz" in files
+    for command in ("pkgos", "build-openstack-debian-image"):
+        assert f"./usr/bin/{command}" in files
+        assert f"./usr/share/man/man1/{command}.1.gz" in files

@@ -134,3 +134,28 @@ def test_help_explains_every_action() -> None:
     assert result.returncode == 0
     for action in ("get", "set", "unset", "comment-out", "rename", "remove-section", "extract-section"):
         assert action in result.stdout
+
+
+def test_the_command_table_matches_what_each_module_registers() -> None:
+    import argparse
+    import importlib
+
+    from openstack_pkg_tools.cli import COMMANDS
+
+    for module in set(COMMANDS.values()):
+        subparsers = argparse.ArgumentParser().add_subparsers()
+        importlib.import_module(f"openstack_pkg_tools.commands.{module}").register(subparsers)
+        registered = set(subparsers.choices)
+        assert registered == {command for command, owner in COMMANDS.items() if owner == module}
+
+
+def test_a_run_imports_only_its_command_module() -> None:
+    code = (
+        "import sys; from openstack_pkg_tools.cli import build_parser; build_parser('ini'); "
+        "print(sorted(m for m in sys.modules if m.startswith('openstack_pkg_tools.commands.')))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert (
+        result.stdout.strip()
+        == "['openstack_pkg_tools.commands.ini', 'openstack_pkg_tools.commands.secret_input']"
+    )
