@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -27,6 +26,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+
+from . import free_port
 
 UWSGI = "/usr/bin/uwsgi_python3"
 START_TIMEOUT = 90.0
@@ -72,12 +73,6 @@ class GlanceServer:
     pid: int
     store_dir: str
     workdir: str
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def write_config(workdir: str, port: int, keystone: Any) -> str:

@@ -29,7 +29,6 @@ import os
 import pwd
 import secrets
 import signal
-import socket
 import sqlite3
 import subprocess
 import time
@@ -40,6 +39,8 @@ from dataclasses import dataclass, field
 
 from openstack_pkg_tools.keystone import AdminCredentials, Endpoints
 from openstack_pkg_tools.keystone_bootstrap import BootstrapSpec, bootstrap, ensure_service_project
+
+from . import free_port
 
 UWSGI = "/usr/bin/uwsgi_python3"
 WSGI_SCRIPT = "/usr/bin/keystone-wsgi-public"
@@ -77,13 +78,6 @@ class KeystoneServer:
             "OS_IDENTITY_API_VERSION": "3",
             "OS_INTERFACE": "public",
         }
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def write_config(workdir: str) -> str:

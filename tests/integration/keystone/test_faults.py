@@ -7,7 +7,8 @@ from pathlib import Path
 
 from openstack_pkg_tools.keystone import Endpoints, KeystoneClient, ServiceSpec, register_service
 from tests.integration.keystone.helpers import pkgos
-from tests.servers.keystone import KeystoneServer, free_port, start_uwsgi, stop, wait_ready
+from tests.servers import free_port
+from tests.servers.keystone import KeystoneServer, start_uwsgi, stop, wait_ready
 
 REGISTER = ("keystone", "register", "pkgostest-fault", "--type", "pkgostest-fault")
 
