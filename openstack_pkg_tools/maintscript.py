@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from enum import StrEnum
 
 from . import log, system
-from .apply import apply_plans, drop_databases
+from .apply import apply_plans, drop_databases, sync_databases
 from .debconf import Debconf, Priority, ensure_frontend
 from .errors import InvalidValueError, PkgosError
 from .inifile import IniFile, oslo_unliteral
@@ -207,12 +207,24 @@ def forget_secrets(conf: Debconf, profile: ServiceProfile) -> None:
         conf.set_bool(f"{profile.prefix}/{switch}", False)
 
 
-def postinst(conf: Debconf, profile: ServiceProfile, package: str) -> list[str]:
-    """Configure the service; return the summary of what was done."""
+def _configured_database(profile: ServiceProfile, package: str) -> bool:
+    """Whether ``package`` owns the service's databases and a connection URL is in the config."""
+    return package == profile.package and bool(profile.databases) and bool(_db_seeds(profile, read_config))
+
+
+def postinst(conf: Debconf, profile: ServiceProfile, package: str, upgrade: bool = False) -> list[str]:
+    """Configure the service; return the summary of what was done.
+
+    On an upgrade the new version may bring schema migrations: they run
+    even though configure_db was turned off after the first install, as
+    long as a connection URL this toolkit wrote is in the config file.
+    """
     try:
         planned = plans(profile, package, answers(conf, profile, package))
         done = install_files(profile, package)
         done += apply_plans(profile, planned)
+        if upgrade and planned.database is None and _configured_database(profile, package):
+            done += sync_databases(profile, profile.databases)
     finally:
         forget_secrets(conf, profile)
     return done
@@ -306,13 +318,25 @@ def talks_to_debconf(phase: Phase, args: Sequence[str]) -> bool:
     )
 
 
-def run_phase(conf: Debconf, phase: Phase, profile: ServiceProfile, package: str) -> list[str]:
+def is_upgrade(phase: Phase, args: Sequence[str]) -> bool:
+    """True for ``postinst configure OLD-VERSION`` run by dpkg, not by dpkg-reconfigure."""
+    return (
+        phase is Phase.POSTINST
+        and len(args) > 1
+        and bool(args[1])
+        and not os.environ.get("DEBCONF_RECONFIGURE")
+    )
+
+
+def run_phase(
+    conf: Debconf, phase: Phase, profile: ServiceProfile, package: str, upgrade: bool = False
+) -> list[str]:
     """Run one phase that talks to debconf; return the summary of what was done."""
     if phase is Phase.CONFIG:
         config(conf, profile, package)
         return []
     if phase is Phase.POSTINST:
-        return postinst(conf, profile, package)
+        return postinst(conf, profile, package, upgrade)
     done = purge(conf, profile, package)
     conf.purge()
     return done
@@ -337,7 +361,7 @@ def main(
         ensure_frontend(argv, script)
         conf = Debconf.open()
         try:
-            done = run_phase(conf, chosen, loaded, package)
+            done = run_phase(conf, chosen, loaded, package, is_upgrade(chosen, argv[1:]))
         finally:
             conf.stop()
     except PkgosError as error:

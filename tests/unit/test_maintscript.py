@@ -286,3 +286,20 @@ def test_keystone_admin_is_asked_only_to_create_the_service_user() -> None:
     maintscript.config(Debconf(db), load("glance"), "glance-common", lambda *key: None)
     assert "glance/ksat-service-password" in db.asked
     assert not [name for name in db.asked if name.startswith("glance/ksat-admin")]
+
+
+@pytest.mark.parametrize(
+    ("phase", "args", "reconfigure", "expected"),
+    [
+        (Phase.POSTINST, ["configure", "1.0"], "", True),
+        (Phase.POSTINST, ["configure", ""], "", False),
+        (Phase.POSTINST, ["configure"], "", False),
+        (Phase.POSTINST, ["configure", "1.0"], "1", False),
+        (Phase.CONFIG, ["configure", "1.0"], "", False),
+    ],
+)
+def test_an_upgrade_is_postinst_configure_with_an_old_version_outside_dpkg_reconfigure(
+    phase: Phase, args: list[str], reconfigure: str, expected: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DEBCONF_RECONFIGURE", reconfigure)
+    assert maintscript.is_upgrade(phase, args) is expected
