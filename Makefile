@@ -34,7 +34,7 @@ VENV_NEWEST := .venv-newest
 PYPI_RUNTIME := sh python-debian jinja2 pymysql keystoneauth1
 NEWEST_TESTS := tests/unit/test_run.py tests/unit/test_inifile.py tests/unit/test_fileio.py
 
-.PHONY: all check check-newest deps venv test lint bench bench-maintscript deb demo demo-clean clean bench-keystone metapackages preseeds bench-preseed
+.PHONY: all check check-e2e check-newest deps venv test lint bench bench-maintscript deb demo demo-clean clean bench-keystone metapackages preseeds bench-preseed
 # A real Keystone for the Keystone tests, and the openstack CLI for its benchmark.
 DEBIAN_TEST_KEYSTONE := python3-keystone uwsgi-core uwsgi-plugin-python3 python3-yaml python3-openstackclient
 
@@ -68,6 +68,12 @@ $(VENV_NEWEST)/.installed: Makefile
 
 check-newest: deps $(VENV_NEWEST)/.installed
 	$(VENV_NEWEST)/bin/python -m pytest -p no:cacheprovider $(NEWEST_TESTS)
+
+# The dpkg tests alone (root): the toolkit's debs and lintian, profile-built
+# packages, and Glance installed from a generated preseed against a
+# throwaway MariaDB and a real Keystone. make check runs them too.
+check-e2e: venv
+	$(VPY) -m pytest tests/e2e
 
 lint: venv
 	$(VPY) -m pytest tests/unit/test_lint.py

@@ -18,7 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.e2e.test_maintscript_dpkg import PACKAGE, _build, _forget_everything, _purge, _run
+from tests.e2e.debhelpers import forget_everything, purge, run
+from tests.e2e.test_maintscript_dpkg import PACKAGE, _build
 
 ROUNDS = 5
 
@@ -35,13 +36,13 @@ def main() -> None:
     try:
         deb = _build(workdir)
         for _ in range(ROUNDS):
-            _forget_everything()
-            timings["dpkg -i (fresh)"].append(_timed(lambda: _run("dpkg", "-i", str(deb))))
-            reconfigure = _timed(lambda: _run("dpkg-reconfigure", "-fnoninteractive", PACKAGE))
+            forget_everything(PACKAGE)
+            timings["dpkg -i (fresh)"].append(_timed(lambda: run("dpkg", "-i", str(deb))))
+            reconfigure = _timed(lambda: run("dpkg-reconfigure", "-fnoninteractive", PACKAGE))
             timings["dpkg-reconfigure (no change)"].append(reconfigure)
-            timings["purge"].append(_timed(_purge))
+            timings["purge"].append(_timed(lambda: purge(PACKAGE)))
     finally:
-        _forget_everything()
+        forget_everything(PACKAGE)
         shutil.rmtree(workdir)
     print(f"{PACKAGE}: median of {ROUNDS} runs")
     for name, values in timings.items():
