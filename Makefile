@@ -34,7 +34,7 @@ VENV_NEWEST := .venv-newest
 PYPI_RUNTIME := sh python-debian jinja2 pymysql keystoneauth1
 NEWEST_TESTS := tests/unit/test_run.py tests/unit/test_inifile.py tests/unit/test_fileio.py
 
-.PHONY: all check check-e2e check-newest deps venv test lint bench bench-maintscript deb demo demo-clean clean bench-keystone metapackages preseeds bench-preseed
+.PHONY: all check check-e2e check-newest bench-glance deps venv test lint bench bench-maintscript deb demo demo-clean clean bench-keystone metapackages preseeds bench-preseed
 # A real Keystone for the Keystone tests, and the openstack CLI for its benchmark.
 DEBIAN_TEST_KEYSTONE := python3-keystone uwsgi-core uwsgi-plugin-python3 python3-yaml python3-openstackclient
 
@@ -90,6 +90,10 @@ bench: venv
 # dpkg phases of a profile-driven package (install, reconfigure, purge).
 bench-maintscript: venv
 	$(VPY) bench/maintscript_phases.py
+
+# Glance installed from a generated preseed, phase by phase (root).
+bench-glance: venv
+	$(VPY) bench/glance_package.py
 
 # Registering a service: the openstack CLI the reference's way vs. pkgos.
 bench-keystone: venv

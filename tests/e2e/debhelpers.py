@@ -13,6 +13,9 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+from tests.servers.keystone import KeystoneServer
 
 ROOT = Path(__file__).resolve().parents[2]
 PATH = f"{ROOT / '.venv' / 'bin'}:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -98,3 +101,33 @@ def apt_install(deb: Path) -> subprocess.CompletedProcess[str]:
 def dpkg_install(deb: Path) -> subprocess.CompletedProcess[str]:
     """``dpkg -i``."""
     return run("dpkg", "-i", str(deb))
+
+
+def keystone_session(auth_url: str, username: str, password: str, project: str) -> Any:
+    """A keystoneauth1 session that logs in to ``project`` (Default domain)."""
+    from keystoneauth1 import session
+    from keystoneauth1.identity import v3
+
+    auth = v3.Password(
+        auth_url=auth_url,
+        username=username,
+        password=password,
+        project_name=project,
+        user_domain_name="Default",
+        project_domain_name="Default",
+    )
+    return session.Session(auth=auth)
+
+
+def catalog(keystone: KeystoneServer, service_type: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """The names of the services of ``service_type``, and the first one's (interface, URL), sorted."""
+    admin = keystone_session(
+        keystone.auth_url, keystone.admin_username, keystone.admin_password, keystone.admin_project
+    )
+    services = admin.get(f"{keystone.auth_url}/services?type={service_type}").json()["services"]
+    if not services:
+        return [], []
+    endpoints = admin.get(f"{keystone.auth_url}/endpoints?service_id={services[0]['id']}").json()
+    return [service["name"] for service in services], sorted(
+        (endpoint["interface"], endpoint["url"]) for endpoint in endpoints["endpoints"]
+    )

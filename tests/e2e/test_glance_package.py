@@ -30,7 +30,16 @@ from typing import Any
 import pytest
 
 from openstack_pkg_tools.urls import DatabaseUrl
-from tests.e2e.debhelpers import answers, apt_install, forget_everything, pkgos, purge, run
+from tests.e2e.debhelpers import (
+    answers,
+    apt_install,
+    catalog,
+    forget_everything,
+    keystone_session,
+    pkgos,
+    purge,
+    run,
+)
 from tests.servers.keystone import KeystoneServer
 from tests.servers.mariadb import MariaDB
 
@@ -262,40 +271,11 @@ def written_authtoken() -> Any:
     return opts
 
 
-def token_for(auth_url: str, username: str, password: str, project: str) -> str:
-    from keystoneauth1 import session
-    from keystoneauth1.identity import v3
-
-    auth = v3.Password(
-        auth_url=auth_url,
-        username=username,
-        password=password,
-        project_name=project,
-        user_domain_name="Default",
-        project_domain_name="Default",
-    )
-    token: str = session.Session(auth=auth).get_token()
+def token_for(auth: Any) -> str:
+    """A token for the service user of [keystone_authtoken] ``auth``."""
+    session = keystone_session(auth.auth_url + "/v3", auth.username, auth.password, auth.project_name)
+    token: str = session.get_token()
     return token
-
-
-def image_endpoints(keystone: KeystoneServer) -> list[tuple[str, str]]:
-    from keystoneauth1 import session
-    from keystoneauth1.identity import v3
-
-    admin = session.Session(
-        auth=v3.Password(
-            auth_url=keystone.auth_url,
-            username=keystone.admin_username,
-            password=keystone.admin_password,
-            project_name=keystone.admin_project,
-            user_domain_name="Default",
-            project_domain_name="Default",
-        )
-    )
-    services = admin.get(keystone.auth_url + "/services?type=image").json()["services"]
-    assert [service["name"] for service in services] == ["glance"]
-    endpoints = admin.get(keystone.auth_url + f"/endpoints?service_id={services[0]['id']}").json()
-    return sorted((e["interface"], e["url"]) for e in endpoints["endpoints"])
 
 
 def snapshot() -> dict[str, tuple[int, int, bytes]]:
@@ -326,9 +306,10 @@ def test_glance_installs_from_a_generated_preseed_and_survives_its_life_cycle(
         url = DatabaseUrl.parse(opts.database.connection)
         assert (url.user, url.password, url.database) == (DATABASE, DB_PASSWORD, DATABASE)
         # The catalog: the image service, three interfaces.
-        assert image_endpoints(local_keystone) == [
-            (interface, "http://127.0.0.1:9292") for interface in ("admin", "internal", "public")
-        ]
+        assert catalog(local_keystone, "image") == (
+            ["glance"],
+            [(interface, "http://127.0.0.1:9292") for interface in ("admin", "internal", "public")],
+        )
         # The service user logs in with what glance-api.conf says, read as Glance reads it.
         auth = opts.keystone_authtoken
         assert (auth.username, auth.password, auth.region_name) == (
@@ -336,7 +317,7 @@ def test_glance_installs_from_a_generated_preseed_and_survives_its_life_cycle(
             SERVICE_PASSWORD,
             local_keystone.region,
         )
-        assert token_for(auth.auth_url + "/v3", auth.username, auth.password, auth.project_name)
+        assert token_for(auth)
         # The administrator's password was used once and forgotten.
         kept = answers(PREFIX)
         assert kept["ksat-admin-password"] == ""
@@ -361,7 +342,7 @@ def test_glance_installs_from_a_generated_preseed_and_survives_its_life_cycle(
         assert f"{PACKAGE}: ran the database migrations of {PACKAGE}" in upgraded.stdout + upgraded.stderr
         assert answers(PREFIX) == answered
         assert snapshot()[str(CONF)][2] == before[str(CONF)][2]
-        assert token_for(auth.auth_url + "/v3", auth.username, auth.password, auth.project_name)
+        assert token_for(auth)
 
         # Purge removes the database, its user and the files.
         run("debconf-set-selections", stdin=f"{PACKAGE} {PREFIX}/purge-db boolean true\n")
@@ -377,7 +358,7 @@ def test_glance_installs_from_a_generated_preseed_and_survives_its_life_cycle(
         apt_install(second)
         assert len(glance_tables(local_mariadb)) == GLANCE_TABLES
         auth = written_authtoken().keystone_authtoken
-        assert token_for(auth.auth_url + "/v3", auth.username, auth.password, auth.project_name)
+        assert token_for(auth)
 
     assert watch.scans > 10
     assert watch.found == []

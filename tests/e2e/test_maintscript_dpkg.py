@@ -22,8 +22,10 @@ import pytest
 
 from tests.e2e.debhelpers import (
     apt_install,
+    catalog,
     dpkg_install,
     forget_everything,
+    keystone_session,
     pkgos,
     purge,
     run,
@@ -360,8 +362,6 @@ def _keystone_preseed(server: KeystoneServer) -> str:
 def test_authtoken_service_user_and_catalog_against_a_real_keystone(
     deb: Path, local_keystone: KeystoneServer
 ) -> None:
-    from keystoneauth1 import session
-    from keystoneauth1.identity import v3
     from oslo_config import cfg
 
     dpkg_install(deb)
@@ -380,35 +380,15 @@ def test_authtoken_service_user_and_catalog_against_a_real_keystone(
     written = opts.keystone_authtoken
     assert (written.username, written.password) == ("pkgostest-foo-svc", SERVICE_PASSWORD)
     # ...and authenticates with what was written.
-    auth = v3.Password(
-        auth_url=written.auth_url + "/v3",
-        username=written.username,
-        password=written.password,
-        project_name=written.project_name,
-        user_domain_name="Default",
-        project_domain_name="Default",
-    )
-    assert session.Session(auth=auth).get_token()
+    assert keystone_session(
+        written.auth_url + "/v3", written.username, written.password, written.project_name
+    ).get_token()
 
     # The catalog has the service with its three endpoints.
-    admin_session = session.Session(
-        auth=v3.Password(
-            auth_url=local_keystone.auth_url,
-            username=local_keystone.admin_username,
-            password=local_keystone.admin_password,
-            project_name=local_keystone.admin_project,
-            user_domain_name="Default",
-            project_domain_name="Default",
-        )
+    assert catalog(local_keystone, "pkgostest") == (
+        [PACKAGE],
+        [(interface, "http://127.0.0.1:9999/v1") for interface in ("admin", "internal", "public")],
     )
-    services = admin_session.get(local_keystone.auth_url + "/services?type=pkgostest").json()["services"]
-    assert [service["name"] for service in services] == [PACKAGE]
-    endpoints = admin_session.get(
-        local_keystone.auth_url + f"/endpoints?service_id={services[0]['id']}"
-    ).json()["endpoints"]
-    assert sorted((e["interface"], e["url"]) for e in endpoints) == [
-        (interface, "http://127.0.0.1:9999/v1") for interface in ("admin", "internal", "public")
-    ]
     assert selections(PACKAGE)["ksat-admin-password"] == ""
     assert selections(PACKAGE)["api-keystone-admin-password"] == ""
 
