@@ -199,12 +199,16 @@ def install_files(profile: ServiceProfile, package: str) -> list[str]:
     return done
 
 
-def forget_secrets(conf: Debconf, profile: ServiceProfile) -> None:
-    """Wipe the admin passwords and turn the one-shot switches off."""
-    for question in VOLATILE_SECRETS:
-        conf.forget(f"{profile.prefix}/{question}")
-    for switch in SWITCHES.values():
-        conf.set_bool(f"{profile.prefix}/{switch}", False)
+def forget_secrets(conf: Debconf, profile: ServiceProfile, package: str) -> None:
+    """Wipe the admin passwords and turn the one-shot switches off, of the families ``package`` asks.
+
+    Only those: a package with the db family alone has no ksat questions.
+    """
+    for family in families(profile, package):
+        for question in DETAILS[family]:
+            if question.name in VOLATILE_SECRETS:
+                conf.forget(f"{profile.prefix}/{question.name}")
+        conf.set_bool(f"{profile.prefix}/{SWITCHES[family]}", False)
 
 
 def _configured_database(profile: ServiceProfile, package: str) -> bool:
@@ -226,7 +230,7 @@ def postinst(conf: Debconf, profile: ServiceProfile, package: str, upgrade: bool
         if upgrade and planned.database is None and _configured_database(profile, package):
             done += sync_databases(profile, profile.databases)
     finally:
-        forget_secrets(conf, profile)
+        forget_secrets(conf, profile, package)
     return done
 
 
@@ -246,7 +250,9 @@ def purge(conf: Debconf | None, profile: ServiceProfile, package: str) -> list[s
         for config in profile.configs:
             if system.remove_file(config.target):
                 done.append(f"removed {config.target}")
-    for directory in profile.directories:
+    # Deepest first: a directory below /etc/<svc> goes before /etc/<svc> is
+    # found empty or not.
+    for directory in sorted(profile.directories, key=lambda d: d.path.count("/"), reverse=True):
         # A directory that is not purged whole (/etc/<svc>) goes only once empty.
         removed = (
             system.remove_tree(directory.path)

@@ -303,3 +303,17 @@ def test_an_upgrade_is_postinst_configure_with_an_old_version_outside_dpkg_recon
 ) -> None:
     monkeypatch.setenv("DEBCONF_RECONFIGURE", reconfigure)
     assert maintscript.is_upgrade(phase, args) is expected
+
+
+def test_postinst_forgets_only_the_questions_of_the_package_families() -> None:
+    db = Database()
+    db.values["glance/ksat-admin-password"] = "kept"
+    db.values["glance/api-keystone-admin-password"] = "forgotten"
+    db.values["glance/configure_api-endpoint"] = "true"
+    db.values["glance/configure_rabbit"] = "true"
+    maintscript.forget_secrets(Debconf(db), load("glance"), "glance-api")
+    assert db.values["glance/api-keystone-admin-password"] == ""
+    assert db.values["glance/configure_api-endpoint"] == "false"
+    # glance-common's questions: not this package's to touch (they may not even exist).
+    assert db.values["glance/ksat-admin-password"] == "kept"
+    assert db.values["glance/configure_rabbit"] == "true"
