@@ -19,10 +19,7 @@ Debian's glance packages.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import tempfile
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -31,14 +28,19 @@ import pytest
 
 from openstack_pkg_tools.urls import DatabaseUrl
 from tests.e2e.debhelpers import (
+    ArgvWatch,
     answers,
     apt_install,
+    build_consumer,
     catalog,
     forget_everything,
+    forget_questions,
+    generated_preseed,
     keystone_session,
-    pkgos,
+    package_workdir,
     purge,
     run,
+    tables,
 )
 from tests.servers.keystone import KeystoneServer
 from tests.servers.mariadb import MariaDB
@@ -120,137 +122,34 @@ Description: Glance packaged by the openstack-pkg-tools tests
  tests end.
 """
 
-SITE = """\
-[site]
-region = "{region}"
-
-[database]
-host = "localhost"
-type = "mysql"
-
-[rabbitmq]
-host = "127.0.0.1"
-
-[keystone]
-address = "127.0.0.1"
-
-[controller]
-address = "127.0.0.1"
-
-[passwords]
-store = "secrets.toml"
-generate = true
-"""
-
 pytestmark = pytest.mark.slow
 
 
 def build(workdir: Path, version: str) -> Path:
     """The consumer package at ``version``, its debconf side generated from the profile."""
-    source = workdir / f"source-{version}"
-    debian = source / "debian"
-    debian.mkdir(parents=True)
-    profile = workdir / "profile.toml"
-    profile.write_text(PROFILE)
     control = CONTROL.format(package=PACKAGE, version=version)
-    (debian / "control").write_text(f"Source: {PACKAGE}\n\n{control}")
-    pkgos("gen-debian", str(profile), PACKAGE, "--debian-dir", str(debian))
-    tree = workdir / f"tree-{version}"
-    (tree / "DEBIAN").mkdir(parents=True)
-    (tree / "DEBIAN" / "control").write_text(control)
-    templates = run("po2debconf", str(debian / f"{PACKAGE}.templates")).stdout
-    (tree / "DEBIAN" / "templates").write_text(templates)
-    for phase in ("config", "postinst", "postrm"):
-        shutil.copy2(debian / f"{PACKAGE}.{phase}", tree / "DEBIAN" / phase)
-    share = tree / "usr" / "share" / PACKAGE
-    share.mkdir(parents=True)
-    (share / "glance-api.conf").write_text(DEFAULT_CONF)
-    deb = workdir / f"{PACKAGE}_{version}_all.deb"
-    run("dpkg-deb", "--root-owner-group", "--build", str(tree), str(deb))
-    return deb
+    return build_consumer(workdir, control, PROFILE, {"glance-api.conf": DEFAULT_CONF})
 
 
 def generate_preseed(workdir: Path, keystone: KeystoneServer) -> str:
     """The glance lines of the controller's preseed generated from a test site file."""
-    site = workdir / "site"
-    site.mkdir()
-    (site / "site.toml").write_text(SITE.format(region=keystone.region))
-    secrets = site / "secrets.toml"
-    secrets.write_text(
-        f'keystone-admin = "{keystone.admin_password}"\n'
-        f'glance-db = "{DB_PASSWORD}"\n'
-        f'glance-keystone = "{SERVICE_PASSWORD}"\n'
-    )
-    secrets.chmod(0o600)
-    pkgos("preseed", "generate", str(site / "site.toml"), "--output-dir", str(site), "--role", "controller")
-    lines = (site / "controller.preseed").read_text().splitlines()
-    return "".join(f"{line}\n" for line in lines if f" {PREFIX}/" in line)
-
-
-class ArgvWatch:
-    """Scans every process's argv (/proc/*/cmdline) in the background for secrets."""
-
-    def __init__(self, secrets: list[str]) -> None:
-        self.secrets = [secret.encode() for secret in secrets]
-        self.found: list[str] = []
-        self.scans = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            for entry in os.scandir("/proc"):
-                if not entry.name.isdigit():
-                    continue
-                try:
-                    with open(f"/proc/{entry.name}/cmdline", "rb") as handle:
-                        argv = handle.read()
-                except OSError:
-                    continue  # the process ended
-                if any(secret in argv for secret in self.secrets):
-                    self.found.append(argv.replace(b"\0", b" ").decode(errors="replace"))
-            self.scans += 1
-            self._stop.wait(0.01)
-
-    def __enter__(self) -> ArgvWatch:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
-def forget_preseed() -> None:
-    """Remove the preseeded glance questions, which belong to packages never installed here."""
-    for owner in PRESEED_OWNERS:
-        run("debconf-communicate", owner, stdin="PURGE\n", check=False)
+    passwords = {
+        "keystone-admin": keystone.admin_password,
+        "glance-db": DB_PASSWORD,
+        "glance-keystone": SERVICE_PASSWORD,
+    }
+    return generated_preseed(workdir, PREFIX, keystone.region, passwords)
 
 
 def cleanup() -> None:
     forget_everything(PACKAGE)
-    forget_preseed()
+    forget_questions(*PRESEED_OWNERS)
 
 
 @pytest.fixture(scope="module")
 def workdir() -> Iterator[Path]:
-    if os.geteuid() != 0:
-        pytest.fail("the dpkg tests install packages: run them as root (make check does)")
-    path = Path(tempfile.mkdtemp(prefix="pkgostest-glance."))
-    cleanup()
-    try:
+    with package_workdir("pkgostest-glance.", cleanup) as path:
         yield path
-    finally:
-        cleanup()
-        shutil.rmtree(path)
-
-
-def glance_tables(server: MariaDB) -> set[str]:
-    with server.admin_connect() as connection, connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (DATABASE,)
-        )
-        return {row[0] for row in cursor.fetchall()}
 
 
 def database_users(server: MariaDB) -> list[str]:
@@ -301,7 +200,7 @@ def test_glance_installs_from_a_generated_preseed_and_survives_its_life_cycle(
         assert "warning" not in output
 
         # The database: created, its URL written, migrated by Glance itself.
-        assert len(glance_tables(local_mariadb)) == GLANCE_TABLES
+        assert len(tables(local_mariadb, DATABASE)) == GLANCE_TABLES
         opts = written_authtoken()
         url = DatabaseUrl.parse(opts.database.connection)
         assert (url.user, url.password, url.database) == (DATABASE, DB_PASSWORD, DATABASE)
@@ -326,7 +225,7 @@ def test_glance_installs_from_a_generated_preseed_and_survives_its_life_cycle(
 
         # dpkg-reconfigure changes nothing, with or without the preseed loaded again.
         before = snapshot()
-        tables = glance_tables(local_mariadb)
+        schema = tables(local_mariadb, DATABASE)
         again = run("dpkg-reconfigure", "-fnoninteractive", PACKAGE)
         assert f"{PACKAGE}: already set up: nothing changed." in again.stderr
         run("debconf-set-selections", stdin=preseed)
@@ -334,7 +233,7 @@ def test_glance_installs_from_a_generated_preseed_and_survives_its_life_cycle(
         assert "Keystone:" not in again.stderr
         assert "wrote" not in again.stderr
         assert snapshot() == before
-        assert glance_tables(local_mariadb) == tables
+        assert tables(local_mariadb, DATABASE) == schema
 
         # An upgrade keeps every answer and password, and migrates again.
         answered = answers(PREFIX)
@@ -347,7 +246,7 @@ def test_glance_installs_from_a_generated_preseed_and_survives_its_life_cycle(
         # Purge removes the database, its user and the files.
         run("debconf-set-selections", stdin=f"{PACKAGE} {PREFIX}/purge-db boolean true\n")
         purge(PACKAGE)
-        assert glance_tables(local_mariadb) == set()
+        assert tables(local_mariadb, DATABASE) == set()
         assert database_users(local_mariadb) == []
         assert not ETC.exists()
         assert not LIB.exists()
@@ -356,7 +255,7 @@ def test_glance_installs_from_a_generated_preseed_and_survives_its_life_cycle(
         # Installing again after the purge works, from the same preseed.
         run("debconf-set-selections", stdin=preseed)
         apt_install(second)
-        assert len(glance_tables(local_mariadb)) == GLANCE_TABLES
+        assert len(tables(local_mariadb, DATABASE)) == GLANCE_TABLES
         auth = written_authtoken().keystone_authtoken
         assert token_for(auth)
 

@@ -14,19 +14,29 @@ in as the administrator.
 from __future__ import annotations
 
 import grp
-import os
 import pwd
 import shutil
 import stat
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.debhelpers import answers, apt_install, forget_everything, keystone_session, pkgos, purge, run
-from tests.e2e.test_glance_package import SITE, ArgvWatch
+from tests.e2e.debhelpers import (
+    ArgvWatch,
+    answers,
+    apt_install,
+    build_consumer,
+    forget_everything,
+    forget_questions,
+    generated_preseed,
+    keystone_session,
+    package_workdir,
+    purge,
+    run,
+    tables,
+)
 from tests.servers.keystone import free_port, start_uwsgi, stop, wait_ready
 from tests.servers.mariadb import MariaDB
 
@@ -149,79 +159,44 @@ Description: Keystone packaged by the openstack-pkg-tools tests
 pytestmark = pytest.mark.slow
 
 
+def add_bootstrap(phase: str, script: str) -> str:
+    """Keystone's own lines around the generated postinst line."""
+    if phase != "postinst":
+        return script
+    script = script.replace(". /usr/share/debconf/confmodule\n", READ_ANSWERS)
+    return script.replace("#DEBHELPER#", BOOTSTRAP)
+
+
 def build(workdir: Path) -> Path:
     """The consumer package: generated scripts and templates plus Keystone's own."""
-    debian = workdir / "source" / "debian"
-    debian.mkdir(parents=True)
-    profile = workdir / "profile.toml"
-    profile.write_text(PROFILE)
-    control = CONTROL.format(package=PACKAGE)
-    (debian / "control").write_text(f"Source: {PACKAGE}\n\n{control}")
-    (debian / f"{PACKAGE}.templates").write_text(OWN_TEMPLATES)
-    pkgos("gen-debian", str(profile), PACKAGE, "--debian-dir", str(debian), "--shell")
-    tree = workdir / "tree"
-    (tree / "DEBIAN").mkdir(parents=True)
-    (tree / "DEBIAN" / "control").write_text(control)
-    (tree / "DEBIAN" / "templates").write_text(run("po2debconf", str(debian / f"{PACKAGE}.templates")).stdout)
-    for phase in ("config", "postinst", "postrm"):
-        script = (debian / f"{PACKAGE}.{phase}").read_text()
-        if phase == "postinst":
-            script = script.replace(". /usr/share/debconf/confmodule\n", READ_ANSWERS)
-            script = script.replace("#DEBHELPER#", BOOTSTRAP)
-        (tree / "DEBIAN" / phase).write_text(script.replace("#DEBHELPER#", ""))
-        (tree / "DEBIAN" / phase).chmod(0o755)
-    share = tree / "usr" / "share" / PACKAGE
-    share.mkdir(parents=True)
-    (share / "keystone.conf").write_text(DEFAULT_CONF)
-    deb = workdir / f"{PACKAGE}_1.0_all.deb"
-    run("dpkg-deb", "--root-owner-group", "--build", str(tree), str(deb))
-    return deb
-
-
-def generate_preseed(workdir: Path) -> str:
-    """The keystone lines of the controller's preseed generated from a test site file."""
-    site = workdir / "site"
-    site.mkdir()
-    (site / "site.toml").write_text(SITE.format(region="RegionOne"))
-    secrets = site / "secrets.toml"
-    secrets.write_text(f'keystone-admin = "{ADMIN_PASSWORD}"\nkeystone-db = "{DB_PASSWORD}"\n')
-    secrets.chmod(0o600)
-    pkgos("preseed", "generate", str(site / "site.toml"), "--output-dir", str(site), "--role", "controller")
-    lines = (site / "controller.preseed").read_text().splitlines()
-    return "".join(f"{line}\n" for line in lines if f" {PREFIX}/" in line)
+    return build_consumer(
+        workdir,
+        CONTROL.format(package=PACKAGE),
+        PROFILE,
+        {"keystone.conf": DEFAULT_CONF},
+        own_templates=OWN_TEMPLATES,
+        shell=True,
+        edit=add_bootstrap,
+    )
 
 
 def cleanup() -> None:
     forget_everything(PACKAGE)
-    run("debconf-communicate", PRESEED_OWNER, stdin="PURGE\n", check=False)
+    forget_questions(PRESEED_OWNER)
 
 
 @pytest.fixture(scope="module")
 def workdir() -> Iterator[Path]:
-    if os.geteuid() != 0:
-        pytest.fail("the dpkg tests install packages: run them as root (make check does)")
-    path = Path(tempfile.mkdtemp(prefix="pkgostest-keystone-pkg."))
-    cleanup()
-    try:
+    with package_workdir("pkgostest-keystone-pkg.", cleanup) as path:
         yield path
-    finally:
-        cleanup()
-        shutil.rmtree(path)
-
-
-def keystone_tables(server: MariaDB) -> set[str]:
-    with server.admin_connect() as connection, connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (DATABASE,)
-        )
-        return {row[0] for row in cursor.fetchall()}
 
 
 def test_keystone_installs_and_bootstraps_itself_from_a_generated_preseed(
     workdir: Path, local_mariadb: MariaDB
 ) -> None:
     deb = build(workdir)
-    preseed = generate_preseed(workdir)
+    passwords = {"keystone-admin": ADMIN_PASSWORD, "keystone-db": DB_PASSWORD}
+    preseed = generated_preseed(workdir, PREFIX, "RegionOne", passwords)
     assert f"{PREFIX}/admin-password password {ADMIN_PASSWORD}" in preseed
 
     with ArgvWatch([ADMIN_PASSWORD, DB_PASSWORD]) as watch:
@@ -233,8 +208,8 @@ def test_keystone_installs_and_bootstraps_itself_from_a_generated_preseed(
     assert watch.found == []
 
     # The database has Keystone's schema and the bootstrap's data.
-    tables = keystone_tables(local_mariadb)
-    assert {"user", "project", "endpoint", "region", "assignment"} <= tables
+    schema = tables(local_mariadb, DATABASE)
+    assert {"user", "project", "endpoint", "region", "assignment"} <= schema
     # The keys belong to the package's user, readable by nobody else.
     for repository in ("fernet-keys", "credential-keys"):
         info = (ETC / repository).stat()
@@ -270,6 +245,6 @@ def test_keystone_installs_and_bootstraps_itself_from_a_generated_preseed(
 
     run("debconf-set-selections", stdin=f"{PACKAGE} {PREFIX}/purge-db boolean true\n")
     purge(PACKAGE)
-    assert keystone_tables(local_mariadb) == set()
+    assert tables(local_mariadb, DATABASE) == set()
     assert not ETC.exists()
     assert subprocess.run(["dpkg", "-s", PACKAGE], capture_output=True, check=False).returncode != 0
