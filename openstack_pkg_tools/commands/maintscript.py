@@ -103,8 +103,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     for name, summary, description, writer in writers:
         command = subparsers.add_parser(name, help=summary, description=description, formatter_class=raw)
-        command.add_argument("profile", metavar="PROFILE")
-        command.add_argument("package", metavar="PACKAGE")
+        command.add_argument(
+            "profile", metavar="PROFILE", help="a shipped profile's name (glance) or a profile file's path"
+        )
+        command.add_argument("package", metavar="PACKAGE", help="the binary package (glance-common)")
         command.add_argument(
             "--debian-dir", default="debian", help="the package's debian/ directory (default: debian)"
         )
