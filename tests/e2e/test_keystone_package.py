@@ -191,6 +191,15 @@ def workdir() -> Iterator[Path]:
         yield path
 
 
+def files_under(folder: Path) -> dict[str, tuple[int, bytes]]:
+    """Modification time and content of every file below ``folder``."""
+    return {
+        str(path): (path.stat().st_mtime_ns, path.read_bytes())
+        for path in folder.rglob("*")
+        if path.is_file()
+    }
+
+
 def test_keystone_installs_and_bootstraps_itself_from_a_generated_preseed(
     workdir: Path, local_mariadb: MariaDB
 ) -> None:
@@ -239,9 +248,13 @@ def test_keystone_installs_and_bootstraps_itself_from_a_generated_preseed(
     finally:
         stop(process)
 
-    # Reconfigure without a new password keeps the admin as it is.
+    # Reconfigure without a new password keeps the admin as it is, the
+    # config file and the keys untouched.
+    before = files_under(ETC)
+    assert {str(CONF), str(ETC / "fernet-keys" / "0"), str(ETC / "credential-keys" / "0")} <= set(before)
     again = run("dpkg-reconfigure", "-fnoninteractive", PACKAGE)
     assert "keeping Keystone's admin user as it is" in again.stdout + again.stderr
+    assert files_under(ETC) == before
 
     run("debconf-set-selections", stdin=f"{PACKAGE} {PREFIX}/purge-db boolean true\n")
     purge(PACKAGE)
