@@ -38,7 +38,7 @@ NEWEST_TESTS := tests/unit --ignore=tests/unit/test_lint.py \
 	--ignore=tests/unit/test_debconf.py --ignore=tests/unit/test_maintscript.py
 PYPI_TEST := pytest hypothesis oslo.config oslo.messaging sqlalchemy
 
-.PHONY: all check check-newest deps venv test lint bench bench-maintscript deb demo demo-clean clean bench-keystone metapackages preseeds bench-preseed check-image bench-image
+.PHONY: all check check-newest deps venv test lint bench bench-maintscript deb demo demo-clean clean bench-keystone metapackages preseeds bench-preseed check-image bench-image check-e2e bench-glance
 # A real Keystone for the Keystone tests, and the openstack CLI for its benchmark.
 DEBIAN_TEST_KEYSTONE := python3-keystone uwsgi-core uwsgi-plugin-python3 python3-yaml python3-openstackclient
 
@@ -80,6 +80,12 @@ $(VENV_NEWEST)/.installed: Makefile
 check-newest: deps $(VENV_NEWEST)/.installed
 	$(VENV_NEWEST)/bin/python -m pytest -p no:cacheprovider $(NEWEST_TESTS)
 
+# The dpkg tests alone (root): the toolkit's debs and lintian, profile-built
+# packages, and Glance installed from a generated preseed against a
+# throwaway MariaDB and a real Keystone. make check runs them too.
+check-e2e: venv
+	$(VPY) -m pytest tests/e2e
+
 # Builds one minimal bookworm image (the bootstrapped tree is cached in
 # .cache/image-tree), boots it with SeaBIOS, OVMF and OVMF + Secure Boot,
 # and uploads an image to a real Glance. Needs root.
@@ -106,6 +112,10 @@ bench: venv
 # dpkg phases of a profile-driven package (install, reconfigure, purge).
 bench-maintscript: venv
 	$(VPY) bench/maintscript_phases.py
+
+# Glance installed from a generated preseed, phase by phase (root).
+bench-glance: venv
+	$(VPY) bench/glance_package.py
 
 # Registering a service: the openstack CLI the reference's way vs. pkgos.
 bench-keystone: venv

@@ -52,3 +52,18 @@ def print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     for row in (header, ["-" * width for width in widths], *rows):
         print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
     sys.stdout.flush()
+
+
+def timed(action: Callable[[], object]) -> float:
+    """Wall-clock seconds of one call of ``action``."""
+    started = time.monotonic()
+    action()
+    return time.monotonic() - started
+
+
+def print_medians(title: str, timings: dict[str, list[float]]) -> None:
+    """One line per phase: the median, best and worst of its timings, in seconds."""
+    print(title)
+    for name, values in timings.items():
+        low, high = min(values), max(values)
+        print(f"  {name:30} {statistics.median(values):6.2f} s  (min {low:.2f}, max {high:.2f})")

@@ -9,24 +9,18 @@ nothing to change, dpkg --purge. Run as root: `make bench-maintscript`.
 from __future__ import annotations
 
 import shutil
-import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.e2e.test_maintscript_dpkg import PACKAGE, _build, _forget_everything, _purge, _run
+from harness import print_medians, timed
+
+from tests.e2e.debhelpers import forget_everything, purge, run
+from tests.e2e.test_maintscript_dpkg import PACKAGE, _build
 
 ROUNDS = 5
-
-
-def _timed(action: Callable[[], object]) -> float:
-    started = time.monotonic()
-    action()
-    return time.monotonic() - started
 
 
 def main() -> None:
@@ -35,18 +29,15 @@ def main() -> None:
     try:
         deb = _build(workdir)
         for _ in range(ROUNDS):
-            _forget_everything()
-            timings["dpkg -i (fresh)"].append(_timed(lambda: _run("dpkg", "-i", str(deb))))
-            reconfigure = _timed(lambda: _run("dpkg-reconfigure", "-fnoninteractive", PACKAGE))
+            forget_everything(PACKAGE)
+            timings["dpkg -i (fresh)"].append(timed(lambda: run("dpkg", "-i", str(deb))))
+            reconfigure = timed(lambda: run("dpkg-reconfigure", "-fnoninteractive", PACKAGE))
             timings["dpkg-reconfigure (no change)"].append(reconfigure)
-            timings["purge"].append(_timed(_purge))
+            timings["purge"].append(timed(lambda: purge(PACKAGE)))
     finally:
-        _forget_everything()
+        forget_everything(PACKAGE)
         shutil.rmtree(workdir)
-    print(f"{PACKAGE}: median of {ROUNDS} runs")
-    for name, values in timings.items():
-        low, high = min(values), max(values)
-        print(f"  {name:30} {statistics.median(values):6.2f} s  (min {low:.2f}, max {high:.2f})")
+    print_medians(f"{PACKAGE}: median of {ROUNDS} runs", timings)
 
 
 if __name__ == "__main__":

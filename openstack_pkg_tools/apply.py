@@ -16,7 +16,7 @@ from .db import AdminLogin, DatabaseSpec, Engine, backend_for
 from .errors import PkgosError
 from .inifile import IniFile
 from .plans import AuthtokenPlan, CatalogPlan, DatabasePlan, Plans, TransportPlan
-from .profile import ServiceProfile
+from .profile import Database, ServiceProfile
 from .questions import LOCAL_HOSTS
 from .urls import TransportUrl
 
@@ -99,11 +99,16 @@ def ensure_databases(profile: ServiceProfile, plan: DatabasePlan) -> list[str]:
                 conf.set(database.section, database.directive, spec.url().render())
                 if conf.changed:
                     done.append(f"wrote [{database.section}] {database.directive} in {database.config}")
-    commands = tuple(command for database in plan.databases for command in database.sync)
-    if commands:
-        dbsync.sync(dbsync.SyncPlan(profile.name, commands, user=profile.user.name))
-        done.append(f"ran the database migrations of {profile.name}")
-    return done
+    return done + sync_databases(profile, plan.databases)
+
+
+def sync_databases(profile: ServiceProfile, databases: tuple[Database, ...]) -> list[str]:
+    """Run the migration commands of ``databases``, as the service's user."""
+    commands = tuple(command for database in databases for command in database.sync)
+    if not commands:
+        return []
+    dbsync.sync(dbsync.SyncPlan(profile.name, commands, user=profile.user.name))
+    return [f"ran the database migrations of {profile.name}"]
 
 
 def drop_databases(profile: ServiceProfile, plan: DatabasePlan) -> list[str]:

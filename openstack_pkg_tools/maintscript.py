@@ -198,24 +198,40 @@ def install_files(profile: ServiceProfile, package: str) -> list[str]:
     return done
 
 
-def forget_secrets(conf: Debconf, profile: ServiceProfile) -> None:
-    """Wipe the admin passwords and turn the one-shot switches off."""
-    for question in VOLATILE_SECRETS:
-        conf.forget(f"{profile.prefix}/{question}")
-    for switch in SWITCHES.values():
-        conf.set_bool(f"{profile.prefix}/{switch}", False)
+def forget_secrets(conf: Debconf, profile: ServiceProfile, package: str) -> None:
+    """Wipe the admin passwords and turn the one-shot switches off, of the families ``package`` asks.
+
+    Only those: a package with the db family alone has no ksat questions.
+    """
+    for family in families(profile, package):
+        for question in DETAILS[family]:
+            if question.name in VOLATILE_SECRETS:
+                conf.forget(f"{profile.prefix}/{question.name}")
+        conf.set_bool(f"{profile.prefix}/{SWITCHES[family]}", False)
 
 
-def postinst(conf: Debconf, profile: ServiceProfile, package: str) -> list[str]:
-    """Configure the service; return the summary of what was done."""
+def _configured_database(profile: ServiceProfile, package: str) -> bool:
+    """Whether ``package`` owns the service's databases and a connection URL is in the config."""
+    return package == profile.package and bool(profile.databases) and bool(_db_seeds(profile, read_config))
+
+
+def postinst(conf: Debconf, profile: ServiceProfile, package: str, upgrade: bool = False) -> list[str]:
+    """Configure the service; return the summary of what was done.
+
+    On an upgrade the new version may bring schema migrations: they run
+    even though configure_db was turned off after the first install, as
+    long as a connection URL this toolkit wrote is in the config file.
+    """
     from . import apply  # noqa: PLC0415 (database and Keystone layers: only postinst needs them)
 
     try:
         planned = plans(profile, package, answers(conf, profile, package))
         done = install_files(profile, package)
         done += apply.apply_plans(profile, planned)
+        if upgrade and planned.database is None and _configured_database(profile, package):
+            done += apply.sync_databases(profile, profile.databases)
     finally:
-        forget_secrets(conf, profile)
+        forget_secrets(conf, profile, package)
     return done
 
 
@@ -235,7 +251,9 @@ def purge(conf: Debconf | None, profile: ServiceProfile, package: str) -> list[s
         for config in profile.configs:
             if system.remove_file(config.target):
                 done.append(f"removed {config.target}")
-    for directory in profile.directories:
+    # Deepest first: a directory below /etc/<svc> goes before /etc/<svc> is
+    # found empty or not.
+    for directory in sorted(profile.directories, key=lambda d: d.path.count("/"), reverse=True):
         # A directory that is not purged whole (/etc/<svc>) goes only once empty.
         removed = (
             system.remove_tree(directory.path)
@@ -309,13 +327,25 @@ def talks_to_debconf(phase: Phase, args: Sequence[str]) -> bool:
     )
 
 
-def run_phase(conf: Debconf, phase: Phase, profile: ServiceProfile, package: str) -> list[str]:
+def is_upgrade(phase: Phase, args: Sequence[str]) -> bool:
+    """True for ``postinst configure OLD-VERSION`` run by dpkg, not by dpkg-reconfigure."""
+    return (
+        phase is Phase.POSTINST
+        and len(args) > 1
+        and bool(args[1])
+        and not os.environ.get("DEBCONF_RECONFIGURE")
+    )
+
+
+def run_phase(
+    conf: Debconf, phase: Phase, profile: ServiceProfile, package: str, upgrade: bool = False
+) -> list[str]:
     """Run one phase that talks to debconf; return the summary of what was done."""
     if phase is Phase.CONFIG:
         config(conf, profile, package)
         return []
     if phase is Phase.POSTINST:
-        return postinst(conf, profile, package)
+        return postinst(conf, profile, package, upgrade)
     done = purge(conf, profile, package)
     conf.purge()
     return done
@@ -340,7 +370,7 @@ def main(
         ensure_frontend(argv, script)
         conf = Debconf.open()
         try:
-            done = run_phase(conf, chosen, loaded, package)
+            done = run_phase(conf, chosen, loaded, package, is_upgrade(chosen, argv[1:]))
         finally:
             conf.stop()
     except PkgosError as error:

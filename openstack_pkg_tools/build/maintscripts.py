@@ -15,6 +15,7 @@ from ..fileio import atomic_write
 from ..maintscript import Phase
 from ..profile import ServiceProfile, load
 from ..questions import families
+from .templates import MergeRequest, merge
 
 
 class Style(StrEnum):
@@ -86,3 +87,20 @@ def generate(request: GenerateRequest) -> list[str]:
         atomic_write(path, script_text(request, profile, phase).encode("utf-8"), new_file_mode=0o755)
         written.append(path)
     return written
+
+
+def generate_debian(request: GenerateRequest) -> list[str]:
+    """A consumer package's debconf side in one go: merged templates, then the scripts.
+
+    The template families are the ones the package's scripts ask, as the
+    profile says (db, rabbit, ksat for the profile's package, endpoint for
+    a catalog package), with the profile's prefix. The profile is checked
+    before anything is written.
+    """
+    profile = load(request.profile)
+    wanted = families(profile, request.package)
+    if not wanted:
+        # Nothing to ask: generate() refuses the package or writes scripts without templates.
+        return generate(request)
+    templates = merge(MergeRequest(request.debian_dir, request.package, profile.prefix, wanted))
+    return [templates, *generate(request)]

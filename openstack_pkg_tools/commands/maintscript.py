@@ -1,4 +1,4 @@
-"""``pkgos maintscript``, ``pkgos gen-maintscripts``, ``pkgos merge-templates``, ``pkgos profile``."""
+"""``pkgos maintscript``, ``gen-maintscripts``, ``gen-debian``, ``merge-templates``, ``profile``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from ..build.maintscripts import GenerateRequest, Style, generate
+from ..build.maintscripts import GenerateRequest, Style, generate, generate_debian
 from ..build.templates import MergeRequest, merge
 from ..maintscript import Phase, main
 from ..profile import load, shipped_profiles
@@ -40,6 +40,21 @@ GENERATE_HELP = """\
 Check PROFILE and write debian/PACKAGE.config, .postinst and .postrm, each
 one call into this toolkit. A mistake in the profile fails here, with the
 file and key named.
+"""
+
+
+GEN_DEBIAN_HELP = """\
+Write everything debconf needs in a consumer package's debian/ directory
+from its service profile, in one go: debian/PACKAGE.templates with the
+shared template families the package asks (db, rabbit and ksat for the
+profile's package, endpoint for the package that registers the catalog),
+their translations in debian/po/, and debian/PACKAGE.config, .postinst
+and .postrm. Running it again changes nothing. Needs po-debconf and
+gettext. PROFILE is a shipped profile's name or a profile file's path.
+
+example (in a source tree, from debian/rules or by hand):
+  pkgos gen-debian glance glance-common
+  pkgos gen-debian glance glance-api --shell
 """
 
 
@@ -77,17 +92,26 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     merge.set_defaults(handler=_merge_templates)
 
-    generate = subparsers.add_parser(
-        "gen-maintscripts",
-        help="write a package's maintainer scripts",
-        description=GENERATE_HELP,
-        formatter_class=raw,
+    writers = (
+        ("gen-maintscripts", "write a package's maintainer scripts", GENERATE_HELP, generate),
+        (
+            "gen-debian",
+            "write a package's templates, translations and maintainer scripts",
+            GEN_DEBIAN_HELP,
+            generate_debian,
+        ),
     )
-    generate.add_argument("profile", metavar="PROFILE")
-    generate.add_argument("package", metavar="PACKAGE")
-    generate.add_argument("--debian-dir", default="debian", help="where to write them (default: debian)")
-    generate.add_argument("--shell", action="store_true", help="write /bin/sh scripts with #DEBHELPER#")
-    generate.set_defaults(handler=_generate)
+    for name, summary, description, writer in writers:
+        command = subparsers.add_parser(name, help=summary, description=description, formatter_class=raw)
+        command.add_argument(
+            "profile", metavar="PROFILE", help="a shipped profile's name (glance) or a profile file's path"
+        )
+        command.add_argument("package", metavar="PACKAGE", help="the binary package (glance-common)")
+        command.add_argument(
+            "--debian-dir", default="debian", help="the package's debian/ directory (default: debian)"
+        )
+        command.add_argument("--shell", action="store_true", help="write /bin/sh scripts with #DEBHELPER#")
+        command.set_defaults(handler=_generate, writer=writer)
 
     profile = subparsers.add_parser("profile", help="list or check service profiles")
     actions = profile.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -121,7 +145,7 @@ def _merge_templates(args: argparse.Namespace) -> int:
 
 def _generate(args: argparse.Namespace) -> int:
     style = Style.SHELL if args.shell else Style.PYTHON
-    for path in generate(GenerateRequest(args.profile, args.package, args.debian_dir, style)):
+    for path in args.writer(GenerateRequest(args.profile, args.package, args.debian_dir, style)):
         print(path)
     return 0
 

@@ -55,3 +55,51 @@ def test_profile_check_and_list(capsys: pytest.CaptureFixture[str]) -> None:
     assert "profiles/heat.toml: ok (heat: 1 database(s), 2 catalog entries)" in out
     assert main(["profile", "list"]) == 0
     assert "keystone\n" in capsys.readouterr().out
+
+
+def _templates(path: Path) -> list[str]:
+    return [line.split()[1] for line in path.read_text().splitlines() if line.startswith("Template:")]
+
+
+def _tree(folder: Path) -> dict[str, int]:
+    return {str(path): path.stat().st_mtime_ns for path in sorted(folder.rglob("*"))}
+
+
+def test_gen_debian_writes_the_families_each_package_asks(tmp_path: Path) -> None:
+    (tmp_path / "control").write_text("Source: glance\n\nPackage: glance-common\n")
+    for package in ("glance-common", "glance-api"):
+        assert main(["gen-debian", "glance", package, "--debian-dir", str(tmp_path)]) == 0
+    common = _templates(tmp_path / "glance-common.templates")
+    assert "glance/configure_db" in common
+    assert "glance/purge-db" in common
+    assert "glance/rabbit-password" in common
+    assert "glance/ksat-service-password" in common
+    assert not any("api-endpoint" in name for name in common)
+    api = _templates(tmp_path / "glance-api.templates")
+    assert api[0] == "glance/configure_api-endpoint"
+    assert all("api-" in name for name in api)
+    potfiles = (tmp_path / "po" / "POTFILES.in").read_text().splitlines()
+    assert potfiles == [
+        "[type: gettext/rfc822deb] glance-common.templates",
+        "[type: gettext/rfc822deb] glance-api.templates",
+    ]
+    assert "msgid" in (tmp_path / "po" / "de.po").read_text()
+    assert (tmp_path / "po" / "templates.pot").exists()
+    for phase in ("config", "postinst", "postrm"):
+        assert os.access(tmp_path / f"glance-api.{phase}", os.X_OK)
+
+
+def test_gen_debian_twice_changes_nothing(tmp_path: Path) -> None:
+    (tmp_path / "control").write_text("Source: glance\n\nPackage: glance-common\n")
+    assert main(["gen-debian", "glance", "glance-common", "--debian-dir", str(tmp_path), "--shell"]) == 0
+    before = _tree(tmp_path)
+    assert main(["gen-debian", "glance", "glance-common", "--debian-dir", str(tmp_path), "--shell"]) == 0
+    assert _tree(tmp_path) == before
+
+
+def test_gen_debian_refuses_an_unknown_package_before_writing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["gen-debian", "glance", "glance-doc", "--debian-dir", str(tmp_path)]) == 2
+    assert "Package glance-doc has nothing to configure" in capsys.readouterr().err
+    assert os.listdir(tmp_path) == []

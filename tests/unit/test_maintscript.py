@@ -286,3 +286,34 @@ def test_keystone_admin_is_asked_only_to_create_the_service_user() -> None:
     maintscript.config(Debconf(db), load("glance"), "glance-common", lambda *key: None)
     assert "glance/ksat-service-password" in db.asked
     assert not [name for name in db.asked if name.startswith("glance/ksat-admin")]
+
+
+@pytest.mark.parametrize(
+    ("phase", "args", "reconfigure", "expected"),
+    [
+        (Phase.POSTINST, ["configure", "1.0"], "", True),
+        (Phase.POSTINST, ["configure", ""], "", False),
+        (Phase.POSTINST, ["configure"], "", False),
+        (Phase.POSTINST, ["configure", "1.0"], "1", False),
+        (Phase.CONFIG, ["configure", "1.0"], "", False),
+    ],
+)
+def test_an_upgrade_is_postinst_configure_with_an_old_version_outside_dpkg_reconfigure(
+    phase: Phase, args: list[str], reconfigure: str, expected: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DEBCONF_RECONFIGURE", reconfigure)
+    assert maintscript.is_upgrade(phase, args) is expected
+
+
+def test_postinst_forgets_only_the_questions_of_the_package_families() -> None:
+    db = Database()
+    db.values["glance/ksat-admin-password"] = "kept"
+    db.values["glance/api-keystone-admin-password"] = "forgotten"
+    db.values["glance/configure_api-endpoint"] = "true"
+    db.values["glance/configure_rabbit"] = "true"
+    maintscript.forget_secrets(Debconf(db), load("glance"), "glance-api")
+    assert db.values["glance/api-keystone-admin-password"] == ""
+    assert db.values["glance/configure_api-endpoint"] == "false"
+    # glance-common's questions: not this package's to touch (they may not even exist).
+    assert db.values["glance/ksat-admin-password"] == "kept"
+    assert db.values["glance/configure_rabbit"] == "true"

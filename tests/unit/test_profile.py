@@ -154,3 +154,15 @@ def test_load_by_path_and_unknown_names(tmp_path: Path) -> None:
 )
 def test_only_paths_strictly_below_a_service_root_are_purgeable(path: str, purgeable: bool) -> None:
     assert profile.is_purgeable(path) is purgeable
+
+
+def test_keystone_key_repositories_belong_to_keystone_and_go_with_purge() -> None:
+    directories = {directory.path: directory for directory in load("keystone").directories}
+    for path in ("/etc/keystone/fernet-keys", "/etc/keystone/credential-keys"):
+        directory = directories[path]
+        assert (directory.mode, directory.owner, directory.group, directory.purge) == (
+            0o700,
+            "keystone",
+            "keystone",
+            True,
+        )

@@ -1,0 +1,290 @@
+"""What the dpkg tests share: running dpkg, apt-get and debconf's tools on this machine.
+
+Maintainer scripts run under /usr/bin/python3 and find the toolkit under
+test through PYTHONPATH; apt-get runs dpkg with the PATH given as
+``DPkg::Path``, so that the scripts find the ``pkgos`` under test too.
+Other test suites on this machine install packages at the same time: every
+command waits for dpkg's and debconf's locks rather than fail.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from tests.servers.keystone import KeystoneServer
+from tests.servers.mariadb import MariaDB
+
+ROOT = Path(__file__).resolve().parents[2]
+PATH = f"{ROOT / '.venv' / 'bin'}:/usr/sbin:/usr/bin:/sbin:/bin"
+LOCK_WAIT = 900
+
+
+def run(*argv: str, stdin: str = "", check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run a command the way dpkg would run our scripts; raise with its output on failure."""
+    env = {
+        "PATH": PATH,
+        "LANG": "C.UTF-8",
+        "DEBIAN_FRONTEND": "noninteractive",
+        # The maintainer scripts run under /usr/bin/python3: this makes the
+        # toolkit under test importable there without installing it.
+        "PYTHONPATH": str(ROOT),
+        "HOME": "/root",
+    }
+    deadline = time.monotonic() + LOCK_WAIT
+    while True:
+        result = subprocess.run(argv, input=stdin, capture_output=True, text=True, env=env, check=False)
+        if "locked by another process" not in result.stderr or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(argv)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
+        )
+    return result
+
+
+def pkgos(*args: str) -> subprocess.CompletedProcess[str]:
+    """The ``pkgos`` under test."""
+    return run(str(ROOT / ".venv" / "bin" / "pkgos"), *args)
+
+
+def purge(package: str) -> None:
+    """``dpkg --purge``, whether or not the package is installed."""
+    run("dpkg", "--purge", package, check=False)
+
+
+def forget_everything(package: str, user: str | None = None) -> None:
+    """Purge, and remove the system user and group that Debian's policy makes purge keep."""
+    purge(package)
+    run("deluser", "--system", "--quiet", user or package, check=False)
+    run("delgroup", "--system", "--quiet", user or package, check=False)
+
+
+def selections(package: str) -> dict[str, str]:
+    """A package's debconf answers, by question name without the package's prefix."""
+    return _answers(lambda owner, _name: owner == package, package)
+
+
+def answers(prefix: str) -> dict[str, str]:
+    """The debconf answers of the questions named ``prefix/...``, whoever owns them."""
+    return _answers(lambda _owner, name: name.startswith(f"{prefix}/"), prefix)
+
+
+def _answers(wanted: Callable[[str, str], bool], prefix: str) -> dict[str, str]:
+    found = {}
+    for line in run("debconf-get-selections").stdout.splitlines():
+        fields = line.split("\t")
+        if len(fields) >= 3 and wanted(fields[0], fields[1]):
+            found[fields[1].removeprefix(f"{prefix}/")] = fields[3] if len(fields) > 3 else ""
+    return found
+
+
+def apt_install(deb: Path) -> subprocess.CompletedProcess[str]:
+    """``apt-get install ./x.deb``: preconfigures (config runs twice), then installs."""
+    return run(
+        "apt-get",
+        "install",
+        "-y",
+        "-q",
+        "--no-install-recommends",
+        "-o",
+        f"DPkg::Path={PATH}",
+        "-o",
+        f"DPkg::Lock::Timeout={LOCK_WAIT}",
+        str(deb),
+    )
+
+
+def dpkg_install(deb: Path) -> subprocess.CompletedProcess[str]:
+    """``dpkg -i``."""
+    return run("dpkg", "-i", str(deb))
+
+
+def keystone_session(auth_url: str, username: str, password: str, project: str) -> Any:
+    """A keystoneauth1 session that logs in to ``project`` (Default domain)."""
+    from keystoneauth1 import session
+    from keystoneauth1.identity import v3
+
+    auth = v3.Password(
+        auth_url=auth_url,
+        username=username,
+        password=password,
+        project_name=project,
+        user_domain_name="Default",
+        project_domain_name="Default",
+    )
+    return session.Session(auth=auth)
+
+
+def catalog(keystone: KeystoneServer, service_type: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """The names of the services of ``service_type``, and the first one's (interface, URL), sorted."""
+    admin = keystone_session(
+        keystone.auth_url, keystone.admin_username, keystone.admin_password, keystone.admin_project
+    )
+    services = admin.get(f"{keystone.auth_url}/services?type={service_type}").json()["services"]
+    if not services:
+        return [], []
+    endpoints = admin.get(f"{keystone.auth_url}/endpoints?service_id={services[0]['id']}").json()
+    return [service["name"] for service in services], sorted(
+        (endpoint["interface"], endpoint["url"]) for endpoint in endpoints["endpoints"]
+    )
+
+
+# A site where everything is on this machine: the database through the
+# local socket, Keystone and the API endpoints on 127.0.0.1.
+SITE = """\
+[site]
+region = "{region}"
+
+[database]
+host = "localhost"
+type = "mysql"
+
+[rabbitmq]
+host = "127.0.0.1"
+
+[keystone]
+address = "127.0.0.1"
+
+[controller]
+address = "127.0.0.1"
+
+[passwords]
+store = "secrets.toml"
+generate = true
+"""
+
+
+def generated_preseed(workdir: Path, prefix: str, region: str, passwords: dict[str, str]) -> str:
+    """The ``prefix/`` lines of the controller preseed that ``pkgos preseed generate`` writes.
+
+    ``passwords`` go into the site's 0600 password store (by store name,
+    e.g. ``glance-db``); the others are generated.
+    """
+    site = workdir / "site"
+    site.mkdir()
+    (site / "site.toml").write_text(SITE.format(region=region))
+    store = site / "secrets.toml"
+    store.write_text("".join(f'{name} = "{value}"\n' for name, value in passwords.items()))
+    store.chmod(0o600)
+    pkgos("preseed", "generate", str(site / "site.toml"), "--output-dir", str(site), "--role", "controller")
+    lines = (site / "controller.preseed").read_text().splitlines()
+    return "".join(f"{line}\n" for line in lines if f" {prefix}/" in line)
+
+
+def forget_questions(*owners: str) -> None:
+    """Remove the questions preseeded for packages never installed here."""
+    for owner in owners:
+        run("debconf-communicate", owner, stdin="PURGE\n", check=False)
+
+
+@contextmanager
+def package_workdir(prefix: str, cleanup: Callable[[], None]) -> Iterator[Path]:
+    """A temporary directory for a test package, with ``cleanup()`` before and after."""
+    if os.geteuid() != 0:
+        raise AssertionError("the dpkg tests install packages: run them as root (make check does)")
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    cleanup()
+    try:
+        yield path
+    finally:
+        cleanup()
+        shutil.rmtree(path)
+
+
+def tables(server: MariaDB, database: str) -> set[str]:
+    """The tables of ``database`` on ``server``."""
+    with server.admin_connect() as connection, connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (database,)
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+class ArgvWatch:
+    """Scans every process's argv (/proc/*/cmdline) in the background for secrets."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        self.secrets = [secret.encode() for secret in secrets]
+        self.found: list[str] = []
+        self.scans = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            for entry in os.scandir("/proc"):
+                if not entry.name.isdigit():
+                    continue
+                try:
+                    with open(f"/proc/{entry.name}/cmdline", "rb") as handle:
+                        argv = handle.read()
+                except OSError:
+                    continue  # the process ended
+                if any(secret in argv for secret in self.secrets):
+                    self.found.append(argv.replace(b"\0", b" ").decode(errors="replace"))
+            self.scans += 1
+            self._stop.wait(0.01)
+
+    def __enter__(self) -> ArgvWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def build_consumer(
+    workdir: Path,
+    control: str,
+    profile: str,
+    defaults: dict[str, str],
+    *,
+    own_templates: str = "",
+    shell: bool = False,
+    edit: Callable[[str, str], str] = lambda _phase, script: script,
+) -> Path:
+    """A consumer package whose debian/ side comes from ``pkgos gen-debian``.
+
+    ``control`` is the binary package's stanza, ``profile`` the text of its
+    profile, ``defaults`` the files it carries in /usr/share/<package>/;
+    ``edit(phase, script)`` may add the package's own lines to a script,
+    and what is left of the debhelper marker goes, as dh_installdeb would
+    do with no snippet.
+    """
+    fields = dict(line.split(": ", 1) for line in control.splitlines() if ": " in line)
+    package, version = fields["Package"], fields["Version"]
+    source = workdir / f"source-{version}"
+    debian = source / "debian"
+    debian.mkdir(parents=True)
+    (source / "profile.toml").write_text(profile)
+    (debian / "control").write_text(f"Source: {package}\n\n{control}")
+    if own_templates:
+        (debian / f"{package}.templates").write_text(own_templates)
+    shell_option = ["--shell"] if shell else []
+    pkgos("gen-debian", str(source / "profile.toml"), package, "--debian-dir", str(debian), *shell_option)
+    tree = workdir / f"tree-{version}"
+    (tree / "DEBIAN").mkdir(parents=True)
+    (tree / "DEBIAN" / "control").write_text(control)
+    (tree / "DEBIAN" / "templates").write_text(run("po2debconf", str(debian / f"{package}.templates")).stdout)
+    for phase in ("config", "postinst", "postrm"):
+        script = edit(phase, (debian / f"{package}.{phase}").read_text())
+        (tree / "DEBIAN" / phase).write_text(script.replace("#DEBHELPER#", ""))
+        (tree / "DEBIAN" / phase).chmod(0o755)
+    share = tree / "usr" / "share" / package
+    share.mkdir(parents=True)
+    for name, text in defaults.items():
+        (share / name).write_text(text)
+    deb = workdir / f"{package}_{version}_all.deb"
+    run("dpkg-deb", "--root-owner-group", "--build", str(tree), str(deb))
+    return deb
