@@ -23,6 +23,7 @@ COMMANDS = {
     "maintscript": "maintscript",
     "merge-templates": "maintscript",
     "gen-maintscripts": "maintscript",
+    "gen-debian": "maintscript",
     "profile": "maintscript",
     "metapkg": "metapkg",
     "preseed": "preseed",
