@@ -90,6 +90,64 @@ def known_questions(template_texts: Iterable[str]) -> dict[str, Question]:
     return questions
 
 
+# Debian's keystone package asks these itself, in its own templates (they are
+# not a family the toolkit merges into packages): their names and types.
+KEYSTONE_OWN_QUESTIONS = (
+    Question("keystone/create-admin-tenant", "boolean"),
+    Question("keystone/admin-user", "string"),
+    Question("keystone/admin-email", "string"),
+    Question("keystone/admin-password", "password"),
+    Question("keystone/admin-password-confirm", "password"),
+    Question("keystone/admin-role-name", "string"),
+    Question("keystone/admin-tenant-name", "string"),
+    Question("keystone/register-endpoint", "boolean"),
+    Question("keystone/endpoint-ip", "string"),
+    Question("keystone/endpoint-proto", "select", ("http", "https")),
+    Question("keystone/region-name", "string"),
+)
+
+
+def toolkit_questions(owners: Iterable[str] = ()) -> dict[str, Question]:
+    """What the toolkit knows: its templates for every shipped service,
+    Keystone's own questions, and the templates of the installed ``owners``."""
+    questions = known_questions([*toolkit_templates(), *installed_templates(owners)])
+    for question in KEYSTONE_OWN_QUESTIONS:
+        questions.setdefault(question.name, question)
+    return questions
+
+
+def toolkit_templates() -> list[str]:
+    """The debconf templates the toolkit gives each shipped service, rendered.
+
+    One text per package of each shipped profile: the question families
+    (db, rabbit, ksat, endpoint) with the profile's prefix, as
+    ``pkgos merge-templates`` puts them into the package.
+    """
+    from .build.templates import render  # noqa: PLC0415 (jinja2: only checking needs it)
+    from .profile import load, shipped_profiles  # noqa: PLC0415
+    from .questions import families  # noqa: PLC0415
+
+    texts = []
+    for name in shipped_profiles():
+        profile = load(name)
+        for package in dict.fromkeys([profile.package, *(entry.package for entry in profile.catalog)]):
+            texts.append("\n\n".join(render(profile.prefix, package, families(profile, package))))
+    return texts
+
+
+def installed_templates(owners: Iterable[str], info_dir: str = "/var/lib/dpkg/info") -> list[str]:
+    """The templates dpkg keeps for those of ``owners`` that are installed."""
+    texts = []
+    for owner in sorted(set(owners)):
+        path = f"{info_dir}/{owner}.templates"
+        try:
+            with open(path, encoding="utf-8") as handle:
+                texts.append(handle.read())
+        except OSError:
+            continue
+    return texts
+
+
 def parse_preseed(text: str) -> tuple[list[PreseedLine], list[Problem]]:
     """The answer lines of a preseed, as debconf-set-selections reads them, and the lines it cannot read."""
     lines = text.splitlines()

@@ -21,7 +21,7 @@ added to the store; none is ever printed. See preseed/example-site.toml.
 
 example:
   pkgos preseed generate site.toml --output-dir /root/preseed
-  pkgos preseed check /root/preseed/compute.preseed --templates nova.templates ...
+  pkgos preseed check /root/preseed/compute.preseed
   debconf-set-selections /root/preseed/compute.preseed
   DEBIAN_FRONTEND=noninteractive apt-get install -y openstack-compute-node
 
@@ -67,10 +67,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     check.add_argument(
         "--templates",
         action="append",
-        required=True,
         metavar="FILE",
         help="rendered debconf templates of a package the preseed answers "
-        "(e.g. /var/lib/dpkg/info/glance-common.templates); repeat for each",
+        "(e.g. /var/lib/dpkg/info/glance-common.templates); repeat for each. "
+        "Default: the templates this toolkit gives each service, and those of "
+        "the installed packages the preseed names",
     )
     check.add_argument(
         "--role", metavar="ROLE", help="the node role (default: the file's '# pkgos-role:' line)"
@@ -90,11 +91,15 @@ def _generate(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from ..preseed import parse_role  # noqa: PLC0415
-    from ..preseedcheck import check, format_problems, known_questions  # noqa: PLC0415
+    from ..preseedcheck import check, format_problems, known_questions, parse_preseed, toolkit_questions  # noqa: PLC0415
 
-    questions = known_questions(read_bytes(path).decode("utf-8") for path in args.templates)
+    text = read_bytes(args.file).decode("utf-8")
+    if args.templates:
+        questions = known_questions(read_bytes(path).decode("utf-8") for path in args.templates)
+    else:
+        questions = toolkit_questions(answer.owner for answer in parse_preseed(text)[0])
     role = parse_role(args.role) if args.role else None
-    problems = check(read_bytes(args.file).decode("utf-8"), questions, role)
+    problems = check(text, questions, role)
     if problems:
         print(format_problems(args.file, problems), file=sys.stderr)
         return 1

@@ -136,3 +136,26 @@ def test_cli_check_reports_file_and_line(generated: Path, capsys: pytest.Capture
         f"{bad}:{line_of(bad.read_text(), 'neutron/ksat-create-service-user')}: "
         "neutron/ksat-create-service-user is a boolean: 'true' or 'false', not 'no'.",
     ]
+
+
+def test_without_templates_the_shipped_preseeds_check_against_what_the_toolkit_knows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from openstack_pkg_tools.cli import main
+
+    root = Path(__file__).resolve().parents[2] / "preseed"
+    for role in ("compute", "controller", "all-in-one"):
+        assert main(["preseed", "check", str(root / f"{role}.preseed")]) == 0
+    broken = tmp_path / "controller.preseed"
+    text = (root / "controller.preseed").read_text()
+    broken.write_text(
+        text.replace("glance/db-host string", "glance/db-hots string", 1).replace(
+            "keystone/endpoint-proto select http", "keystone/endpoint-proto select gopher", 1
+        )
+    )
+    capsys.readouterr()
+    assert main(["preseed", "check", str(broken)]) == 1
+    err = capsys.readouterr().err
+    assert "unknown question glance/db-hots (did you mean glance/db-host?)" in err
+    assert "keystone/endpoint-proto" in err and "gopher" in err
+    assert "missing answer to glance/db-host" in err
