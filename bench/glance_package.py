@@ -1,6 +1,6 @@
 """How long Glance takes to install itself from a generated preseed, phase by phase.
 
-Builds the e2e tests' ``pkgostest-glance`` (Debian's python3-glance, scripts
+Builds the e2e tests' ``pkgostest-e2e-glance`` (Debian's python3-glance, scripts
 and templates from ``pkgos gen-debian``), starts a throwaway MariaDB on
 Debian's socket and a real Keystone on 127.0.0.1:5000, loads the glance
 answers of a generated controller preseed, and times each phase once per

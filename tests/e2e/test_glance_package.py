@@ -1,6 +1,6 @@
 """A real OpenStack service installed by apt-get from a generated preseed, with no question asked.
 
-A consumer package ``pkgostest-glance`` (Depends: python3-glance, Debian's
+A consumer package ``pkgostest-e2e-glance`` (Depends: python3-glance, Debian's
 Glance code) is built from a service profile with ``pkgos gen-debian``; it
 carries a default glance-api.conf. A site file names 127.0.0.1 for
 everything; ``pkgos preseed generate`` turns it into the controller's
@@ -45,7 +45,7 @@ from tests.e2e.debhelpers import (
 from tests.servers.keystone import KeystoneServer
 from tests.servers.mariadb import MariaDB
 
-PACKAGE = "pkgostest-glance"
+PACKAGE = "pkgostest-e2e-glance"
 PREFIX = "glance"
 ETC = Path(f"/etc/{PACKAGE}")
 CONF = ETC / "glance-api.conf"
@@ -108,7 +108,7 @@ flavor = keystone
 [glance_store]
 stores = file
 default_store = file
-filesystem_store_datadir = /var/lib/pkgostest-glance/images
+filesystem_store_datadir = /var/lib/pkgostest-e2e-glance/images
 """
 
 CONTROL = """\
@@ -148,7 +148,7 @@ def cleanup() -> None:
 
 @pytest.fixture(scope="module")
 def workdir() -> Iterator[Path]:
-    with package_workdir("pkgostest-glance.", cleanup) as path:
+    with package_workdir("pkgostest-e2e-glance.", cleanup) as path:
         yield path
 
 

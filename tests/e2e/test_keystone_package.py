@@ -1,6 +1,6 @@
 """Keystone installed by apt-get from a generated preseed, and bootstrapped by its postinst.
 
-A consumer package ``pkgostest-keystone`` (Depends: python3-keystone,
+A consumer package ``pkgostest-e2e-keystone`` (Depends: python3-keystone,
 uwsgi-core, uwsgi-plugin-python3) gets its database questions and shell
 maintainer scripts from ``pkgos gen-debian``; its own templates carry
 Keystone's questions (admin password, region, endpoint address) and its
@@ -40,7 +40,7 @@ from tests.e2e.debhelpers import (
 from tests.servers.keystone import free_port, start_uwsgi, stop, wait_ready
 from tests.servers.mariadb import MariaDB
 
-PACKAGE = "pkgostest-keystone"
+PACKAGE = "pkgostest-e2e-keystone"
 PREFIX = "keystone"
 ETC = Path(f"/etc/{PACKAGE}")
 CONF = ETC / "keystone.conf"
@@ -187,7 +187,7 @@ def cleanup() -> None:
 
 @pytest.fixture(scope="module")
 def workdir() -> Iterator[Path]:
-    with package_workdir("pkgostest-keystone-pkg.", cleanup) as path:
+    with package_workdir("pkgostest-e2e-keystone-pkg.", cleanup) as path:
         yield path
 
 
