@@ -165,11 +165,7 @@ def register_catalog(plan: CatalogPlan) -> list[str]:
     done = []
     for entry, urls in plan.services:
         spec = keystone.ServiceSpec(
-            entry.name,
-            entry.type,
-            keystone.Endpoints(urls.public, urls.internal, urls.admin),
-            region=plan.region,
-            description=entry.description,
+            entry.name, entry.type, urls, region=plan.region, description=entry.description
         )
         done += [f"Keystone: {change}" for change in keystone.register_service(client, spec).changes]
     return done

@@ -65,6 +65,11 @@ class AuthToken:
         return pairs
 
 
+def names_of(key: str) -> tuple[str, ...]:
+    """``key`` and the legacy names that held its value, current name first."""
+    return (key, *(old for old, new in RENAMED.items() if new == key))
+
+
 def migrate_legacy(conf: IniFile) -> list[str]:
     """Move legacy directives to their current names; return the old names seen."""
     seen = [old for old, new in RENAMED.items() if conf.rename(SECTION, old, SECTION, new)]

@@ -25,7 +25,7 @@ import sys
 from collections.abc import Callable, Sequence
 from enum import StrEnum
 
-from . import log, system
+from . import ksat, log, system
 from .debconf import Debconf, Priority, ensure_frontend
 from .errors import InvalidValueError, PkgosError
 from .inifile import IniFile, oslo_unliteral
@@ -106,13 +106,14 @@ def _rabbit_seeds(profile: ServiceProfile, read: Reader) -> dict[str, str]:
     return {question: value for question, value in seeds.items() if value}
 
 
-# Current directive first, then the legacy names the reference wrote.
+# The directives each question is seeded from, in order; each comes with the
+# legacy names the reference wrote (ksat.RENAMED), current name first.
 KSAT_SEEDS = {
-    "ksat-public-url": ("www_authenticate_uri", "auth_uri", "auth_url"),
+    "ksat-public-url": ("www_authenticate_uri", "auth_url"),
     "ksat-region": ("region_name",),
-    "ksat-service-username": ("username", "admin_user"),
-    "ksat-service-project-name": ("project_name", "admin_tenant_name"),
-    "ksat-service-password": ("password", "admin_password"),
+    "ksat-service-username": ("username",),
+    "ksat-service-project-name": ("project_name",),
+    "ksat-service-password": ("password",),
 }
 
 
@@ -120,7 +121,8 @@ def _ksat_seeds(profile: ServiceProfile, read: Reader) -> dict[str, str]:
     assert profile.authtoken is not None
     path, section = profile.authtoken.configs[0], profile.authtoken.section
     seeds = {}
-    for question, keys in KSAT_SEEDS.items():
+    for question, directives in KSAT_SEEDS.items():
+        keys = [name for directive in directives for name in ksat.names_of(directive)]
         value = next((v for v in (read(path, section, key) for key in keys) if v), None)
         if value:
             # ksat writes every value escaped for oslo.config ("$" doubled).

@@ -7,17 +7,17 @@ it with the question named and nothing half-done.
 
 from __future__ import annotations
 
-import re
 import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from .errors import InvalidValueError
+from .keystone.model import REGION_PATTERN, Endpoints
 from .profile import CatalogEntry, Database, ServiceProfile
 from .questions import SWITCHES, Family, families
+from .urls import format_host
 
-REGION_RE = re.compile(r"^[_a-zA-Z0-9][_.a-zA-Z0-9-]*[_.a-zA-Z0-9]$")
 PROTOCOLS = ("http", "https")
 DB_ENGINES = ("mysql", "pgsql", "sqlite")  # the values of urls.Engine
 
@@ -66,15 +66,6 @@ class AuthtokenPlan:
 
 
 @dataclass(frozen=True)
-class EndpointURLs:
-    """One URL per catalog interface."""
-
-    public: str
-    internal: str
-    admin: str
-
-
-@dataclass(frozen=True)
 class CatalogPlan:
     """Services and endpoints to register in Keystone."""
 
@@ -83,7 +74,7 @@ class CatalogPlan:
     admin_project_name: str
     admin_password: str
     region: str
-    services: tuple[tuple[CatalogEntry, EndpointURLs], ...]
+    services: tuple[tuple[CatalogEntry, Endpoints], ...]
 
 
 @dataclass(frozen=True)
@@ -179,17 +170,12 @@ def authtoken_plan(profile: ServiceProfile, answers: Answers) -> AuthtokenPlan:
 
 def _region(answers: Answers, question: str, prefix: str) -> str:
     value = _required(answers, question, prefix)
-    if not REGION_RE.match(value):
+    if not REGION_PATTERN.match(value):
         raise InvalidValueError(
             f"{prefix}/{question} is {value!r}, not a region name.",
             hint="use letters, digits, _ . and -, not starting or ending with -.",
         )
     return value
-
-
-def url_host(address: str) -> str:
-    """``address`` as the host part of a URL (IPv6 in brackets)."""
-    return f"[{address}]" if ":" in address and not address.startswith("[") else address
 
 
 def default_route_address() -> str:
@@ -202,23 +188,30 @@ def default_route_address() -> str:
             return "127.0.0.1"
 
 
-def endpoint_urls(entry: CatalogEntry, answers: Answers, address: str, prefix: str) -> EndpointURLs:
+def endpoint_urls(entry: CatalogEntry, answers: Answers, address: str, prefix: str) -> Endpoints:
     """The three endpoint URLs: answered ones win, the rest built from address and port."""
     proto = _choice(answers, "api-endpoint-proto", PROTOCOLS, prefix)
-    built = f"{proto}://{url_host(address)}:{entry.port}{entry.path}"
+    built = f"{proto}://{format_host(address)}:{entry.port}{entry.path}"
     public = answers.get("api-endpoint-public-url", "") or built
-    return EndpointURLs(
-        public=public,
-        internal=answers.get("api-endpoint-internal-url", "") or public,
-        admin=answers.get("api-endpoint-admin-url", "") or public,
-    )
+    try:
+        return Endpoints(
+            public=public,
+            internal=answers.get("api-endpoint-internal-url", "") or public,
+            admin=answers.get("api-endpoint-admin-url", "") or public,
+        )
+    except InvalidValueError as error:
+        raise InvalidValueError(
+            f"{prefix}/api-endpoint-*: {error.message}",
+            hint=f"answer them again: debconf-set-selections {prefix}/api-endpoint-address (or -public-url, "
+            "-internal-url, -admin-url).",
+        ) from None
 
 
 def catalog_plan(profile: ServiceProfile, package: str, answers: Answers) -> CatalogPlan:
     """What to register in Keystone for ``package`` from the endpoint answers."""
     prefix = profile.prefix
     proto = _choice(answers, "api-keystone-proto", PROTOCOLS, prefix)
-    keystone = url_host(_required(answers, "api-keystone-address", prefix))
+    keystone = format_host(_required(answers, "api-keystone-address", prefix))
     address = answers.get("api-endpoint-address", "").strip() or default_route_address()
     return CatalogPlan(
         keystone_url=f"{proto}://{keystone}:5000/v3",

@@ -317,3 +317,11 @@ def test_postinst_forgets_only_the_questions_of_the_package_families() -> None:
     # glance-common's questions: not this package's to touch (they may not even exist).
     assert db.values["glance/ksat-admin-password"] == "kept"
     assert db.values["glance/configure_rabbit"] == "true"
+
+
+def test_a_bad_endpoint_address_is_refused_at_plan_time_naming_the_questions() -> None:
+    answers = _answers(
+        configure_api_endpoint="true", api_keystone_admin_password="x", api_endpoint_address="bad host!"
+    )
+    with pytest.raises(InvalidValueError, match=r"^nova/api-endpoint-\*: Invalid endpoint URL"):
+        plans(load("nova"), "nova-api", answers)
