@@ -42,6 +42,9 @@ MIN_PASSWORD_LENGTH = 16
 # can be stored by the operator, never invented here.
 NEVER_GENERATED = frozenset({"database-admin"})
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+# The site file's database types and the db-type answer each one gives
+# (the shared template's choices are mysql, pgsql and sqlite).
+DB_TYPE_ANSWERS = {"mysql": "mysql", "postgresql": "pgsql", "sqlite": "sqlite"}
 KEYSTONE_PORT = 5000
 
 
@@ -118,6 +121,7 @@ REQUIRED = {
     ),
     Family.KEYSTONE: ("admin-password", "admin-password-confirm", "region-name"),
 }
+REQUIRED_SQLITE_DB = ("configure_db", "db-type")
 
 
 @dataclass(frozen=True)
@@ -150,7 +154,7 @@ class Site:
 # (table, key) -> (Site attribute, default or None when required, choices)
 SITE_KEYS: Mapping[tuple[str, str], tuple[str, str | None, tuple[str, ...]]] = {
     ("site", "region"): ("region", "regionOne", ()),
-    ("database", "type"): ("db_type", "mysql", ("mysql", "postgresql")),
+    ("database", "type"): ("db_type", "mysql", tuple(DB_TYPE_ANSWERS)),
     ("database", "host"): ("db_host", None, ()),
     ("database", "admin_user"): ("db_admin_user", "root", ()),
     ("rabbitmq", "host"): ("rabbit_host", None, ()),
@@ -178,6 +182,9 @@ def load_site(path: str) -> Site:
     given: set[str] = set()
     for (table, key), (attribute, default, choices) in SITE_KEYS.items():
         raw = _table(path, data, table).get(key)
+        if raw is None and (table, key) == ("database", "host") and _uses_sqlite(data):
+            values[attribute] = ""  # a file on each node: no server to name
+            continue
         if raw is None:
             if default is None:
                 raise ConfigFileError(
@@ -208,6 +215,11 @@ def load_site(path: str) -> Site:
         given=frozenset(given),
         **values,
     )
+
+
+def _uses_sqlite(data: Mapping[str, object]) -> bool:
+    database = data.get("database")
+    return isinstance(database, dict) and database.get("type") == "sqlite"
 
 
 def _table(path: str, data: Mapping[str, object], name: str) -> Mapping[str, object]:
@@ -263,6 +275,8 @@ def password_names(site: Site, role: Role) -> list[str]:
 
 def _family_passwords(site: Site, service: ServiceAnswers, family: Family) -> list[str]:
     if family is Family.DB:
+        if site.db_type == "sqlite":
+            return []
         admin = [] if site.db_host in LOCAL_HOSTS else ["database-admin"]
         return [f"{service.prefix}-db", *admin]
     if family is Family.RABBIT:
@@ -352,9 +366,13 @@ def _seen(site: Site, key: str) -> bool:
 
 def _db_answers(site: Site, service: ServiceAnswers, passwords: Mapping[str, str]) -> list[Answer]:
     p, o = service.prefix, service.owner
+    db_type = Answer(o, f"{p}/db-type", "select", DB_TYPE_ANSWERS[site.db_type], _seen(site, "database.type"))
+    if site.db_type == "sqlite":
+        # One file in /var/lib/<package>/: no server, user or password.
+        return [Answer(o, f"{p}/configure_db", "boolean", "true"), db_type]
     answers = [
         Answer(o, f"{p}/configure_db", "boolean", "true"),
-        Answer(o, f"{p}/db-type", "select", site.db_type, _seen(site, "database.type")),
+        db_type,
         Answer(o, f"{p}/db-host", "string", site.db_host),
         Answer(o, f"{p}/db-name", "string", p),
         Answer(o, f"{p}/db-user", "string", p),
@@ -493,16 +511,27 @@ def render(role: Role, answers: Iterable[Answer]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def required_questions(role: Role) -> list[str]:
-    """The questions a preseed for ``role`` must answer."""
+def required_questions(role: Role, db_types: Mapping[str, str] | None = None) -> list[str]:
+    """The questions a preseed for ``role`` must answer.
+
+    ``db_types`` maps a question prefix to its db-type answer: a service
+    on SQLite needs no answer about a database server.
+    """
+    db_types = db_types or {}
     return list(
         dict.fromkeys(
             f"{service.prefix}/{name}"
             for service in ROLES[role]
             for family in service.families
-            for name in REQUIRED[family]
+            for name in _required_of(family, db_types.get(service.prefix))
         )
     )
+
+
+def _required_of(family: Family, db_type: str | None) -> tuple[str, ...]:
+    if family is Family.DB and db_type == "sqlite":
+        return REQUIRED_SQLITE_DB
+    return REQUIRED[family]
 
 
 def generate(site_path: str, output_dir: str, roles: Iterable[Role] = tuple(Role)) -> list[Path]:

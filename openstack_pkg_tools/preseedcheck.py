@@ -194,9 +194,14 @@ def check(text: str, questions: Mapping[str, Question], role: Role | None = None
     role = role if role is not None else role_of(text)
     if role is not None:
         end = len(text.splitlines()) + 1
+        db_types = {
+            answer.question.split("/", 1)[0]: answer.value
+            for answer in answers
+            if answer.question.endswith("/db-type")
+        }
         problems.extend(
             Problem(end, f"missing answer to {name}, which a {role} node needs.")
-            for name in required_questions(role)
+            for name in required_questions(role, db_types)
             if name not in answered
         )
     return sorted(problems, key=lambda problem: problem.line)

@@ -14,6 +14,7 @@ import pytest
 from openstack_pkg_tools import cli, preseed
 from openstack_pkg_tools.errors import ConfigFileError, InvalidValueError
 from openstack_pkg_tools.preseed import Role
+from openstack_pkg_tools.preseedcheck import check, toolkit_questions
 from tests.preseed_examples import EXAMPLES, generate_example
 
 SITE = """\
@@ -165,6 +166,29 @@ def test_remote_database_needs_the_stored_admin_password(workdir: Path) -> None:
     got = answers((workdir / "controller.preseed").read_text())
     assert got["glance/db-admin-password"] == ("password", "S3cret-db-root")
     assert 'database-admin = "S3cret-db-root"' in store.read_text()
+
+
+def test_postgresql_sites_answer_pgsql_as_the_template_offers(workdir: Path) -> None:
+    site = write_site(workdir, SITE.replace("[database]\n", '[database]\ntype = "postgresql"\n'))
+    preseed.generate(site, str(workdir), [Role.CONTROLLER])
+    text = (workdir / "controller.preseed").read_text()
+    got = answers(text)
+    assert got["glance/db-type"] == ("select", "pgsql")
+    assert got["keystone/db-type"] == ("select", "pgsql")
+    assert check(text, toolkit_questions()) == []
+
+
+def test_sqlite_sites_need_no_database_host_user_or_password(workdir: Path) -> None:
+    site = write_site(workdir, SITE.replace('host = "localhost"', 'type = "sqlite"'))
+    preseed.generate(site, str(workdir), [Role.ALL_IN_ONE])
+    text = (workdir / "all-in-one.preseed").read_text()
+    got = answers(text)
+    assert got["glance/configure_db"] == ("boolean", "true")
+    assert got["glance/db-type"] == ("select", "sqlite")
+    assert not [question for question in got if "/db-" in question and not question.endswith("/db-type")]
+    assert "glance-db" not in (workdir / "secrets.toml").read_text()
+    assert "glance-keystone" in (workdir / "secrets.toml").read_text()
+    assert check(text, toolkit_questions()) == []
 
 
 def test_a_store_others_can_read_is_refused(workdir: Path) -> None:
