@@ -3,10 +3,17 @@
 The directory is created if missing (0750, owned by the service user); the
 file is created by opening it, and kept owned by the service user with
 mode 0640 (the service writes it; its group may read it).
+
+A new file is switched to write-ahead logging: OpenStack services keep read
+transactions open between requests, and in SQLite's default journal mode an
+open reader makes every write of another connection fail with "database is
+locked" (Keystone's first catalog write does). In WAL mode readers never
+block the writer. The mode is a property of the file, so it is set once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import sqlite3
@@ -15,6 +22,8 @@ from . import Change, DatabaseError, DatabaseSpec, Outcome, validate
 
 FILE_MODE = 0o640
 DIRECTORY_MODE = 0o750
+# What SQLite keeps beside a database in WAL mode while it is open.
+WAL_SUFFIXES = ("-wal", "-shm")
 
 
 class SqliteBackend:
@@ -33,6 +42,7 @@ class SqliteBackend:
         if not os.path.exists(path):
             # Created with the final mode, so it is never readable by others.
             os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, FILE_MODE))
+            _use_write_ahead_log(path)
             changes.append(Change.CREATED_DATABASE)
         status = os.stat(path)
         if (status.st_uid, status.st_gid) != owner:
@@ -45,8 +55,11 @@ class SqliteBackend:
         return Outcome(tuple(changes))
 
     def drop(self, spec: DatabaseSpec) -> Outcome:
-        """Remove the file (the directory belongs to the package)."""
+        """Remove the file and its write-ahead log (the directory belongs to the package)."""
         validate(spec)
+        for leftover in WAL_SUFFIXES:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(spec.sqlite_path + leftover)
         try:
             os.unlink(spec.sqlite_path)
         except FileNotFoundError:
@@ -72,6 +85,15 @@ class SqliteBackend:
                 f"Cannot open the SQLite database {path}: {error}.",
                 hint="check that the file is a SQLite database and readable.",
             ) from None
+
+
+def _use_write_ahead_log(path: str) -> None:
+    # The -wal and -shm files this connection makes go away when it closes.
+    connection = sqlite3.connect(path)
+    try:
+        connection.execute("PRAGMA journal_mode=WAL").fetchone()
+    finally:
+        connection.close()
 
 
 def _owner(spec: DatabaseSpec) -> tuple[int, int]:

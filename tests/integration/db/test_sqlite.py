@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
+import sqlite3
 
 import pytest
 
@@ -33,6 +35,25 @@ def test_file_is_created_owned_by_the_service_with_mode_0640(glance_user: str, w
     assert BACKEND.drop(spec).changes == (Change.DROPPED_DATABASE,)
     assert not os.path.exists(spec.sqlite_path)
     assert BACKEND.drop(spec).changes == ()
+
+
+def test_a_reader_never_locks_out_a_writer(glance_user: str, workdir: str) -> None:
+    spec = DatabaseSpec(Engine.SQLITE, "keystone", glance_user, sqlite_dir=workdir)
+    BACKEND.ensure(spec)
+    assert sorted(os.listdir(workdir)) == ["keystone.sqlite"]
+    with contextlib.closing(sqlite3.connect(spec.sqlite_path, timeout=0.1)) as writer:
+        writer.execute("CREATE TABLE token (id TEXT)")
+        writer.commit()
+        # What a service does: a read transaction left open between requests.
+        with contextlib.closing(sqlite3.connect(spec.sqlite_path, timeout=0.1)) as reader:
+            reader.execute("BEGIN")
+            reader.execute("SELECT * FROM token").fetchall()
+            writer.execute("INSERT INTO token VALUES ('a')")
+            writer.commit()
+        assert writer.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        # While it is open, the log files are there; drop removes them too.
+        assert BACKEND.drop(spec).changes == (Change.DROPPED_DATABASE,)
+    assert os.listdir(workdir) == []
 
 
 def test_default_place_is_var_lib_service() -> None:
