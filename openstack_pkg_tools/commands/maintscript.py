@@ -55,6 +55,7 @@ gettext. PROFILE is a shipped profile's name or a profile file's path.
 example (in a source tree, from debian/rules or by hand):
   pkgos gen-debian glance glance-common
   pkgos gen-debian glance glance-api --shell
+  pkgos gen-debian profile.toml mysvc --installed-as /usr/share/mysvc/profile.toml
 """
 
 
@@ -111,6 +112,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "--debian-dir", default="debian", help="the package's debian/ directory (default: debian)"
         )
         command.add_argument("--shell", action="store_true", help="write /bin/sh scripts with #DEBHELPER#")
+        command.add_argument(
+            "--installed-as",
+            metavar="PATH",
+            help="a package's own profile: the absolute path the package installs it at, "
+            "which the scripts load (default: PROFILE as given)",
+        )
         command.set_defaults(handler=_generate, writer=writer)
 
     profile = subparsers.add_parser("profile", help="list or check service profiles")
@@ -145,7 +152,8 @@ def _merge_templates(args: argparse.Namespace) -> int:
 
 def _generate(args: argparse.Namespace) -> int:
     style = Style.SHELL if args.shell else Style.PYTHON
-    for path in args.writer(GenerateRequest(args.profile, args.package, args.debian_dir, style)):
+    request = GenerateRequest(args.profile, args.package, args.debian_dir, style, args.installed_as)
+    for path in args.writer(request):
         print(path)
     return 0
 

@@ -9,6 +9,18 @@ import pytest
 
 from openstack_pkg_tools.cli import main
 
+# A package's own profile: a service of one package, with a database.
+OWN_PROFILE = """\
+name = "mysvc"
+package = "mysvc"
+prefix = "mysvc"
+
+[[config]]
+source = "mysvc.conf"
+
+[[database]]
+"""
+
 
 def test_python_scripts_are_one_import_and_one_call(tmp_path: Path) -> None:
     assert main(["gen-maintscripts", "glance", "glance-common", "--debian-dir", str(tmp_path)]) == 0
@@ -103,3 +115,30 @@ def test_gen_debian_refuses_an_unknown_package_before_writing(
     assert main(["gen-debian", "glance", "glance-doc", "--debian-dir", str(tmp_path)]) == 2
     assert "Package glance-doc has nothing to configure" in capsys.readouterr().err
     assert os.listdir(tmp_path) == []
+
+
+def test_a_package_profile_is_loaded_from_where_the_package_installs_it(tmp_path: Path) -> None:
+    profile = tmp_path / "my profile.toml"
+    profile.write_text(OWN_PROFILE)
+    installed = "/usr/share/mysvc/my profile.toml"
+    argv = ["gen-debian", str(profile), "mysvc", "--debian-dir", str(tmp_path), "--shell"]
+    assert main([*argv, "--installed-as", installed]) == 0
+    postinst = (tmp_path / "mysvc.postinst").read_text()
+    assert f'pkgos maintscript --script "$0" postinst \'{installed}\' "$@"\n' in postinst
+    assert main(["gen-maintscripts", str(profile), "mysvc", "--debian-dir", str(tmp_path)]) == 0
+    assert f"main({str(profile)!r})" in (tmp_path / "mysvc.config").read_text()
+
+
+@pytest.mark.parametrize("installed", [None, "share/mysvc/profile.toml"])
+def test_a_relative_profile_path_is_refused_before_writing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, installed: str | None
+) -> None:
+    (tmp_path / "profile.toml").write_text(OWN_PROFILE)
+    (tmp_path / "debian").mkdir()
+    monkeypatch.chdir(tmp_path)
+    option = ["--installed-as", installed] if installed else []
+    assert main(["gen-debian", "profile.toml", "mysvc", *option]) == 2
+    error = capsys.readouterr().err
+    assert "--installed-as" in error
+    assert "relative path" in error or "not an absolute path" in error
+    assert os.listdir(tmp_path / "debian") == []
