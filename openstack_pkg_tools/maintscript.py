@@ -30,7 +30,7 @@ from .debconf import Debconf, Priority, ensure_frontend
 from .errors import InvalidValueError, PkgosError
 from .inifile import IniFile, oslo_unliteral
 from .plans import database_plan, plans
-from .profile import ServiceProfile, load
+from .profile import ServiceProfile, load, parse
 from .questions import (
     DETAILS,
     PURGE_DB,
@@ -354,19 +354,26 @@ def run_phase(
 
 
 def main(
-    profile: str, phase: str | None = None, argv: Sequence[str] | None = None, script: str | None = None
+    profile: str,
+    phase: str | None = None,
+    argv: Sequence[str] | None = None,
+    script: str | None = None,
+    *,
+    text: str | None = None,
 ) -> None:
     """Entry point of a maintainer script: return on success, exit 1 with one message on error.
 
     The package and, unless given, the phase come from the script's name
     (``glance-common.postinst``); ``argv`` defaults to ``sys.argv``.
+    ``profile`` is a shipped profile's name or a profile file's path; with
+    ``text`` (a profile embedded in the script) it only names the profile.
     """
     argv = list(sys.argv if argv is None else argv)
     script = script or argv[0]
     try:
         package, named_phase = script_identity(script)
         chosen = Phase(phase) if phase else named_phase
-        loaded = load(profile)
+        loaded = load(profile) if text is None else parse(text, profile)
         if not talks_to_debconf(chosen, argv[1:]):
             return
         ensure_frontend(argv, script)

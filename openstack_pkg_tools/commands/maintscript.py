@@ -45,7 +45,9 @@ file and key named.
 
 GEN_DEBIAN_HELP = """\
 Write everything debconf needs in a consumer package's debian/ directory
-from its service profile, in one go: debian/PACKAGE.templates with the
+from its service profile, in one go (a package's own profile file is
+embedded in the scripts, which must work before the package is unpacked
+and after its files are removed): debian/PACKAGE.templates with the
 shared template families the package asks (db, rabbit and ksat for the
 profile's package, endpoint for the package that registers the catalog),
 their translations in debian/po/, and debian/PACKAGE.config, .postinst
@@ -55,7 +57,7 @@ gettext. PROFILE is a shipped profile's name or a profile file's path.
 example (in a source tree, from debian/rules or by hand):
   pkgos gen-debian glance glance-common
   pkgos gen-debian glance glance-api --shell
-  pkgos gen-debian profile.toml mysvc --installed-as /usr/share/mysvc/profile.toml
+  pkgos gen-debian debian/mysvc.profile.toml mysvc --shell
 """
 
 
@@ -75,6 +77,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     phase.add_argument(
         "--script",
         help="path of the maintainer script that runs this command (default: dpkg's, from its environment)",
+    )
+    phase.add_argument(
+        "--profile-fd",
+        type=int,
+        metavar="FD",
+        help="read the profile's text from this file descriptor (a profile embedded in "
+        "the script); PROFILE then only names it",
     )
     phase.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS", help="dpkg's arguments")
     phase.set_defaults(handler=_maintscript)
@@ -112,12 +121,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "--debian-dir", default="debian", help="the package's debian/ directory (default: debian)"
         )
         command.add_argument("--shell", action="store_true", help="write /bin/sh scripts with #DEBHELPER#")
-        command.add_argument(
-            "--installed-as",
-            metavar="PATH",
-            help="a package's own profile: the absolute path the package installs it at, "
-            "which the scripts load (default: PROFILE as given)",
-        )
         command.set_defaults(handler=_generate, writer=writer)
 
     profile = subparsers.add_parser("profile", help="list or check service profiles")
@@ -140,7 +143,11 @@ def dpkg_script_path() -> str | None:
 
 def _maintscript(args: argparse.Namespace) -> int:
     script = args.script or dpkg_script_path() or sys.argv[0]
-    main(args.profile, args.phase, [script, *args.args], script=script)
+    text = None
+    if args.profile_fd is not None:
+        with open(args.profile_fd, encoding="utf-8", closefd=True) as handle:
+            text = handle.read()
+    main(args.profile, args.phase, [script, *args.args], script=script, text=text)
     return 0
 
 
@@ -152,8 +159,7 @@ def _merge_templates(args: argparse.Namespace) -> int:
 
 def _generate(args: argparse.Namespace) -> int:
     style = Style.SHELL if args.shell else Style.PYTHON
-    request = GenerateRequest(args.profile, args.package, args.debian_dir, style, args.installed_as)
-    for path in args.writer(request):
+    for path in args.writer(GenerateRequest(args.profile, args.package, args.debian_dir, style)):
         print(path)
     return 0
 

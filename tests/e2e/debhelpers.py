@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from demo.consumers import Consumer, build
 from tests.servers.keystone import KeystoneServer
 from tests.servers.mariadb import MariaDB
 
@@ -244,47 +245,12 @@ class ArgvWatch:
         self._thread.join()
 
 
-def build_consumer(
-    workdir: Path,
-    control: str,
-    profile: str,
-    defaults: dict[str, str],
-    *,
-    own_templates: str = "",
-    shell: bool = False,
-    edit: Callable[[str, str], str] = lambda _phase, script: script,
-) -> Path:
-    """A consumer package whose debian/ side comes from ``pkgos gen-debian``.
+def build_consumer(workdir: Path, service: str, package: str, version: str) -> Path:
+    """The consumer package of ``demo/packages/<service>`` that ``make demo`` installs.
 
-    ``control`` is the binary package's stanza, ``profile`` the text of its
-    profile, ``defaults`` the files it carries in /usr/share/<package>/;
-    ``edit(phase, script)`` may add the package's own lines to a script,
-    and what is left of the debhelper marker goes, as dh_installdeb would
-    do with no snippet.
+    Under the test's own ``package`` name, built with the ``pkgos`` under
+    test, and without the dependency on the toolkit's own package: the
+    maintainer scripts find the toolkit in the source tree.
     """
-    fields = dict(line.split(": ", 1) for line in control.splitlines() if ": " in line)
-    package, version = fields["Package"], fields["Version"]
-    source = workdir / f"source-{version}"
-    debian = source / "debian"
-    debian.mkdir(parents=True)
-    (source / "profile.toml").write_text(profile)
-    (debian / "control").write_text(f"Source: {package}\n\n{control}")
-    if own_templates:
-        (debian / f"{package}.templates").write_text(own_templates)
-    shell_option = ["--shell"] if shell else []
-    pkgos("gen-debian", str(source / "profile.toml"), package, "--debian-dir", str(debian), *shell_option)
-    tree = workdir / f"tree-{version}"
-    (tree / "DEBIAN").mkdir(parents=True)
-    (tree / "DEBIAN" / "control").write_text(control)
-    (tree / "DEBIAN" / "templates").write_text(run("po2debconf", str(debian / f"{package}.templates")).stdout)
-    for phase in ("config", "postinst", "postrm"):
-        script = edit(phase, (debian / f"{package}.{phase}").read_text())
-        (tree / "DEBIAN" / phase).write_text(script.replace("#DEBHELPER#", ""))
-        (tree / "DEBIAN" / phase).chmod(0o755)
-    share = tree / "usr" / "share" / package
-    share.mkdir(parents=True)
-    for name, text in defaults.items():
-        (share / name).write_text(text)
-    deb = workdir / f"{package}_{version}_all.deb"
-    run("dpkg-deb", "--root-owner-group", "--build", str(tree), str(deb))
-    return deb
+    consumer = Consumer(service, package, version, depends_on_toolkit=False)
+    return build(consumer, workdir, [str(ROOT / ".venv" / "bin" / "pkgos")], lambda argv: run(*argv).stdout)

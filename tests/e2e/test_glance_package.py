@@ -1,8 +1,9 @@
 """A real OpenStack service installed by apt-get from a generated preseed, with no question asked.
 
-A consumer package ``pkgostest-e2e-glance`` (Depends: python3-glance, Debian's
-Glance code) is built from a service profile with ``pkgos gen-debian``; it
-carries a default glance-api.conf. A site file names 127.0.0.1 for
+The Glance package that ``make demo`` installs (``demo/packages/glance``;
+Depends: python3-glance, Debian's Glance code) is built here as
+``pkgostest-e2e-glance``, its debconf side from its service profile with
+``pkgos gen-debian``; it carries a default glance-api.conf. A site file names 127.0.0.1 for
 everything; ``pkgos preseed generate`` turns it into the controller's
 preseed, whose glance answers are the only ones given to debconf. The
 package then installs with DEBIAN_FRONTEND=noninteractive against a
@@ -60,75 +61,12 @@ GLANCE_TABLES = 14
 # The owners the generated preseed gives the glance questions (Debian's packages).
 PRESEED_OWNERS = ("glance-common", "glance-api")
 
-PROFILE = f"""\
-# Glance as Debian's glance-common and glance-api would have it, in one
-# package with its own name, user and directories.
-name = "{PACKAGE}"
-package = "{PACKAGE}"
-prefix = "{PREFIX}"
-
-[[config]]
-source = "glance-api.conf"
-
-[[database]]
-# python3-glance has no glance-manage: run its module.
-sync = [["/usr/bin/python3", "-m", "glance.cmd.manage", "--config-file", "{CONF}", "db_sync"]]
-
-[messaging]
-
-[keystone_authtoken]
-
-[[catalog]]
-package = "{PACKAGE}"
-name = "glance"
-type = "image"
-port = 9292
-description = "OpenStack Image"
-"""
-
-# The default configuration the package installs: only what the image API
-# needs to start; the maintainer scripts fill in the rest.
-DEFAULT_CONF = """\
-[DEFAULT]
-# The message queue, written by the package's postinst.
-# transport_url = <None>
-bind_host = 127.0.0.1
-bind_port = 9292
-
-[database]
-# Written by the package's postinst from the db questions.
-# connection = <None>
-
-[keystone_authtoken]
-# Written by the package's postinst from the ksat questions.
-
-[paste_deploy]
-flavor = keystone
-
-[glance_store]
-stores = file
-default_store = file
-filesystem_store_datadir = /var/lib/pkgostest-e2e-glance/images
-"""
-
-CONTROL = """\
-Package: {package}
-Version: {version}
-Architecture: all
-Maintainer: openstack-pkg-tools tests <root@localhost>
-Depends: debconf, python3-debconf, adduser, python3-glance
-Description: Glance packaged by the openstack-pkg-tools tests
- Built by the test suite from Debian's python3-glance; purged when the
- tests end.
-"""
-
 pytestmark = pytest.mark.slow
 
 
 def build(workdir: Path, version: str) -> Path:
-    """The consumer package at ``version``, its debconf side generated from the profile."""
-    control = CONTROL.format(package=PACKAGE, version=version)
-    return build_consumer(workdir, control, PROFILE, {"glance-api.conf": DEFAULT_CONF})
+    """The demo's Glance package at ``version``, its debconf side generated from its profile."""
+    return build_consumer(workdir, "glance", PACKAGE, version)
 
 
 def generate_preseed(workdir: Path, keystone: KeystoneServer) -> str:

@@ -1,7 +1,8 @@
 """Keystone installed by apt-get from a generated preseed, and bootstrapped by its postinst.
 
-A consumer package ``pkgostest-e2e-keystone`` (Depends: python3-keystone,
-uwsgi-core, uwsgi-plugin-python3) gets its database questions and shell
+The Keystone package that ``make demo`` installs (``demo/packages/keystone``),
+built here as ``pkgostest-e2e-keystone`` (Depends: python3-keystone,
+uwsgi-core, uwsgi-plugin-python3), gets its database questions and shell
 maintainer scripts from ``pkgos gen-debian``; its own templates carry
 Keystone's questions (admin password, region, endpoint address) and its
 postinst adds, after the generated line, the bootstrap: db_sync,
@@ -53,131 +54,12 @@ DB_PASSWORD = "Ks-db_pass.Word-2024"
 DATABASE = "keystone"
 PRESEED_OWNER = "keystone"
 
-PROFILE = f"""\
-name = "{PACKAGE}"
-package = "{PACKAGE}"
-prefix = "{PREFIX}"
-
-[[config]]
-source = "keystone.conf"
-
-# keystone-manage creates the keys as the package's user, in directories it owns.
-[[directory]]
-path = "/etc/{PACKAGE}/fernet-keys"
-mode = "0700"
-purge = true
-
-[[directory]]
-path = "/etc/{PACKAGE}/credential-keys"
-mode = "0700"
-purge = true
-
-# The migration is the first step of the bootstrap in postinst.
-[[database]]
-"""
-
-DEFAULT_CONF = f"""\
-[DEFAULT]
-
-[database]
-# Written by the package's postinst from the db questions.
-# connection = <None>
-
-[token]
-provider = fernet
-
-[fernet_tokens]
-key_repository = /etc/{PACKAGE}/fernet-keys/
-
-[fernet_receipts]
-key_repository = /etc/{PACKAGE}/fernet-keys/
-
-[credential]
-key_repository = /etc/{PACKAGE}/credential-keys/
-"""
-
-# Keystone's own questions (the names Debian's keystone package uses).
-OWN_TEMPLATES = f"""\
-Template: {PREFIX}/admin-password
-Type: password
-Description: Password of the Keystone administrator:
- Used once, to bootstrap Keystone; forgotten afterwards.
-
-Template: {PREFIX}/region-name
-Type: string
-Default: regionOne
-Description: Region of the identity endpoints:
-
-Template: {PREFIX}/endpoint-ip
-Type: string
-Default: 127.0.0.1
-Description: Address of the identity endpoints:
-"""
-
-# Before the generated line: Keystone's answers, read while debconf still
-# talks to this script (pkgos ends the conversation when it is done). The
-# administrator's password is forgotten at once and kept in a variable only.
-READ_ANSWERS = f"""\
-. /usr/share/debconf/confmodule
-if [ "$1" = configure ]; then
-    db_get {PREFIX}/region-name
-    region="$RET"
-    db_get {PREFIX}/endpoint-ip
-    url="http://$RET:5000/v3"
-    db_get {PREFIX}/admin-password
-    admin_password="$RET"
-    db_set {PREFIX}/admin-password ""
-fi
-"""
-
-# After it (the database exists and keystone.conf names it): the bootstrap,
-# the password on stdin through printf, a shell builtin, so on no argv;
-# without a password (a reconfigure) the administrator is kept as it is.
-BOOTSTRAP = f"""\
-if [ "$1" = configure ]; then
-    set -- --no-service-project --config-file {CONF} --keystone-user {PACKAGE} \\
-        --keystone-group {PACKAGE} --public-url "$url" --region "$region"
-    if [ -n "$admin_password" ]; then
-        printf '%s' "$admin_password" | pkgos keystone bootstrap --password-stdin "$@"
-    else
-        pkgos keystone bootstrap "$@"
-    fi
-fi
-"""
-
-CONTROL = """\
-Package: {package}
-Version: 1.0
-Architecture: all
-Maintainer: openstack-pkg-tools tests <root@localhost>
-Depends: debconf, python3-debconf, adduser, python3-keystone, uwsgi-core, uwsgi-plugin-python3
-Description: Keystone packaged by the openstack-pkg-tools tests
- Built by the test suite from Debian's python3-keystone; purged when the
- tests end.
-"""
-
 pytestmark = pytest.mark.slow
 
 
-def add_bootstrap(phase: str, script: str) -> str:
-    """Keystone's own lines around the generated postinst line."""
-    if phase != "postinst":
-        return script
-    script = script.replace(". /usr/share/debconf/confmodule\n", READ_ANSWERS)
-    return script.replace("#DEBHELPER#", BOOTSTRAP)
-
-
 def build(workdir: Path) -> Path:
-    """The consumer package: generated scripts and templates plus Keystone's own."""
-    return build_consumer(
-        workdir,
-        CONTROL.format(package=PACKAGE),
-        PROFILE,
-        {"keystone.conf": DEFAULT_CONF},
-        own_templates=OWN_TEMPLATES,
-        shell=True,
-        edit=add_bootstrap,
-    )
+    """The demo's Keystone package: generated scripts and templates plus Keystone's own."""
+    return build_consumer(workdir, "keystone", PACKAGE, "1.0")
 
 
 def cleanup() -> None:

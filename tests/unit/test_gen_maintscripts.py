@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -117,28 +118,52 @@ def test_gen_debian_refuses_an_unknown_package_before_writing(
     assert os.listdir(tmp_path) == []
 
 
-def test_a_package_profile_is_loaded_from_where_the_package_installs_it(tmp_path: Path) -> None:
+def test_a_package_profile_is_embedded_in_its_scripts(tmp_path: Path) -> None:
+    # config runs before the package is unpacked, postrm purge after its
+    # files are gone: the scripts carry the profile themselves.
     profile = tmp_path / "my profile.toml"
     profile.write_text(OWN_PROFILE)
-    installed = "/usr/share/mysvc/my profile.toml"
-    argv = ["gen-debian", str(profile), "mysvc", "--debian-dir", str(tmp_path), "--shell"]
-    assert main([*argv, "--installed-as", installed]) == 0
+    argv = [str(profile), "mysvc", "--debian-dir", str(tmp_path)]
+    assert main(["gen-debian", *argv, "--shell"]) == 0
     postinst = (tmp_path / "mysvc.postinst").read_text()
-    assert f'pkgos maintscript --script "$0" postinst \'{installed}\' "$@"\n' in postinst
-    assert main(["gen-maintscripts", str(profile), "mysvc", "--debian-dir", str(tmp_path)]) == 0
-    assert f"main({str(profile)!r})" in (tmp_path / "mysvc.config").read_text()
+    assert (
+        'pkgos maintscript --script "$0" --profile-fd 4 postinst \'my profile.toml\' "$@" '
+        f"4<<'END_OF_PKGOS_PROFILE'\n{OWN_PROFILE}END_OF_PKGOS_PROFILE\n\n#DEBHELPER#\n"
+    ) in postinst
+    assert main(["gen-maintscripts", *argv]) == 0
+    config = (tmp_path / "mysvc.config").read_text()
+    assert f"main('my profile.toml', text={OWN_PROFILE!r})\n" in config
 
 
-@pytest.mark.parametrize("installed", [None, "share/mysvc/profile.toml"])
-def test_a_relative_profile_path_is_refused_before_writing(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, installed: str | None
+def test_the_shell_script_hands_the_embedded_profile_to_pkgos(tmp_path: Path) -> None:
+    profile = tmp_path / "profile.toml"
+    profile.write_text(OWN_PROFILE)
+    assert main(["gen-debian", str(profile), "mysvc", "--debian-dir", str(tmp_path), "--shell"]) == 0
+    # A stand-in pkgos and confmodule: what pkgos gets on descriptor 4.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "pkgos").write_text('#!/bin/sh\necho "$@"\ncat <&4\n')
+    (bin_dir / "pkgos").chmod(0o755)
+    script = (tmp_path / "mysvc.postrm").read_text().replace(". /usr/share/debconf/confmodule\n", "")
+    result = subprocess.run(
+        ["sh", "-c", script, "mysvc.postrm", "purge"],
+        env={"PATH": f"{bin_dir}:/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    called = "maintscript --script mysvc.postrm --profile-fd 4 postrm profile.toml purge"
+    assert result.stdout == f"{called}\n{OWN_PROFILE}"
+
+
+def test_a_profile_that_would_end_its_here_document_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (tmp_path / "profile.toml").write_text(OWN_PROFILE)
-    (tmp_path / "debian").mkdir()
-    monkeypatch.chdir(tmp_path)
-    option = ["--installed-as", installed] if installed else []
-    assert main(["gen-debian", "profile.toml", "mysvc", *option]) == 2
-    error = capsys.readouterr().err
-    assert "--installed-as" in error
-    assert "relative path" in error or "not an absolute path" in error
-    assert os.listdir(tmp_path / "debian") == []
+    profile = tmp_path / "profile.toml"
+    # Only a multi-line string can hold such a line in valid TOML.
+    catalog = '[[catalog]]\npackage = "mysvc"\ntype = "x"\nport = 1234\n'
+    catalog += 'description = """\nEND_OF_PKGOS_PROFILE\n"""\n'
+    profile.write_text(f"{OWN_PROFILE}\n{catalog}")
+    assert main(["gen-debian", str(profile), "mysvc", "--debian-dir", str(tmp_path), "--shell"]) == 2
+    assert "END_OF_PKGOS_PROFILE" in capsys.readouterr().err
+    assert sorted(os.listdir(tmp_path)) == ["profile.toml"]
