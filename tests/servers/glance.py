@@ -25,6 +25,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from . import free_port
@@ -32,37 +33,10 @@ from . import free_port
 UWSGI = "/usr/bin/uwsgi_python3"
 START_TIMEOUT = 90.0
 
-PASTE_INI = """\
-[pipeline:glance-api-keystone]
-pipeline = versionnegotiation authtoken context rootapp
-
-[composite:rootapp]
-paste.composite_factory = glance.api:root_app_factory
-/: apiversions
-/v2: apiv2app
-
-[app:apiversions]
-paste.app_factory = glance.api.versions:create_resource
-
-[app:apiv2app]
-paste.app_factory = glance.api.v2.router:API.factory
-
-[filter:versionnegotiation]
-paste.filter_factory = glance.api.middleware.version_negotiation:VersionNegotiationFilter.factory
-
-[filter:context]
-paste.filter_factory = glance.api.middleware.context:ContextMiddleware.factory
-
-[filter:authtoken]
-paste.filter_factory = keystonemiddleware.auth_token:filter_factory
-delay_auth_decision = true
-"""
-
-WSGI_APP = """\
-from glance.common.wsgi_app import init_app
-
-application = init_app()
-"""
+# The paste pipeline and WSGI script of the demo's Glance package.
+DEMO_GLANCE = Path(__file__).resolve().parents[2] / "demo" / "packages" / "glance"
+PASTE_INI = (DEMO_GLANCE / "glance-api-paste.ini").read_text()
+WSGI_APP = (DEMO_GLANCE / "glance-wsgi-api").read_text()
 
 
 @dataclass(frozen=True)
