@@ -1,5 +1,5 @@
 # openstack-pkg-tools: the two commands a newcomer needs are
-#   make demo    a real demonstration on this machine (see README.md)
+#   make demo    Keystone and Glance installed from a preseed (see README.md)
 #   make check   install what the tests need, then run the whole test suite
 # Both run as root on a fresh Debian 12 machine with nothing done by hand.
 
@@ -134,11 +134,20 @@ preseeds: venv
 	chmod 600 preseed/example-secrets.toml
 	$(VPY) -m openstack_pkg_tools preseed generate preseed/example-site.toml --output-dir preseed
 
-demo: venv
-	$(VPY) demo/demo.py
+# Keystone and Glance installed by apt-get from a preseed, served on
+# 127.0.0.1 (see README.md); DB=mysql puts their databases in a local MariaDB.
+# It needs only what building the toolkit's packages and the consumer
+# packages takes; demo.py installs the rest with apt-get.
+DB ?= sqlite
+DEBIAN_DEMO := $(DEBIAN_DEB) po-debconf gettext git
+demo:
+	tools/ensure-debs $(DEBIAN_DEMO)
+	$(PYTHON) demo/demo.py up --db $(DB)
 
+# Stops the demo's services and purges everything make demo installed,
+# databases included.
 demo-clean:
-	rm -rf .cache/demo
+	$(PYTHON) demo/demo.py clean
 
 clean:
 	rm -rf $(VENV) $(VENV_NEWEST) .cache build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
