@@ -321,12 +321,20 @@ def show_catalog_and_token() -> None:
     images = urllib.request.Request(f"{GLANCE_URL}/v2/images", headers={"X-Auth-Token": token})
     with urllib.request.urlopen(images, timeout=30) as response:
         listed = json.load(response)["images"]
+    anonymous = urllib.request.Request(f"{GLANCE_URL}/v2/images")
+    try:
+        urllib.request.urlopen(anonymous, timeout=30).close()
+        refused = False
+    except urllib.error.HTTPError as error:
+        refused = error.code == 401
+    if not refused:
+        raise DemoError(f"Glance answered GET {GLANCE_URL}/v2/images without a token: authentication is off.")
     print("\nToken check:")
     print(f"  {values['username']} (from {conf}) got a token; Keystone says it is valid for user")
     user, project = checked["user"]["name"], checked["project"]["name"]
     print(f"  {user} in project {project}, until {checked['expires_at']}.")
     answer = f"answered {response.status}, {len(listed)} images"
-    print(f"  Glance accepted it: GET {GLANCE_URL}/v2/images {answer}.")
+    print(f"  Glance accepted it: GET {GLANCE_URL}/v2/images {answer} (401 without a token).")
 
 
 def ini_get(path: str, section: str, key: str) -> str:
