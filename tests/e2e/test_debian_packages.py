@@ -1,5 +1,5 @@
 """The toolkit's own Debian packages: they build, they are lintian clean,
-and each holds what it should."""
+each holds what it should, and once installed they configure a service."""
 
 from __future__ import annotations
 
@@ -7,6 +7,19 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
+from demo.consumers import Consumer, build
+from tests.e2e.debhelpers import (
+    catalog,
+    forget_everything,
+    forget_questions,
+    generated_preseed,
+    package_workdir,
+    run,
+    tables,
+)
+from tests.servers.keystone import KeystoneServer
+from tests.servers.mariadb import MariaDB
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -69,3 +82,57 @@ def test_the_command_package_has_pkgos_and_its_manual(debs: dict[str, Path]) -> 
     for command in ("pkgos", "build-openstack-debian-image"):
         assert f"./usr/bin/{command}" in files
         assert f"./usr/share/man/man1/{command}.1.gz" in files
+
+
+# The packages as a user gets them: no source tree on any path, the pkgos
+# of /usr/bin, the library of /usr/lib/python3/dist-packages.
+INSTALLED_ENV = {
+    "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+    "LANG": "C.UTF-8",
+    "DEBIAN_FRONTEND": "noninteractive",
+    "HOME": "/root",
+}
+CONSUMER = "pkgostest-e2e-installed-glance"
+TOOLKIT = ("python3-openstack-pkg-tools", "openstack-pkg-tools")
+
+
+def installed_run(*argv: str, stdin: str = "") -> str:
+    # From /, so that not even python3 -c finds the source tree in its working directory.
+    result = subprocess.run(
+        argv, input=stdin, capture_output=True, text=True, env=INSTALLED_ENV, cwd="/", check=False
+    )
+    assert result.returncode == 0, (
+        f"{' '.join(argv)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
+    )
+    return result.stdout
+
+
+def forget_installed() -> None:
+    run("debconf-set-selections", stdin=f"{CONSUMER} glance/purge-db boolean true\n")
+    forget_everything(CONSUMER)
+    forget_questions("glance-common", "glance-api")
+    run("dpkg", "--purge", *TOOLKIT, check=False)
+
+
+@pytest.mark.slow
+def test_the_installed_packages_configure_glance_from_a_preseed(
+    debs: dict[str, Path], local_mariadb: MariaDB, local_keystone: KeystoneServer
+) -> None:
+    with package_workdir("pkgostest-e2e-installed.", forget_installed) as workdir:
+        apt = ("apt-get", "install", "-y", "-q", "--no-install-recommends", "-o", "DPkg::Lock::Timeout=900")
+        installed_run(*apt, *(str(debs[name]) for name in TOOLKIT))
+        library = installed_run(
+            "/usr/bin/python3", "-c", "import openstack_pkg_tools; print(openstack_pkg_tools.__file__)"
+        )
+        assert library.startswith("/usr/lib/python3/dist-packages/")
+
+        consumer = Consumer("glance", CONSUMER, "1.0")  # depends on openstack-pkg-tools
+        deb = build(consumer, workdir, ["/usr/bin/pkgos"], lambda argv: installed_run(*argv))
+        passwords = {"keystone-admin": local_keystone.admin_password}
+        preseed = generated_preseed(workdir, "glance", local_keystone.region, passwords)
+        installed_run("debconf-set-selections", stdin=preseed)
+        installed_run(*apt, str(deb))
+
+        assert len(tables(local_mariadb, "glance")) == 14
+        assert catalog(local_keystone, "image")[0] == ["glance"]
+        assert "auth_url = http://127.0.0.1:5000\n" in Path(f"/etc/{CONSUMER}/glance-api.conf").read_text()
