@@ -46,6 +46,35 @@ def test_symlink_stays_a_link(tmp_path: Path) -> None:
     assert link.is_symlink() and real.read_bytes() == b"b"
 
 
+def test_dangling_symlink_creates_its_target(tmp_path: Path) -> None:
+    link = tmp_path / "link.conf"
+    link.symlink_to("real.conf")
+    atomic_write(str(link), b"b", new_file_mode=0o640)
+    real = tmp_path / "real.conf"
+    assert link.is_symlink() and real.read_bytes() == b"b"
+    assert real.stat().st_mode & 0o7777 == 0o640
+
+
+def test_file_in_a_linked_directory_is_replaced_where_it_is(tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "a.conf").write_bytes(b"a")
+    (tmp_path / "linked").symlink_to("real")
+    atomic_write(str(tmp_path / "linked" / "a.conf"), b"b")
+    assert (tmp_path / "linked").is_symlink()
+    assert sorted(p.name for p in (tmp_path / "real").iterdir()) == ["a.conf"]
+    assert (tmp_path / "real" / "a.conf").read_bytes() == b"b"
+
+
+def test_relative_path_is_written_in_the_current_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.conf").write_bytes(b"a")
+    assert atomic_write("a.conf", b"b") is True
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.conf"]
+    assert (tmp_path / "a.conf").read_bytes() == b"b"
+
+
 def test_no_temporary_file_is_left(tmp_path: Path) -> None:
     atomic_write(str(tmp_path / "a.conf"), b"1")
     atomic_write(str(tmp_path / "a.conf"), b"2")
