@@ -27,10 +27,6 @@ are made in memory and written once, atomically, when the ``IniFile``
 context exits, and only if the content changed.
 """
 
-from __future__ import annotations
-
-from types import TracebackType
-
 from .errors import ConfigFileError, InvalidValueError
 from .fileio import atomic_write, read_bytes
 
@@ -319,15 +315,10 @@ class IniFile:
 
     # -- context manager ---------------------------------------------------
 
-    def __enter__(self) -> IniFile:
+    def __enter__(self) -> "IniFile":
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *_exc_info: object) -> None:
         if exc_type is None:
             self.save()
 
@@ -471,7 +462,7 @@ class IniFile:
         """The lines of every ``[section]`` block, header included, as written."""
         return [line for block in self._blocks_of(section) for line in block.lines]
 
-    def extract_section(self, section: str, destination: IniFile) -> bool:
+    def extract_section(self, section: str, destination: "IniFile") -> bool:
         """Move ``[section]`` into ``destination``, replacing it there.
 
         Returns False (and changes nothing) when this file has no such
