@@ -21,6 +21,9 @@ from .errors import ConfigFileError
 
 TEMP_SUFFIX = ".pkgos-tmp"
 
+# The most buffers one writev() call takes (IOV_MAX on Linux).
+_MOST_BUFFERS = 1024
+
 # stat.S_IMODE, S_IFMT and S_IFLNK, without importing stat.
 _MODE_BITS = 0o7777
 _FILE_TYPE_BITS = 0o170000
@@ -48,29 +51,32 @@ def read_bytes(path: str) -> bytes:
 
 def atomic_write(
     path: str,
-    data: bytes,
+    data: bytes | list[bytes | memoryview],
     *,
     new_file_mode: int = 0o644,
     new_file_owner: tuple[int, int] | None = None,
 ) -> bool:
     """Make ``path`` hold exactly ``data``; return True if it was written.
 
-    An existing file keeps its owner and mode; a new one gets
-    ``new_file_mode`` and ``new_file_owner`` (uid, gid). A symbolic link is
-    followed, so the link stays a link. Nothing is written when the file
-    already holds ``data``.
+    ``data`` is the content, or a list of its pieces in order: a caller
+    holding the content in pieces need not join them, since they are
+    written with one system call. An existing file keeps its owner and
+    mode; a new one gets ``new_file_mode`` and ``new_file_owner`` (uid,
+    gid). A symbolic link is followed, so the link stays a link. Nothing is
+    written when the file already holds ``data``.
     """
+    pieces: list[bytes | memoryview] = [data] if isinstance(data, bytes) else data
     target = _link_target(path)
     try:
         current = posix.stat(target)
     except FileNotFoundError:
         current = None
-    if current is not None and _same_content(target, data, current):
+    if current is not None and _same_content(target, pieces, current):
         return False
     if current is None:
-        _replace(target, data, new_file_mode, new_file_owner)
+        _replace(target, pieces, new_file_mode, new_file_owner)
     else:
-        _replace(target, data, current.st_mode & _MODE_BITS, (current.st_uid, current.st_gid))
+        _replace(target, pieces, current.st_mode & _MODE_BITS, (current.st_uid, current.st_gid))
     return True
 
 
@@ -92,17 +98,17 @@ def _link_target(path: str) -> str:
     return os.path.realpath(path)
 
 
-def _same_content(path: str, data: bytes, current: posix.stat_result) -> bool:
-    if current.st_size != len(data):
+def _same_content(path: str, pieces: list[bytes | memoryview], current: posix.stat_result) -> bool:
+    if current.st_size != sum(len(piece) for piece in pieces):
         return False
     try:
         with open(path, "rb") as handle:
-            return handle.read() == data
+            return handle.read() == b"".join(pieces)
     except OSError:
         return False
 
 
-def _replace(target: str, data: bytes, mode: int, owner: tuple[int, int] | None) -> None:
+def _replace(target: str, pieces: list[bytes | memoryview], mode: int, owner: tuple[int, int] | None) -> None:
     head, slash, name = target.rpartition("/")
     directory = head + slash  # "" (the current directory), "/" or "some/dir/"
     fd, temp_path = _create_temporary(directory, name, target)
@@ -112,15 +118,27 @@ def _replace(target: str, data: bytes, mode: int, owner: tuple[int, int] | None)
         posix.fchmod(fd, mode)
         if owner is not None:
             _chown_kept(fd, target, owner)
-        with open(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            posix.fsync(handle.fileno())
+        try:
+            _write_all(fd, pieces)
+            posix.fsync(fd)
+        finally:
+            posix.close(fd)
         posix.rename(temp_path, target)
     except BaseException:
         _unlink_quietly(temp_path)
         raise
     _fsync_directory(directory or ".")
+
+
+def _write_all(fd: int, pieces: list[bytes | memoryview]) -> None:
+    """Write ``pieces`` in order with writev(), resuming after a short write."""
+    pending = [memoryview(piece) for piece in pieces if len(piece)]
+    while pending:
+        written = posix.writev(fd, pending[:_MOST_BUFFERS])
+        while pending and written >= len(pending[0]):
+            written -= len(pending.pop(0))
+        if pending:
+            pending[0] = pending[0][written:]
 
 
 def _create_temporary(directory: str, name: str, target: str) -> tuple[int, str]:

@@ -476,8 +476,8 @@ class IniFile:
             if not create:
                 raise
             raw = b""
-        self._original = raw
         self._blocks = _Reader(path, raw).blocks()
+        self._saved = self._pieces()  # the file's content, as read or last written
         first_line = raw[: raw.find(b"\n") + 1]
         self._eol = "\r\n" if first_line.endswith(b"\r\n") else "\n"
 
@@ -496,23 +496,36 @@ class IniFile:
 
     def data(self) -> bytes:
         """``text()`` as the bytes that would be written."""
-        return b"".join([block.data() for block in self._blocks])
+        return b"".join(self._pieces())
 
     @property
     def changed(self) -> bool:
         """True when the edits changed the content."""
-        return self.data() != self._original
+        return self._differs(self._pieces())
 
     def save(self) -> bool:
         """Write the edits atomically; return True if the file was written."""
-        data = self.data()
-        if data == self._original:
+        pieces = self._pieces()
+        if not self._differs(pieces):
             return False
         written = atomic_write(
-            self.path, data, new_file_mode=self.new_file_mode, new_file_owner=self.new_file_owner
+            self.path, pieces, new_file_mode=self.new_file_mode, new_file_owner=self.new_file_owner
         )
-        self._original = data
+        self._saved = pieces
         return written
+
+    def _pieces(self) -> list[bytes | memoryview]:
+        """The content, block by block: the bytes read for a block not edited."""
+        return [block.data() for block in self._blocks]
+
+    def _differs(self, pieces: list[bytes | memoryview]) -> bool:
+        """Whether ``pieces`` hold other bytes than the file as read or last written."""
+        saved = self._saved
+        if len(pieces) == len(saved) and all(new is old for new, old in zip(pieces, saved, strict=True)):
+            return False  # the very pieces: no block was edited, added or removed
+        if sum(map(len, pieces)) != sum(map(len, saved)):
+            return True
+        return b"".join(pieces) != b"".join(saved)
 
     # -- reading ------------------------------------------------------------
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from openstack_pkg_tools import fileio
 from openstack_pkg_tools.errors import ConfigFileError
 from openstack_pkg_tools.fileio import atomic_write, read_bytes
 
@@ -73,6 +74,28 @@ def test_relative_path_is_written_in_the_current_directory(
     assert atomic_write("a.conf", b"b") is True
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.conf"]
     assert (tmp_path / "a.conf").read_bytes() == b"b"
+
+
+def test_content_in_pieces_is_written_in_order(tmp_path: Path) -> None:
+    path = tmp_path / "pieces.conf"
+    path.write_bytes(b"old")
+    source = b"0123456789"
+    pieces: list[bytes | memoryview] = [memoryview(source)[2:5], b"", b"-", memoryview(source)[:2]]
+    assert atomic_write(str(path), pieces) is True
+    assert path.read_bytes() == b"234-01"
+    assert atomic_write(str(path), [b"23", memoryview(b"4-01")]) is False
+
+
+def test_short_writes_are_resumed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_writev = fileio.posix.writev
+
+    def three_bytes_at_most(fd: int, buffers: list[memoryview]) -> int:
+        return real_writev(fd, [bytes(b"".join(buffers)[:3])])
+
+    monkeypatch.setattr(fileio.posix, "writev", three_bytes_at_most)
+    path = tmp_path / "short.conf"
+    atomic_write(str(path), [b"ab", b"cdefg", memoryview(b"hij")[1:], b"k"])
+    assert path.read_bytes() == b"abcdefgijk"
 
 
 def test_no_temporary_file_is_left(tmp_path: Path) -> None:

@@ -269,6 +269,19 @@ def test_no_write_when_nothing_changes(tmp_path: Path) -> None:
     assert path.stat().st_mtime_ns == 1
 
 
+def test_saving_twice_writes_once(tmp_path: Path) -> None:
+    path = write(tmp_path, SAMPLE)
+    conf = IniFile(str(path))
+    assert not conf.changed and conf.save() is False
+    conf.set("database", "connection", "x")
+    assert conf.changed and conf.save() is True
+    assert not conf.changed and conf.save() is False
+    conf.set("database", "connection", "y")
+    conf.set("database", "connection", "x")
+    assert not conf.changed and conf.save() is False
+    assert conf.data() == path.read_bytes()
+
+
 @pytest.mark.parametrize(
     ("text", "line", "problem"),
     [
