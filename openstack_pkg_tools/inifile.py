@@ -178,9 +178,11 @@ def _directive_at(text: str, start: int) -> _Directive | None:
     lines are no key lines. A key line with no ``=`` or ``:``, or with an
     empty key, raises ``_Malformed``.
     """
+    if text.startswith(("#", ";", "[", " ", "\t"), start):
+        return None
     end = _line_end(text, start)
     body = text[start:end].rstrip()
-    if not body or body.startswith(("#", ";", "[", " ", "\t")):
+    if not body:
         return None
     split = _separator(body)
     if split < 0:
