@@ -6,8 +6,6 @@ carries a message that names the object and the file, and a hint that says
 how to fix it.
 """
 
-from __future__ import annotations
-
 
 class PkgosError(Exception):
     """Base class of every error the toolkit raises on purpose.

@@ -25,11 +25,14 @@ Every byte the edit does not touch stays as it was: comments, blank lines,
 order, trailing white space, line endings, a missing final newline. Edits
 are made in memory and written once, atomically, when the ``IniFile``
 context exits, and only if the content changed.
+
+Maintainer scripts edit 10,000-line files such as ``nova.conf`` on every
+run, so the editor does at C speed (``bytes`` and ``str`` methods) what it
+can: a file is cut into blocks at its section headers, and a block is
+decoded only when an edit or a read needs it; a directive is looked up by
+searching its key; and the check of the whole file on opening looks only
+at the lines that are neither comments nor empty (see ``_line_starts``).
 """
-
-from __future__ import annotations
-
-from types import TracebackType
 
 from .errors import ConfigFileError, InvalidValueError
 from .fileio import atomic_write, read_bytes
@@ -84,36 +87,6 @@ def decode_value(text: str) -> str:
     return value
 
 
-# The two classes below are parse state, rebuilt on every edit of a block.
-# They are plain slotted classes rather than dataclasses: maintainer scripts
-# import this module on every run, and dataclasses alone would double the
-# import time.
-
-
-class _Directive:
-    """A live ``key = value`` line and its continuation lines in a block."""
-
-    __slots__ = ("end", "first", "key", "value")
-
-    def __init__(self, key: str, first: int, end: int, value: str) -> None:
-        self.key = key
-        self.first = first  # index of the key line within the block's lines
-        self.end = end  # index after its last continuation line
-        self.value = value
-
-
-class _Block:
-    """The lines from one section header to the next (or the preamble)."""
-
-    __slots__ = ("directives", "lines", "name", "section")
-
-    def __init__(self, name: str | None, lines: list[str]) -> None:
-        self.name = name  # as written; None for the lines before the first header
-        self.section = None if name is None else normalize_section(name)
-        self.lines = lines
-        self.directives: list[_Directive] = []
-
-
 def commented_key(line: str) -> str | None:
     """The key of a commented-out directive line, or None for other comments.
 
@@ -146,23 +119,6 @@ def _eol_of(line: str) -> str:
     return line[len(_strip_eol(line)) :]
 
 
-# Where str.splitlines() splits but oslo.config (reading with universal
-# newlines) does not, or not the same way.
-_OTHER_LINE_BREAKS = ("\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
-
-
-def _split_lines(text: str) -> list[str]:
-    """The lines of ``text`` split at ``\n`` only, each with its line ending."""
-    if not any(char in text for char in _OTHER_LINE_BREAKS):
-        return text.splitlines(keepends=True)  # same result, much faster
-    lines = text.split("\n")
-    last = lines.pop()
-    result = [line + "\n" for line in lines]
-    if last:
-        result.append(last)
-    return result
-
-
 def _separator(body: str) -> int:
     """Index of the ``=`` or ``:`` that ends the key, or -1."""
     colon, equal = body.find(":"), body.find("=")
@@ -171,89 +127,303 @@ def _separator(body: str) -> int:
     return colon
 
 
-class _Parser:
-    """Splits a file into blocks and finds the directives of each block."""
+# -- lines and directives ------------------------------------------------------
+#
+# A block's text is searched in place rather than split into a list of
+# lines: a line runs from an offset to just after the next "\n".
 
-    def __init__(self, path: str) -> None:
+
+def _line_end(text: str, start: int) -> int:
+    """The offset after the line that starts at ``start`` (after its "\\n")."""
+    return text.find("\n", start) + 1 or len(text)
+
+
+def _lines(text: str) -> list[str]:
+    """The lines of ``text``, each with its line ending."""
+    lines = text.split("\n")
+    last = lines.pop()
+    return [line + "\n" for line in lines] + ([last] if last else [])
+
+
+class _Malformed(Exception):
+    """A line oslo.config cannot read, at ``offset`` of the text parsed."""
+
+    def __init__(self, offset: int, problem: str) -> None:
+        super().__init__(problem)
+        self.offset = offset
+        self.problem = problem
+
+
+# _Directive and _Block are plain slotted classes rather than dataclasses:
+# maintainer scripts import this module on every run, and importing
+# dataclasses alone would double its cost.
+
+
+class _Directive:
+    """A live ``key = value`` line and its continuation lines in a block."""
+
+    __slots__ = ("end", "key", "start", "value")
+
+    def __init__(self, key: str, start: int, end: int, value: str) -> None:
+        self.key = key
+        self.start = start  # offset of the key line in the block's text
+        self.end = end  # offset after its last continuation line
+        self.value = value
+
+
+def _directive_at(text: str, start: int) -> _Directive | None:
+    """The directive whose key line starts at ``start``, or None for another line.
+
+    Blank lines, comments, the section header and indented (continuation)
+    lines are no key lines. A key line with no ``=`` or ``:``, or with an
+    empty key, raises ``_Malformed``.
+    """
+    if text.startswith(("#", ";", "[", " ", "\t"), start):
+        return None
+    end = _line_end(text, start)
+    body = text[start:end].rstrip()
+    if not body:
+        return None
+    split = _separator(body)
+    if split < 0:
+        raise _Malformed(start, "no '=' or ':' in this line")
+    key = body[:split].strip()
+    if not key:
+        raise _Malformed(start, "a directive has an empty name")
+    parts = [decode_value(body[split + 1 :])]
+    while end < len(text):
+        next_end = _line_end(text, end)
+        continued = text[end:next_end].rstrip()
+        if not continued.startswith((" ", "\t")):
+            break
+        parts.append(continued.lstrip())
+        end = next_end
+    return _Directive(key, start, end, "\n".join(parts))
+
+
+def _parse(text: str, in_section: bool) -> list[_Directive]:
+    """Every directive of a block's text, each line checked, in order.
+
+    ``in_section`` is False for the lines before the first section header,
+    where no directive may stand. Raises ``_Malformed`` at the first line
+    oslo.config cannot read.
+    """
+    found = []
+    start = 0
+    while start < len(text):
+        end = _line_end(text, start)
+        body = text[start:end].rstrip()
+        if body.startswith((" ", "\t")):
+            raise _Malformed(start, "an indented line continues no directive")
+        if body and not in_section and not body.startswith(("#", ";", "[")):
+            raise _Malformed(start, "a directive stands before any [section] header")
+        directive = _directive_at(text, start)
+        if directive is not None:
+            found.append(directive)
+            end = directive.end
+        start = end
+    return found
+
+
+def _directives_named(text: str, key: str) -> list[_Directive]:
+    """The directives of ``key`` in a block's text: ``_parse`` kept to one key.
+
+    Only the lines in which ``key`` occurs can be its key lines, and those
+    are found at C speed, so a block of 2,000 lines that mentions the key
+    three times costs three line checks, not 2,000.
+    """
+    if not key:
+        return []  # found in every line, and no directive's key
+    found = []
+    position = text.find(key)
+    while position >= 0:
+        directive = _directive_at(text, text.rfind("\n", 0, position) + 1)
+        if directive is not None and directive.key == key:
+            found.append(directive)
+            resume = directive.end
+        else:
+            resume = _line_end(text, position)
+        position = text.find(key, resume)
+    return found
+
+
+def _commented_line(text: str, key: str) -> tuple[int, int] | None:
+    """Where the first commented-out directive of ``key`` is in a block's text."""
+    if not key:
+        return None
+    position = text.find(key)
+    while position >= 0:
+        start = text.rfind("\n", 0, position) + 1
+        end = _line_end(text, start)
+        if text.startswith(_COMMENT_STARTS, start) and commented_key(text[start:end]) == key:
+            return start, end
+        position = text.find(key, end)
+    return None
+
+
+class _Block:
+    """The lines from one section header to the next (or the preamble).
+
+    A block keeps the bytes it was read as, and is decoded only when an edit
+    or a read needs its text: most blocks of a large file are never looked
+    at, and are written back as they were read.
+    """
+
+    __slots__ = ("_text", "edited", "name", "original", "section")
+
+    def __init__(self, name: str | None, original: memoryview) -> None:
+        self.name = name  # as written; None for the lines before the first header
+        self.section = None if name is None else normalize_section(name)
+        self.original = original  # the bytes read from the file
+        self.edited = False
+        self._text: str | None = None  # decoded when first needed
+
+    @classmethod
+    def new(cls, name: str, text: str) -> "_Block":
+        """A block that the file did not have."""
+        block = cls(name, memoryview(b""))
+        block.text = text
+        return block
+
+    @property
+    def text(self) -> str:
+        """The block's lines, as read or as edited."""
+        if self._text is None:
+            self._text = str(self.original, "utf-8", "surrogateescape")
+        return self._text
+
+    @text.setter
+    def text(self, text: str) -> None:
+        self._text = text
+        self.edited = True
+
+    def data(self) -> bytes | memoryview:
+        """The bytes to write: the ones read, unless the block was edited."""
+        if self.edited:
+            return self.text.encode("utf-8", "surrogateescape")
+        return self.original
+
+    def splice(self, start: int, end: int, new: str) -> None:
+        """Replace ``text[start:end]`` with ``new``."""
+        text = self.text
+        self.text = text[:start] + new + text[end:]
+
+
+def _start_classes() -> bytes:
+    """A ``bytes.translate`` table: each byte's class at the start of a line.
+
+    ``\\n`` stays itself; ``#`` and ``;``, which start a comment, become
+    ``#``; every other byte becomes ``.``.
+    """
+    table = bytearray(b"." * 256)
+    table[ord("\n")] = ord("\n")
+    table[ord("#")] = table[ord(";")] = ord("#")
+    return bytes(table)
+
+
+_START_CLASSES = _start_classes()
+
+
+def _line_starts(raw: bytes) -> list[int]:
+    """Offsets of the lines that start with no comment mark and no line break.
+
+    Those are the section headers, the directives and their continuation
+    lines, and the lines that may be wrong: the only lines that need a
+    look. Nearly every line of a generated file is a comment or empty, so
+    they are found at C speed rather than by looking at 10,000 lines one by
+    one: every byte is mapped to its class, then the classes are searched
+    for a line break followed by an "other" byte.
+    """
+    classes = raw.translate(_START_CLASSES)
+    found = [0] if classes.startswith(b".") else []
+    position = classes.find(b"\n.")
+    while position >= 0:
+        found.append(position + 1)
+        position = classes.find(b"\n.", position + 1)
+    return found
+
+
+class _Reader:
+    """Cuts a file's bytes into blocks, checking them with oslo.config's rules.
+
+    A problem is reported as a ``ConfigFileError`` naming its line: first
+    any malformed section header, then the first line, in file order, that
+    oslo.config cannot read.
+    """
+
+    def __init__(self, path: str, raw: bytes) -> None:
         self.path = path
+        self.raw = raw
 
-    def blocks(self, text: str) -> list[_Block]:
-        # A header always starts a line, so the file is cut at each "\n["
-        # (found at C speed) before any line is looked at one by one.
-        blocks = []
-        start, number = 0, 1
-        while True:
-            end = text.find("\n[", start) + 1 or len(text)
-            lines = _split_lines(text[start:end])
-            name = self._section_name(lines[0].rstrip(), number) if text.startswith("[", start) else None
-            blocks.append(_Block(name, lines))
-            if end == len(text):
-                break
-            start, number = end, number + len(lines)
-        if blocks[0].name is not None:
-            blocks.insert(0, _Block(None, []))
-        first_line = 1
-        for block in blocks:
-            block.directives = self.directives(block, first_line)
-            first_line += len(block.lines)
+    def blocks(self) -> list[_Block]:
+        """Every block of the file, the preamble first (maybe empty)."""
+        raw, view = self.raw, memoryview(self.raw)
+        starts = _line_starts(raw)
+        headers = [start for start in starts if raw.startswith(b"[", start)]
+        ends = [*headers[1:], len(raw)]
+        blocks = [_Block(None, view[: headers[0] if headers else len(raw)])]
+        blocks += [
+            _Block(self._section_name(start), view[start:end])
+            for start, end in zip(headers, ends, strict=False)  # no ends without headers
+        ]
+        self._check(blocks, headers, starts)
         return blocks
 
-    def _section_name(self, body: str, number: int) -> str:
+    def _section_name(self, start: int) -> str:
+        body = self._line(start).rstrip()
         if not body.endswith("]"):
-            raise ConfigFileError(
-                self.path,
-                f"malformed section header {body!r}: it must end with ']'.",
-                line=number,
-                hint="fix or remove that line.",
-            )
+            raise self._error(start, f"malformed section header {body!r}: it must end with ']'.")
         if len(body) <= 2:
-            raise ConfigFileError(
-                self.path, "empty section name '[]'.", line=number, hint="fix or remove that line."
-            )
+            raise self._error(start, "empty section name '[]'.")
         return body[1:-1]
 
-    def directives(self, block: _Block, first_line: int) -> list[_Directive]:
-        """The live directives of ``block``; ``first_line`` numbers its first line."""
-        found: list[_Directive] = []
-        key: str | None = None
-        start, parts = 0, []
-        for index, line in enumerate(block.lines):
-            if key is None and (line[:1] in _COMMENT_STARTS or line == "\n"):
-                continue  # the common cases in generated files, kept cheap
-            body = line.rstrip()
+    def _check(self, blocks: list[_Block], headers: list[int], starts: list[int]) -> None:
+        """Raise the error of the first line oslo.config cannot read, if any.
+
+        Comments and empty lines cannot be wrong, so only the lines at
+        ``starts`` are looked at, except in a block that is parsed whole.
+        """
+        self._parse(blocks[0], 0, in_section=False)  # the preamble: rarely more than a comment
+        index = 0  # blocks[index] holds the line at hand; blocks[i] starts at headers[i - 1]
+        parsed = 0  # blocks[parsed] was parsed whole
+        for start in starts:
+            while index < len(headers) and headers[index] <= start:
+                index += 1
+            if index == parsed or start == headers[index - 1]:
+                continue
+            body = self._line(start).rstrip()
             if body.startswith((" ", "\t")):
-                if key is None:
-                    self._fail(first_line + index, "an indented line continues no directive")
-                parts.append(body.lstrip())
-                continue
-            if key is not None:
-                found.append(_Directive(key, start, index, "\n".join(parts)))
-                key = None
-            if not body or body.startswith(("#", ";", "[")):
-                continue
-            if block.name is None:
-                self._fail(first_line + index, "a directive stands before any [section] header")
-            key, start, parts = self._key_value(body, first_line + index, index)
-        if key is not None:
-            found.append(_Directive(key, start, len(block.lines), "\n".join(parts)))
-        return found
+                # Whether an indented line continues a directive depends on
+                # the lines above it: this block is parsed whole.
+                self._parse(blocks[index], headers[index - 1], in_section=True)
+                parsed = index
+            elif body:
+                try:
+                    _directive_at(body, 0)
+                except _Malformed as error:
+                    raise self._unreadable(start, error) from None
 
-    def _key_value(self, body: str, number: int, index: int) -> tuple[str, int, list[str]]:
-        split = _separator(body)
-        if split < 0:
-            self._fail(number, "no '=' or ':' in this line")
-        key = body[:split].strip()
-        if not key:
-            self._fail(number, "a directive has an empty name")
-        return key, index, [decode_value(body[split + 1 :])]
+    def _line(self, start: int) -> str:
+        """The line that starts at byte ``start``, decoded."""
+        end = self.raw.find(b"\n", start) + 1 or len(self.raw)
+        return self.raw[start:end].decode("utf-8", "surrogateescape")
 
-    def _fail(self, number: int, problem: str) -> None:
-        raise ConfigFileError(
-            self.path,
-            f"{problem}; oslo.config cannot read this file.",
-            line=number,
-            hint="fix that line, then run again.",
+    def _parse(self, block: _Block, start: int, *, in_section: bool) -> None:
+        """Check every line of ``block``, which starts at byte ``start`` of the file."""
+        try:
+            _parse(block.text, in_section)
+        except _Malformed as error:
+            before = block.text[: error.offset].encode("utf-8", "surrogateescape")
+            raise self._unreadable(start + len(before), error) from None
+
+    def _unreadable(self, start: int, error: _Malformed) -> ConfigFileError:
+        return self._error(
+            start, f"{error.problem}; oslo.config cannot read this file.", "fix that line, then run again."
         )
+
+    def _error(self, start: int, problem: str, hint: str = "fix or remove that line.") -> ConfigFileError:
+        """The error for the line that starts at byte ``start``."""
+        return ConfigFileError(self.path, problem, line=self.raw.count(b"\n", 0, start) + 1, hint=hint)
 
 
 def _check_section_name(section: str) -> None:
@@ -304,56 +474,62 @@ class IniFile:
         self.path = path
         self.new_file_mode = new_file_mode
         self.new_file_owner = new_file_owner
-        self._parser = _Parser(path)
         try:
             raw = read_bytes(path)
         except ConfigFileError:
             if not create:
                 raise
             raw = b""
-        self._original = raw
-        text = raw.decode("utf-8", errors="surrogateescape")
-        self._blocks = self._parser.blocks(text)
-        first = next((line for block in self._blocks for line in block.lines), "")
-        self._eol = "\r\n" if first.endswith("\r\n") else "\n"
+        self._blocks = _Reader(path, raw).blocks()
+        self._saved = self._pieces()  # the file's content, as read or last written
+        first_line = raw[: raw.find(b"\n") + 1]
+        self._eol = "\r\n" if first_line.endswith(b"\r\n") else "\n"
 
     # -- context manager ---------------------------------------------------
 
-    def __enter__(self) -> IniFile:
+    def __enter__(self) -> "IniFile":
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *_exc_info: object) -> None:
         if exc_type is None:
             self.save()
 
     def text(self) -> str:
         """The file's content with the edits made so far."""
-        return "".join(["".join(block.lines) for block in self._blocks])
+        return "".join([block.text for block in self._blocks])
 
     def data(self) -> bytes:
         """``text()`` as the bytes that would be written."""
-        return self.text().encode("utf-8", errors="surrogateescape")
+        return b"".join(self._pieces())
 
     @property
     def changed(self) -> bool:
         """True when the edits changed the content."""
-        return self.data() != self._original
+        return self._differs(self._pieces())
 
     def save(self) -> bool:
         """Write the edits atomically; return True if the file was written."""
-        data = self.data()
-        if data == self._original:
+        pieces = self._pieces()
+        if not self._differs(pieces):
             return False
         written = atomic_write(
-            self.path, data, new_file_mode=self.new_file_mode, new_file_owner=self.new_file_owner
+            self.path, pieces, new_file_mode=self.new_file_mode, new_file_owner=self.new_file_owner
         )
-        self._original = data
+        self._saved = pieces
         return written
+
+    def _pieces(self) -> list[bytes | memoryview]:
+        """The content, block by block: the bytes read for a block not edited."""
+        return [block.data() for block in self._blocks]
+
+    def _differs(self, pieces: list[bytes | memoryview]) -> bool:
+        """Whether ``pieces`` hold other bytes than the file as read or last written."""
+        saved = self._saved
+        if len(pieces) == len(saved) and all(new is old for new, old in zip(pieces, saved, strict=True)):
+            return False  # the very pieces: no block was edited, added or removed
+        if sum(map(len, pieces)) != sum(map(len, saved)):
+            return True
+        return b"".join(pieces) != b"".join(saved)
 
     # -- reading ------------------------------------------------------------
 
@@ -382,7 +558,7 @@ class IniFile:
         """The keys set in ``section``, each once, in file order."""
         names: dict[str, None] = {}
         for block in self._blocks_of(section):
-            for directive in block.directives:
+            for directive in _parse(block.text, in_section=True):
                 names.setdefault(directive.key)
         return list(names)
 
@@ -401,17 +577,16 @@ class IniFile:
         found = self._live(section, key)
         if found:
             *duplicates, (block, directive) = found
-            self._replace(
-                block, directive.first, directive.end, self._assignment_like(block, directive, encoded)
-            )
+            key_line = _strip_eol(block.text[directive.start : _line_end(block.text, directive.start)])
+            self._replace(block, directive.start, directive.end, self._keep_style(key_line, encoded))
             for other_block, other in reversed(duplicates):
-                self._replace(other_block, other.first, other.end, None)
+                self._replace(other_block, other.start, other.end, None)
             return
         commented = self._commented(section, key)
         if commented is not None:
-            block, index = commented
-            uncommented = _strip_eol(block.lines[index])[1:].lstrip(" \t")
-            self._replace(block, index, index + 1, self._keep_style(uncommented, encoded))
+            block, start, end = commented
+            uncommented = _strip_eol(block.text[start:end])[1:].lstrip(" \t")
+            self._replace(block, start, end, self._keep_style(uncommented, encoded))
             return
         self._append(section, [self._fresh(key, encoded)])
 
@@ -435,16 +610,15 @@ class IniFile:
         """Remove every live line of ``key``; return True if there was one."""
         found = self._live(section, key)
         for block, directive in reversed(found):
-            self._replace(block, directive.first, directive.end, None)
+            self._replace(block, directive.start, directive.end, None)
         return bool(found)
 
     def comment_out(self, section: str, key: str) -> bool:
         """Turn every live line of ``key`` into a comment; True if there was one."""
         found = self._live(section, key)
         for block, directive in reversed(found):
-            commented = ["#" + line for line in block.lines[directive.first : directive.end]]
-            block.lines[directive.first : directive.end] = commented
-            self._reparse(block)
+            lines = _lines(block.text[directive.start : directive.end])
+            block.splice(directive.start, directive.end, "".join(["#" + line for line in lines]))
         return bool(found)
 
     def rename(self, old_section: str, old_key: str, new_section: str, new_key: str) -> bool:
@@ -469,9 +643,9 @@ class IniFile:
 
     def section_lines(self, section: str) -> list[str]:
         """The lines of every ``[section]`` block, header included, as written."""
-        return [line for block in self._blocks_of(section) for line in block.lines]
+        return [line for block in self._blocks_of(section) for line in _lines(block.text)]
 
-    def extract_section(self, section: str, destination: IniFile) -> bool:
+    def extract_section(self, section: str, destination: "IniFile") -> bool:
         """Move ``[section]`` into ``destination``, replacing it there.
 
         Returns False (and changes nothing) when this file has no such
@@ -481,11 +655,12 @@ class IniFile:
         if not blocks:
             return False
         # Several blocks of one section become one block in the destination.
-        bodies = [_strip_eol(line) for block in blocks for line in block.lines[1:]]
+        lines = [_lines(block.text) for block in blocks]
+        bodies = [_strip_eol(line) for block_lines in lines for line in block_lines[1:]]
         while bodies and not bodies[-1].strip():
             bodies.pop()
         destination.remove_section(section)
-        destination._append_block([_strip_eol(blocks[0].lines[0]), *bodies])
+        destination._append_block([_strip_eol(lines[0][0]), *bodies])
         self.remove_section(section)
         return True
 
@@ -510,19 +685,15 @@ class IniFile:
         return [
             (block, directive)
             for block in self._blocks_of(section)
-            for directive in block.directives
-            if directive.key == key
+            for directive in _directives_named(block.text, key)
         ]
 
-    def _commented(self, section: str, key: str) -> tuple[_Block, int] | None:
+    def _commented(self, section: str, key: str) -> tuple[_Block, int, int] | None:
         for block in self._blocks_of(section):
-            for index, line in enumerate(block.lines):
-                if line[:1] in _COMMENT_STARTS and key in line and commented_key(line) == key:
-                    return block, index
+            found = _commented_line(block.text, key)
+            if found is not None:
+                return block, *found
         return None
-
-    def _assignment_like(self, block: _Block, directive: _Directive, encoded: str) -> str:
-        return self._keep_style(_strip_eol(block.lines[directive.first]), encoded)
 
     @staticmethod
     def _keep_style(body: str, encoded: str) -> str:
@@ -537,14 +708,11 @@ class IniFile:
     def _fresh(key: str, encoded: str) -> str:
         return f"{key} = {encoded}" if encoded else f"{key} ="
 
-    def _replace(self, block: _Block, start: int, end: int, body: str | None) -> None:
-        """Replace lines ``start:end`` of ``block`` with one line, or none."""
-        if body is None:
-            del block.lines[start:end]
-        else:
-            eol = _eol_of(block.lines[end - 1])
-            block.lines[start:end] = [body + eol]
-        self._reparse(block)
+    @staticmethod
+    def _replace(block: _Block, start: int, end: int, body: str | None) -> None:
+        """Replace the lines ``text[start:end]`` of ``block`` with one line, or none."""
+        new = "" if body is None else body + _eol_of(block.text[start:end])
+        block.splice(start, end, new)
 
     def _append(self, section: str, bodies: list[str]) -> None:
         """Add lines at the end of the last ``[section]`` block, or a new section."""
@@ -553,25 +721,22 @@ class IniFile:
             self._append_block([f"[{section}]", *bodies])
             return
         block = blocks[-1]
-        last = max(index for index, line in enumerate(block.lines) if _strip_eol(line).strip() or index == 0)
-        if not _eol_of(block.lines[last]):
-            block.lines[last] += self._eol
-        block.lines[last + 1 : last + 1] = [body + self._eol for body in bodies]
-        self._reparse(block)
+        text = block.text
+        # After the last line that is not blank (the header at least).
+        insert_at = _line_end(text, len(text.rstrip()))
+        missing_eol = "" if text.endswith("\n", 0, insert_at) else self._eol
+        block.splice(insert_at, insert_at, missing_eol + "".join([body + self._eol for body in bodies]))
 
     def _append_block(self, bodies: list[str]) -> None:
         """Add a new block at the end of the file, after a blank line."""
         tail = self._blocks[-1]
-        if tail.lines and not _eol_of(tail.lines[-1]):
-            tail.lines[-1] += self._eol
-        if any(block.lines for block in self._blocks) and _strip_eol(tail.lines[-1]).strip():
-            tail.lines.append(self._eol)
+        text = tail.text
+        if text:  # only the preamble may be empty, and then it is the whole file
+            if not text.endswith("\n"):
+                text += self._eol
+            if text[text.rfind("\n", 0, len(text) - 1) + 1 :].strip():
+                text += self._eol
+            if text != tail.text:
+                tail.text = text
         name = bodies[0].rstrip()[1:-1]
-        block = _Block(name, [body + self._eol for body in bodies])
-        self._blocks.append(block)
-        self._reparse(block)
-
-    def _reparse(self, block: _Block) -> None:
-        # Line numbers only matter for errors in what the file had before
-        # the edit, and those were reported on open.
-        block.directives = self._parser.directives(block, 1)
+        self._blocks.append(_Block.new(name, "".join([body + self._eol for body in bodies])))

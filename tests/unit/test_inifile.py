@@ -269,6 +269,19 @@ def test_no_write_when_nothing_changes(tmp_path: Path) -> None:
     assert path.stat().st_mtime_ns == 1
 
 
+def test_saving_twice_writes_once(tmp_path: Path) -> None:
+    path = write(tmp_path, SAMPLE)
+    conf = IniFile(str(path))
+    assert not conf.changed and conf.save() is False
+    conf.set("database", "connection", "x")
+    assert conf.changed and conf.save() is True
+    assert not conf.changed and conf.save() is False
+    conf.set("database", "connection", "y")
+    conf.set("database", "connection", "x")
+    assert not conf.changed and conf.save() is False
+    assert conf.data() == path.read_bytes()
+
+
 @pytest.mark.parametrize(
     ("text", "line", "problem"),
     [
@@ -286,6 +299,58 @@ def test_malformed_files_name_the_file_and_line(tmp_path: Path, text: str, line:
         IniFile(str(path))
     assert caught.value.line == line
     assert str(caught.value).startswith(f"{path}:{line}: ")
+
+
+# Comments and blank lines, as oslo-config-generator writes them.
+GENERATED = "".join(f"# Help of option {n}.\n#option_{n} = default\n\n" for n in range(500))
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ("just words", "no '=' or ':'"),
+        ("= value", "empty name"),
+        ("\x0c= 1", "empty name"),
+        ("\xa0x", "no '=' or ':'"),
+        ("\u3000x", "no '=' or ':'"),
+        ("\rx", "no '=' or ':'"),
+        ("  indented", "continues no directive"),
+        ("\tindented = x", "continues no directive"),
+    ],
+)
+def test_an_error_where_no_edit_looks_is_reported(tmp_path: Path, line: str, problem: str) -> None:
+    text = f"[DEFAULT]\n{GENERATED}[database]\n{GENERATED}[other]\nx = 1\n#\n{line}\ny = 2\n"
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigFileError, match=problem) as caught, IniFile(str(path)) as conf:
+        conf.set("database", "connection", "sqlite://")
+    assert caught.value.line == text.count("\n", 0, text.index(f"#\n{line}")) + 2
+    assert path.read_bytes() == text.encode()
+
+
+def test_continuation_lines_where_no_edit_looks_are_read(tmp_path: Path) -> None:
+    text = f"[DEFAULT]\n{GENERATED}[other]\nx = 1\n  more\n\ty = 2\n"
+    path = write(tmp_path, text)
+    with IniFile(str(path)) as conf:
+        conf.set("DEFAULT", "option_7", "x")
+    assert IniFile(str(path)).get("other", "x") == "1\nmore\ny = 2"
+
+
+def test_bytes_no_edit_touches_are_written_back_as_read(tmp_path: Path) -> None:
+    original = (
+        b"[DEFAULT]\n# caf\xe9 \xff\xfe\r\n#x = 1\n[database]\n#connection = <None>\n[z]\n\xe9 = \xff\n"
+    )
+    path = tmp_path / "bytes.conf"
+    path.write_bytes(original)
+    with IniFile(str(path)) as conf:
+        conf.set("database", "connection", "sqlite://")
+    assert path.read_bytes() == original.replace(b"#connection = <None>", b"connection = sqlite://")
+    assert IniFile(str(path)).get("z", "\udce9") == "\udcff"
+
+
+def test_an_empty_key_is_never_set(tmp_path: Path) -> None:
+    conf = IniFile(str(write(tmp_path, SAMPLE)))
+    assert conf.get("DEFAULT", "") is None
+    assert conf.unset("database", "") is False
 
 
 def test_missing_file_is_an_error_unless_created(tmp_path: Path) -> None:

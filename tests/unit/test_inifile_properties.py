@@ -16,6 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from oslo_config import cfg
 
+from openstack_pkg_tools import inifile
+from openstack_pkg_tools.errors import ConfigFileError
 from openstack_pkg_tools.inifile import IniFile, commented_key, normalize_section
 
 SECTIONS = ["DEFAULT", "database", "keystone_authtoken", "filter:authtoken", "Oslo_Messaging_Rabbit"]
@@ -127,3 +129,148 @@ def test_opening_and_saving_without_edits_changes_nothing(text: str) -> None:
         with IniFile(str(path)) as conf:
             assert conf.text() == text
         assert path.read_bytes() == text.encode()
+
+
+# -- the fast paths against line-by-line readings ------------------------------
+#
+# The editor reads a block's directives for one key by searching the key
+# (inifile._directives_named), and checks a file by looking only at the lines
+# that are no comment (inifile._Reader). Both must agree with a reading of
+# every line, one by one.
+
+# Line shapes oslo.config reads, including white space it strips that is
+# no space or tab, a lone carriage return and a byte that is not UTF-8; then
+# shapes that are wrong, or wrong where nothing above them opens a value.
+GOOD_SHAPES = [
+    "",
+    "   ",
+    "\r",
+    "\x85",
+    "\u3000",
+    "# comment",
+    "#connection = <None>",
+    "# connection: prose",
+    ";x = 1",
+    "[DEFAULT]",
+    "[database]  ",
+    "connection = a",
+    "x=1",
+    "debug: true",
+    "password = a#b",
+    "\x0cx = 1",
+    "\xa0x = 1",
+    "caf\udcff = 1",
+]
+BAD_SHAPES = [
+    "[broken",
+    "[]",
+    "just words",
+    "= value",
+    ": value",
+    "\x0c= 1",
+    "\xa0x",
+    "\u3000x",
+    "\rx",
+    "  continued",
+    "\tcontinued = too",
+]
+
+
+def line_by_line_error(text: str) -> tuple[int, str] | None:
+    """The (line, problem) oslo.config's rules give, reading line by line.
+
+    Malformed section headers are reported first, as the editor cuts the
+    file at its headers before it reads the other lines.
+    """
+    lines = [line.rstrip() for line in text.split("\n")]
+    return header_error(lines) or body_error(lines)
+
+
+def header_error(lines: list[str]) -> tuple[int, str] | None:
+    for number, body in enumerate(lines, 1):
+        if body.startswith("[") and not body.endswith("]"):
+            return number, "malformed section header"
+        if body.startswith("[") and len(body) <= 2:
+            return number, "empty section name"
+    return None
+
+
+def body_error(lines: list[str]) -> tuple[int, str] | None:
+    in_section = directive_open = False
+    for number, body in enumerate(lines, 1):
+        problem = None
+        if body.startswith((" ", "\t")):
+            problem = None if directive_open else "continues no directive"
+        elif body and not body.startswith(("#", ";")):
+            in_section = in_section or body.startswith("[")
+            problem = None if body.startswith("[") else directive_problem(body, in_section)
+            directive_open = not body.startswith("[")
+        else:
+            directive_open = False
+        if problem:
+            return number, problem
+    return None
+
+
+def directive_problem(body: str, in_section: bool) -> str | None:
+    if not in_section:
+        return "before any [section]"
+    separators = [index for index in (body.find("="), body.find(":")) if index >= 0]
+    if not separators:
+        return "no '=' or ':'"
+    if not body[: min(separators)].strip():
+        return "empty name"
+    return None
+
+
+@st.composite
+def files_with_a_suspect_line(draw: st.DrawFn) -> str:
+    """Lines oslo.config reads, around one that may be wrong (and more below)."""
+    lines = ["[DEFAULT]"] if draw(st.booleans()) else []
+    lines += draw(st.lists(st.sampled_from(GOOD_SHAPES + BAD_SHAPES[-2:]), max_size=12))
+    lines.append(draw(st.sampled_from(BAD_SHAPES + GOOD_SHAPES)))
+    lines += draw(st.lists(st.sampled_from(GOOD_SHAPES + BAD_SHAPES), max_size=12))
+    ending = draw(st.sampled_from(["\n", "\r\n"]))
+    return ending.join(lines) + (ending if draw(st.booleans()) else "")
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=files_with_a_suspect_line())
+def test_the_check_finds_the_error_a_line_by_line_reading_finds(text: str) -> None:
+    expected = line_by_line_error(text)
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "random.conf"
+        path.write_bytes(text.encode("utf-8", "surrogateescape"))
+        try:
+            IniFile(str(path))
+        except ConfigFileError as error:
+            assert expected is not None, f"unexpected error: {error}"
+            assert (error.line, expected[1] in error.message) == (expected[0], True), str(error)
+        else:
+            assert expected is None, f"missed: {expected}"
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(lines=body_lines(), key=st.sampled_from([*KEYS, "a", "b", "=", "connection_recycle_time"]))
+def test_finding_one_key_agrees_with_parsing_every_line(lines: list[str], key: str) -> None:
+    text = "".join(line + "\n" for line in ["[s]", *lines])
+    every = inifile._parse(text, in_section=True)
+    expected = [(d.key, d.start, d.end, d.value) for d in every if d.key == key]
+    found = [(d.key, d.start, d.end, d.value) for d in inifile._directives_named(text, key)]
+    assert found == expected
+    commented = [
+        offset
+        for offset, line in zip(line_offsets(text), text.split("\n"), strict=True)
+        if line.startswith(("#", ";")) and commented_key(line) == key
+    ]
+    where = inifile._commented_line(text, key)
+    assert (where[0] if where else None) == (commented[0] if commented else None)
+
+
+def line_offsets(text: str) -> list[int]:
+    """The offset of each line of ``text``."""
+    offsets, offset = [], 0
+    for line in text.split("\n"):
+        offsets.append(offset)
+        offset += len(line) + 1
+    return offsets
