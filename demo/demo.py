@@ -30,6 +30,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -40,6 +41,7 @@ import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from consumers import Consumer, build
 
@@ -241,11 +243,7 @@ def generate_preseed(db: str) -> str:
     preseed = site / "all-in-one.preseed"
     run([*PKGOS, "preseed", "check", str(preseed)])
     lines = preseed.read_text().splitlines()
-    return "".join(f"{line}\n" for line in lines if line.split(" ", 2)[1:2] and _ours(line.split(" ", 2)[1]))
-
-
-def _ours(question: str) -> bool:
-    return question.split("/", 1)[0] in PREFIXES
+    return "".join(f"{line}\n" for line in lines if any(f" {prefix}/" in line for prefix in PREFIXES))
 
 
 def start(service: Service) -> None:
@@ -276,21 +274,8 @@ def start(service: Service) -> None:
 
 def show_catalog_and_token() -> None:
     """Keystone's catalog as the administrator sees it, and a token check through Glance."""
-    from keystoneauth1 import session
-    from keystoneauth1.identity import v3
-
-    site = STATE_DIR / "site"
-    passwords = tomllib.loads((site / "secrets.toml").read_text())
-    admin = session.Session(
-        auth=v3.Password(
-            auth_url=KEYSTONE_URL,
-            username="admin",
-            password=passwords["keystone-admin"],
-            project_name="admin",
-            user_domain_name="Default",
-            project_domain_name="Default",
-        )
-    )
+    passwords = tomllib.loads((STATE_DIR / "site" / "secrets.toml").read_text())
+    admin = keystone_session("admin", passwords["keystone-admin"], "admin")
     catalog = admin.get(f"{KEYSTONE_URL}/auth/catalog").json()["catalog"]
     print("\nKeystone's catalog (GET /v3/auth/catalog as admin):\n")
     print(f"  {'service':<10} {'type':<10} {'interface':<10} {'region':<10} url")
@@ -306,16 +291,7 @@ def show_catalog_and_token() -> None:
     values = {
         key: ini_get(conf, "keystone_authtoken", key) for key in ("username", "password", "project_name")
     }
-    glance = session.Session(
-        auth=v3.Password(
-            auth_url=KEYSTONE_URL,
-            username=values["username"],
-            password=values["password"],
-            project_name=values["project_name"],
-            user_domain_name="Default",
-            project_domain_name="Default",
-        )
-    )
+    glance = keystone_session(values["username"], values["password"], values["project_name"])
     token = glance.get_token()
     checked = admin.get(f"{KEYSTONE_URL}/auth/tokens", headers={"X-Subject-Token": token}).json()["token"]
     images = urllib.request.Request(f"{GLANCE_URL}/v2/images", headers={"X-Auth-Token": token})
@@ -335,6 +311,22 @@ def show_catalog_and_token() -> None:
     print(f"  {user} in project {project}, until {checked['expires_at']}.")
     answer = f"answered {response.status}, {len(listed)} images"
     print(f"  Glance accepted it: GET {GLANCE_URL}/v2/images {answer} (401 without a token).")
+
+
+def keystone_session(username: str, password: str, project: str) -> Any:
+    """A keystoneauth1 session that logs in to the demo's Keystone (Default domain)."""
+    from keystoneauth1 import session
+    from keystoneauth1.identity import v3
+
+    auth = v3.Password(
+        auth_url=KEYSTONE_URL,
+        username=username,
+        password=password,
+        project_name=project,
+        user_domain_name="Default",
+        project_domain_name="Default",
+    )
+    return session.Session(auth=auth)
 
 
 def ini_get(path: str, section: str, key: str) -> str:
@@ -411,12 +403,12 @@ def stop(service: Service) -> None:
     """Stop a service's uwsgi master (and so its workers) by its pid file."""
     if running(service):
         pid = int(service.pidfile.read_text())
-        os.kill(pid, 15)
+        os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + 30
         while running(service) and time.monotonic() < deadline:
             time.sleep(0.2)
         if running(service):
-            os.kill(pid, 9)
+            os.kill(pid, signal.SIGKILL)
     service.pidfile.unlink(missing_ok=True)
 
 

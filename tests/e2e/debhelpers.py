@@ -29,9 +29,14 @@ PATH = f"{ROOT / '.venv' / 'bin'}:/usr/sbin:/usr/bin:/sbin:/bin"
 LOCK_WAIT = 900
 
 
-def run(*argv: str, stdin: str = "", check: bool = True) -> subprocess.CompletedProcess[str]:
-    """Run a command the way dpkg would run our scripts; raise with its output on failure."""
-    env = {
+def run(
+    *argv: str, stdin: str = "", check: bool = True, env: dict[str, str] | None = None, cwd: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run a command the way dpkg would run our scripts; raise with its output on failure.
+
+    ``env`` replaces the environment that finds the toolkit under test.
+    """
+    env = env or {
         "PATH": PATH,
         "LANG": "C.UTF-8",
         "DEBIAN_FRONTEND": "noninteractive",
@@ -42,7 +47,9 @@ def run(*argv: str, stdin: str = "", check: bool = True) -> subprocess.Completed
     }
     deadline = time.monotonic() + LOCK_WAIT
     while True:
-        result = subprocess.run(argv, input=stdin, capture_output=True, text=True, env=env, check=False)
+        result = subprocess.run(
+            argv, input=stdin, capture_output=True, text=True, env=env, cwd=cwd, check=False
+        )
         if "locked by another process" not in result.stderr or time.monotonic() > deadline:
             break
         time.sleep(2)

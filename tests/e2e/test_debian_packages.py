@@ -98,13 +98,7 @@ TOOLKIT = ("python3-openstack-pkg-tools", "openstack-pkg-tools")
 
 def installed_run(*argv: str, stdin: str = "") -> str:
     # From /, so that not even python3 -c finds the source tree in its working directory.
-    result = subprocess.run(
-        argv, input=stdin, capture_output=True, text=True, env=INSTALLED_ENV, cwd="/", check=False
-    )
-    assert result.returncode == 0, (
-        f"{' '.join(argv)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
-    )
-    return result.stdout
+    return run(*argv, stdin=stdin, env=INSTALLED_ENV, cwd="/").stdout
 
 
 def forget_installed() -> None:
