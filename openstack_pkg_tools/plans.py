@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from .errors import InvalidValueError
 from .keystone.model import REGION_PATTERN, Endpoints
 from .profile import CatalogEntry, Database, ServiceProfile
 from .questions import SWITCHES, Family, families
-from .urls import format_host
+from .urls import format_host, needs_encoding
 
 PROTOCOLS = ("http", "https")
 DB_ENGINES = ("mysql", "pgsql", "sqlite")  # the values of urls.Engine
@@ -113,9 +113,9 @@ def database_plan(profile: ServiceProfile, answers: Answers) -> DatabasePlan:
     engine = _choice(answers, "db-type", DB_ENGINES, prefix)
     name = _required(answers, "db-name", prefix)
     first, *others = profile.databases
-    databases = (Database(name, first.config, first.section, first.directive, first.sync), *others)
+    databases = (replace(first, name=name), *others)
     remote = engine != "sqlite"
-    return DatabasePlan(
+    plan = DatabasePlan(
         engine=engine,
         host=_required(answers, "db-host", prefix) if remote else "",
         user=_required(answers, "db-user", prefix) if remote else "",
@@ -124,6 +124,24 @@ def database_plan(profile: ServiceProfile, answers: Answers) -> DatabasePlan:
         admin_password=answers.get("db-admin-password", ""),
         databases=databases,
     )
+    if remote and not profile.percent_in_url:
+        _no_percent_encoding(plan.user, "db-user", prefix)
+        _no_percent_encoding(plan.password, "db-password", prefix)
+    return plan
+
+
+def _no_percent_encoding(answer: str, question: str, prefix: str) -> None:
+    """Refuse an answer that the connection URL would hold percent-encoded.
+
+    The message never quotes the answer: it may be a password.
+    """
+    if needs_encoding(answer):
+        raise InvalidValueError(
+            f"{prefix}/{question} has characters that the database URL must percent-encode, "
+            f"and {prefix}'s own tools cannot read a URL with a '%' in it.",
+            hint=f"use only letters, digits and - . _ ~ in {prefix}/{question} "
+            "(dpkg-reconfigure, or debconf-set-selections); an empty password is generated so.",
+        )
 
 
 def transport_plan(profile: ServiceProfile, answers: Answers) -> TransportPlan:

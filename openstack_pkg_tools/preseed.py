@@ -32,8 +32,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from . import fileio
+from . import fileio, profile
 from .errors import ConfigFileError, InvalidValueError
+from .urls import needs_encoding
 
 PASSWORD_ALPHABET = string.ascii_letters + string.digits
 PASSWORD_LENGTH = 32
@@ -544,6 +545,7 @@ def generate(site_path: str, output_dir: str, roles: Iterable[Role] = tuple(Role
     roles = list(roles)
     names = list(dict.fromkeys(name for role in roles for name in password_names(site, role)))
     passwords = passwords_for(site, names)
+    _refuse_database_passwords_urls_cannot_hold(site, names, passwords)
     os.makedirs(output_dir, exist_ok=True)
     written = []
     for role in roles:
@@ -556,6 +558,26 @@ def generate(site_path: str, output_dir: str, roles: Iterable[Role] = tuple(Role
         fileio.atomic_write(str(path), text.encode(), new_file_mode=0o600)
         written.append(path)
     return written
+
+
+def _refuse_database_passwords_urls_cannot_hold(
+    site: Site, names: Iterable[str], passwords: Mapping[str, str]
+) -> None:
+    """Refuse now, not at install time, a password its service cannot read in its URL.
+
+    Keystone's migration (Debian 12) cannot read a connection URL with a
+    ``%`` in it, so its profile refuses passwords that need percent-encoding.
+    """
+    for name in names:
+        service = name.removesuffix("-db")
+        if service != name and needs_encoding(passwords[name]) and not profile.load(service).percent_in_url:
+            raise ConfigFileError(
+                site.password_store,
+                f"password {name!r} has characters that the database URL must percent-encode, "
+                f"and {service}'s own tools cannot read a URL with a '%' in it.",
+                hint="use only letters, digits and - . _ ~ in it, or remove it and set generate = true "
+                "in [passwords] of the site file.",
+            )
 
 
 def parse_role(name: str) -> Role:

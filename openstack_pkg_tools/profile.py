@@ -74,7 +74,10 @@ class Database:
     """One database of the service and where its connection URL goes.
 
     ``section``/``directive`` are empty for a database the service finds
-    by itself (nova's cell0, recorded by nova-manage).
+    by itself (nova's cell0, recorded by nova-manage). ``percent_in_url``
+    is False for a service whose tools cannot read a connection URL with a
+    ``%`` in it (Debian 12's keystone-manage db_sync): its database user
+    name and password must then need no percent-encoding.
     """
 
     name: str
@@ -82,6 +85,7 @@ class Database:
     section: str
     directive: str
     sync: tuple[tuple[str, ...], ...] = ()
+    percent_in_url: bool = True
 
 
 @dataclass(frozen=True)
@@ -130,6 +134,11 @@ class ServiceProfile:
     def catalog_for(self, package: str) -> tuple[CatalogEntry, ...]:
         """The catalog entries that ``package``'s scripts register."""
         return tuple(entry for entry in self.catalog if entry.package == package)
+
+    @property
+    def percent_in_url(self) -> bool:
+        """False when a user name or password the URL would percent-encode must be refused."""
+        return all(database.percent_in_url for database in self.databases)
 
 
 _REQUIRED: Any = object()
@@ -303,6 +312,7 @@ def _databases(top: _Table, name: str, configs: tuple[ConfigFile, ...]) -> tuple
             section=_section_key(table, "section", "database"),
             directive=_section_key(table, "directive", "connection"),
             sync=_commands(table),
+            percent_in_url=table.boolean("percent_in_url", True),
         )
         if bool(database.section) != bool(database.directive):
             raise table.fail("directive", "section and directive are both set or both empty.")

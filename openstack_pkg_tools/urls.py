@@ -68,6 +68,11 @@ def encode_component(text: str) -> str:
     return quote(text, safe="", encoding="utf-8", errors="strict")
 
 
+def needs_encoding(text: str) -> bool:
+    """Whether ``encode_component`` changes ``text`` (a URL would hold a ``%``)."""
+    return encode_component(text) != text
+
+
 def decode_component(text: str) -> str:
     """Undo ``encode_component`` (once)."""
     return unquote(text, encoding="utf-8", errors="strict")

@@ -175,6 +175,47 @@ def test_database_plan_keeps_the_other_databases_of_the_profile() -> None:
     assert planned.database.admin_user == "root"
 
 
+@pytest.mark.parametrize(
+    ("changes", "question"),
+    [
+        ({"db_password": "p@ss word"}, "keystone/db-password"),
+        ({"db_password": "cost$5"}, "keystone/db-password"),
+        ({"db_user": "key:stone", "db_password": "plain"}, "keystone/db-user"),
+    ],
+)
+def test_keystone_refuses_database_answers_its_url_would_percent_encode(
+    changes: dict[str, str], question: str
+) -> None:
+    answers = _answers(configure_db="true", db_name="keystone", **changes)
+    with pytest.raises(InvalidValueError, match=f"^{question} has characters") as raised:
+        plans(load("keystone"), "keystone", answers)
+    assert changes.get("db_password", "plain") not in str(raised.value)
+
+
+@pytest.mark.parametrize("password", ["", "Ab9-._~", "generated_urlsafe-Token"])
+def test_keystone_takes_database_passwords_that_need_no_encoding(password: str) -> None:
+    answers = _answers(configure_db="true", db_name="keystone", db_user="keystone", db_password=password)
+    planned = plans(load("keystone"), "keystone", answers)
+    assert planned.database is not None
+    assert planned.database.password == password
+
+
+def test_other_services_take_any_database_password() -> None:
+    answers = _answers(configure_db="true", db_password="p@ss%41 $x")
+    planned = plans(load("glance"), "glance-common", answers)
+    assert planned.database is not None
+    assert planned.database.password == "p@ss%41 $x"
+
+
+def test_sqlite_has_no_user_or_password_to_refuse() -> None:
+    answers = _answers(
+        configure_db="true", db_type="sqlite", db_name="keystone", db_user="a@b", db_password="p@ss"
+    )
+    planned = plans(load("keystone"), "keystone", answers)
+    assert planned.database is not None
+    assert planned.database.user == ""
+
+
 def test_endpoint_urls_per_interface_with_ipv6_brackets() -> None:
     answers = _answers(
         configure_api_endpoint="true",

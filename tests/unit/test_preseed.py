@@ -191,6 +191,24 @@ def test_sqlite_sites_need_no_database_host_user_or_password(workdir: Path) -> N
     assert check(text, toolkit_questions()) == []
 
 
+def test_a_keystone_database_password_its_url_would_encode_is_refused_before_writing(workdir: Path) -> None:
+    site = write_site(workdir)
+    store = workdir / "secrets.toml"
+    store.write_text('keystone-db = "p@ss:word"\nglance-db = "g@ss%41 $x"\n')
+    store.chmod(0o600)
+    with pytest.raises(ConfigFileError, match="'keystone-db' has characters") as error:
+        preseed.generate(site, str(workdir))
+    assert str(error.value).startswith(f"{store}: ")
+    assert "p@ss" not in str(error.value)
+    assert not list(workdir.glob("*.preseed"))
+    # Other services read any password; Keystone takes one that needs no encoding.
+    store.write_text('keystone-db = "Plain-pass_1.~"\nglance-db = "g@ss%41 $x"\n')
+    preseed.generate(site, str(workdir), [Role.CONTROLLER])
+    got = answers((workdir / "controller.preseed").read_text())
+    assert got["keystone/db-password"] == ("password", "Plain-pass_1.~")
+    assert got["glance/db-password"] == ("password", "g@ss%41 $x")
+
+
 def test_a_store_others_can_read_is_refused(workdir: Path) -> None:
     site = write_site(workdir)
     store = workdir / "secrets.toml"

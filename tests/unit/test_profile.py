@@ -60,6 +60,8 @@ def test_reserved_ids_and_nova_databases() -> None:
         ("nova_api", "api_database", "connection"),
         ("nova_cell0", "", ""),
     ]
+    assert [database.percent_in_url for database in nova.databases] == [True, True, True]
+    assert [database.percent_in_url for database in load("keystone").databases] == [False]
     assert [command for database in nova.databases for command in database.sync] == [
         ("nova-manage", "api_db", "sync"),
         ("nova-manage", "cell_v2", "map_cell0"),
@@ -111,6 +113,10 @@ def test_heat_registers_two_services_from_two_packages() -> None:
         (
             'name = "foo"\n[[config]]\nsource = "a.conf"\n[[database]]\ndirective = ""\n',
             "database[1].directive: section and directive",
+        ),
+        (
+            'name = "foo"\n[[config]]\nsource = "a.conf"\n[[database]]\npercent_in_url = "no"\n',
+            "database[1].percent_in_url: expected true or false",
         ),
         ('name = "foo"\n[[catalog]]\ntype = "image"\nport = 0\ndescription = "x"\n', "catalog[1].port: 0"),
         ('name = "foo"\n[[catalog]]\ntype = "image"\nport = 1\n', "catalog[1].description: missing"),
