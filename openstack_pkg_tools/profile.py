@@ -420,13 +420,19 @@ def shipped_profiles() -> list[str]:
 
 def load(name_or_path: str) -> ServiceProfile:
     """Load a shipped profile by name (``glance``) or any profile file by path."""
+    return load_with_text(name_or_path)[0]
+
+
+def load_with_text(name_or_path: str) -> tuple[ServiceProfile, str | None]:
+    """``load()``, and the text of a profile file (None for a shipped profile), read once."""
     if "/" in name_or_path or name_or_path.endswith(".toml"):
         path = os.path.abspath(name_or_path)
         try:
             with open(path, encoding="utf-8") as handle:
-                return parse(handle.read(), path)
+                text = handle.read()
         except OSError as error:
             raise ProfileError(path, f"cannot be read: {error.strerror}.", hint="check the path.") from None
+        return parse(text, path), text
     if name_or_path not in shipped_profiles():
         raise ProfileError(
             f"profiles/{name_or_path}.toml",
@@ -434,4 +440,4 @@ def load(name_or_path: str) -> ServiceProfile:
             hint=f"use one of {', '.join(shipped_profiles())}, or give a profile file's path.",
         )
     resource = resources.files(__package__).joinpath("profiles", f"{name_or_path}.toml")
-    return parse(resource.read_text(encoding="utf-8"), f"profiles/{name_or_path}.toml")
+    return parse(resource.read_text(encoding="utf-8"), f"profiles/{name_or_path}.toml"), None

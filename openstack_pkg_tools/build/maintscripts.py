@@ -19,7 +19,7 @@ from enum import StrEnum
 from ..errors import InvalidValueError
 from ..fileio import atomic_write
 from ..maintscript import Phase
-from ..profile import ServiceProfile, load, shipped_profiles
+from ..profile import ServiceProfile, load_with_text
 from ..questions import families
 from .templates import MergeRequest, merge
 
@@ -92,37 +92,36 @@ def script_text(request: GenerateRequest, profile: ServiceProfile, phase: Phase,
     )
 
 
-def embedded_text(request: GenerateRequest) -> str | None:
-    """The text of a package's own profile file, to embed; None for a shipped profile."""
-    if request.profile in shipped_profiles():
-        return None
-    with open(request.profile, encoding="utf-8") as handle:
-        text = handle.read()
-    if END_OF_PROFILE in text.splitlines():
-        raise InvalidValueError(
-            f"Profile {request.profile} has a line {END_OF_PROFILE}, which ends the profile "
-            "embedded in a shell script.",
-            hint="remove that line.",
-        )
-    return text
-
-
-def generate(request: GenerateRequest) -> list[str]:
-    """Check the profile and write the scripts; return their paths."""
-    profile = load(request.profile)
+def _prepared(request: GenerateRequest) -> tuple[ServiceProfile, str | None]:
+    """The profile, checked for the package, and its text to embed (None for a shipped profile)."""
+    profile, text = load_with_text(request.profile)
     if not families(profile, request.package) and request.package != profile.package:
         raise InvalidValueError(
             f"Package {request.package} has nothing to configure in profile {profile.source}.",
             hint=f"use {profile.package}, or one of the catalog packages "
             f"({', '.join(entry.package for entry in profile.catalog) or 'none'}).",
         )
-    text = embedded_text(request)
+    if text is not None and END_OF_PROFILE in text.splitlines():
+        raise InvalidValueError(
+            f"Profile {request.profile} has a line {END_OF_PROFILE}, which ends the profile "
+            "embedded in a shell script.",
+            hint="remove that line.",
+        )
+    return profile, text
+
+
+def _write_scripts(request: GenerateRequest, profile: ServiceProfile, text: str | None) -> list[str]:
     written = []
     for phase in PHASES:
         path = os.path.join(request.debian_dir, f"{request.package}.{phase}")
         atomic_write(path, script_text(request, profile, phase, text).encode("utf-8"), new_file_mode=0o755)
         written.append(path)
     return written
+
+
+def generate(request: GenerateRequest) -> list[str]:
+    """Check the profile and write the scripts; return their paths."""
+    return _write_scripts(request, *_prepared(request))
 
 
 def generate_debian(request: GenerateRequest) -> list[str]:
@@ -133,11 +132,9 @@ def generate_debian(request: GenerateRequest) -> list[str]:
     a catalog package), with the profile's prefix. The profile is checked
     before anything is written.
     """
-    profile = load(request.profile)
-    embedded_text(request)  # refuses a profile it cannot embed before anything is written
+    profile, text = _prepared(request)
     wanted = families(profile, request.package)
-    if not wanted:
-        # Nothing to ask: generate() refuses the package or writes scripts without templates.
-        return generate(request)
-    templates = merge(MergeRequest(request.debian_dir, request.package, profile.prefix, wanted))
-    return [templates, *generate(request)]
+    written = []
+    if wanted:
+        written.append(merge(MergeRequest(request.debian_dir, request.package, profile.prefix, wanted)))
+    return [*written, *_write_scripts(request, profile, text)]
