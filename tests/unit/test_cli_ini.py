@@ -9,17 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli import pkgos
+
 SAMPLE = "[DEFAULT]\n#debug = false\n\n[database]\n#connection = <None>\n"
-
-
-def pkgos(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "openstack_pkg_tools", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 @pytest.fixture

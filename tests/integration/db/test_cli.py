@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 
 from openstack_pkg_tools.inifile import IniFile
 from openstack_pkg_tools.urls import DatabaseUrl
+from tests.cli import pkgos
 from tests.servers import free_port
 from tests.servers.mariadb import MariaDB
 from tests.servers.rabbitmq import RabbitMQ
@@ -15,16 +15,6 @@ from tests.servers.rabbitmq import RabbitMQ
 from .helpers import login
 
 PASSWORD = "cli p@ss:/%41#$x'\""
-
-
-def pkgos(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "openstack_pkg_tools", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 def dbsync(user: str, log_dir: str, *command: str) -> subprocess.CompletedProcess[str]:

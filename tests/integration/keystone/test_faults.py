@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from openstack_pkg_tools.keystone import Endpoints, KeystoneClient, ServiceSpec, register_service
-from tests.integration.keystone.helpers import pkgos
+from tests.cli import pkgos
 from tests.servers import free_port
 from tests.servers.keystone import KeystoneServer, start_uwsgi, stop, wait_ready
 

@@ -13,7 +13,7 @@ from keystoneauth1 import exceptions, session
 from keystoneauth1.identity import v3
 
 from openstack_pkg_tools.keystone_bootstrap import bootstrap_admin
-from tests.integration.keystone.helpers import ROOT
+from tests.cli import ROOT
 from tests.integration.keystone.procscan import ProcessWatch
 from tests.servers.keystone import KeystoneServer, bootstrap_spec
 

@@ -1,4 +1,4 @@
-"""Helpers of the Keystone integration tests."""
+"""Running the ``pkgos`` command of this tree as a child process, as the tests do."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def pkgos(
