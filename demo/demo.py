@@ -315,18 +315,11 @@ def show_catalog_and_token() -> None:
 
 def keystone_session(username: str, password: str, project: str) -> Any:
     """A keystoneauth1 session that logs in to the demo's Keystone (Default domain)."""
-    from keystoneauth1 import session
-    from keystoneauth1.identity import v3
+    # The toolkit installed by step 1 (this script starts before it is there).
+    from openstack_pkg_tools.keystone.client import password_session
+    from openstack_pkg_tools.keystone.model import AdminCredentials
 
-    auth = v3.Password(
-        auth_url=KEYSTONE_URL,
-        username=username,
-        password=password,
-        project_name=project,
-        user_domain_name="Default",
-        project_domain_name="Default",
-    )
-    return session.Session(auth=auth)
+    return password_session(AdminCredentials(KEYSTONE_URL, username, password, project))
 
 
 def ini_get(path: str, section: str, key: str) -> str:

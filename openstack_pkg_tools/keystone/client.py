@@ -78,6 +78,24 @@ class _Retry(Exception):
         self.maybe_applied = maybe_applied
 
 
+def password_session(credentials: AdminCredentials, *, timeout: float = 30.0) -> Any:
+    """A keystoneauth1 session that logs in with ``credentials`` (a password, scoped to a project)."""
+    # Imported here so that loading the package stays cheap.
+    from keystoneauth1 import session  # type: ignore[import-untyped,unused-ignore]  # noqa: PLC0415
+    from keystoneauth1.identity import v3  # type: ignore[import-untyped,unused-ignore]  # noqa: PLC0415
+
+    auth = v3.Password(
+        auth_url=credentials.identity_v3,
+        username=credentials.username,
+        password=credentials.password,
+        project_name=credentials.project_name,
+        user_domain_name=credentials.user_domain_name,
+        project_domain_name=credentials.project_domain_name,
+    )
+    verify: bool | str = credentials.cacert or True
+    return session.Session(auth=auth, verify=verify, timeout=timeout)
+
+
 class KeystoneClient:
     """An authenticated session on Keystone's v3 API."""
 
@@ -89,25 +107,12 @@ class KeystoneClient:
         timeout: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        # Imported here so that loading the package stays cheap.
-        from keystoneauth1 import session  # type: ignore[import-untyped,unused-ignore]  # noqa: PLC0415
-        from keystoneauth1.identity import v3  # type: ignore[import-untyped,unused-ignore]  # noqa: PLC0415
-
         self.credentials = credentials
         self.base = credentials.identity_v3
         self.retry = retry or RetryPolicy()
         self.counts = RequestCounts()
         self._sleep = sleep
-        auth = v3.Password(
-            auth_url=self.base,
-            username=credentials.username,
-            password=credentials.password,
-            project_name=credentials.project_name,
-            user_domain_name=credentials.user_domain_name,
-            project_domain_name=credentials.project_domain_name,
-        )
-        verify: bool | str = credentials.cacert or True
-        self._session = session.Session(auth=auth, verify=verify, timeout=timeout)
+        self._session = password_session(credentials, timeout=timeout)
 
     # -- the verbs ------------------------------------------------------------
 

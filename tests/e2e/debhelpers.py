@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from demo.consumers import Consumer, build
+from openstack_pkg_tools.keystone.client import password_session
+from openstack_pkg_tools.keystone.model import AdminCredentials
 from tests.servers.keystone import KeystoneServer
 from tests.servers.mariadb import MariaDB
 
@@ -119,18 +121,7 @@ def dpkg_install(deb: Path) -> subprocess.CompletedProcess[str]:
 
 def keystone_session(auth_url: str, username: str, password: str, project: str) -> Any:
     """A keystoneauth1 session that logs in to ``project`` (Default domain)."""
-    from keystoneauth1 import session
-    from keystoneauth1.identity import v3
-
-    auth = v3.Password(
-        auth_url=auth_url,
-        username=username,
-        password=password,
-        project_name=project,
-        user_domain_name="Default",
-        project_domain_name="Default",
-    )
-    return session.Session(auth=auth)
+    return password_session(AdminCredentials(auth_url, username, password, project))
 
 
 def catalog(keystone: KeystoneServer, service_type: str) -> tuple[list[str], list[tuple[str, str]]]:
