@@ -49,7 +49,8 @@ ADMIN_PASSWORD = "Adm1n&|p@ss:/%#w=rd$x"
 # Keystone's own migration hands the connection URL to a ConfigParser that
 # interpolates "%" (keystone/common/sql/upgrades.py, Debian 12): any
 # percent-encoded character in the password makes keystone-manage db_sync
-# crash. Generated passwords (letters and digits) never need encoding.
+# crash, so the keystone profile refuses such a password (percent_in_url).
+# Generated passwords (letters and digits) never need encoding.
 DB_PASSWORD = "Ks-db_pass.Word-2024"
 DATABASE = "keystone"
 PRESEED_OWNER = "keystone"
