@@ -34,7 +34,8 @@ from pathlib import Path
 
 from . import fileio, profile
 from .errors import ConfigFileError, InvalidValueError
-from .urls import needs_encoding
+from .questions import LOCAL_HOSTS
+from .urls import format_host, needs_encoding
 
 PASSWORD_ALPHABET = string.ascii_letters + string.digits
 PASSWORD_LENGTH = 32
@@ -42,7 +43,6 @@ MIN_PASSWORD_LENGTH = 16
 # The database administrator's password belongs to an existing server: it
 # can be stored by the operator, never invented here.
 NEVER_GENERATED = frozenset({"database-admin"})
-LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 # The site file's database types and the db-type answer each one gives
 # (the shared template's choices are mysql, pgsql and sqlite).
 DB_TYPE_ANSWERS = {"mysql": "mysql", "postgresql": "pgsql", "sqlite": "sqlite"}
@@ -397,8 +397,7 @@ def _rabbit_answers(site: Site, service: ServiceAnswers, passwords: Mapping[str,
 
 def keystone_url(site: Site) -> str:
     """Keystone's public URL, with brackets around an IPv6 address."""
-    host = f"[{site.keystone_address}]" if ":" in site.keystone_address else site.keystone_address
-    return f"{site.keystone_proto}://{host}:{KEYSTONE_PORT}"
+    return f"{site.keystone_proto}://{format_host(site.keystone_address)}:{KEYSTONE_PORT}"
 
 
 def _ksat_answers(site: Site, service: ServiceAnswers, passwords: Mapping[str, str]) -> list[Answer]:
