@@ -22,7 +22,7 @@ import shutil
 import tempfile
 import textwrap
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -217,12 +217,16 @@ def _extended(text: str) -> str:
 
 def changelog(package: MetaPackage) -> str:
     """A one-entry Debian changelog for the package's version and release."""
-    moment = datetime.datetime.combine(package.date, datetime.time(), tzinfo=datetime.UTC)
     return (
         f"{package.name} ({package.version}) {package.release}; urgency=medium\n\n"
         f"  * Built from meta-packages/{package.name}.toml.\n\n"
-        f" -- {package.maintainer}  {email.utils.format_datetime(moment)}\n"
+        f" -- {package.maintainer}  {email.utils.format_datetime(_release_moment(package))}\n"
     )
+
+
+def _release_moment(package: MetaPackage) -> datetime.datetime:
+    """Midnight UTC of the package's date: its changelog entry's time and SOURCE_DATE_EPOCH."""
+    return datetime.datetime.combine(package.date, datetime.time(), tzinfo=datetime.UTC)
 
 
 def package_tree(package: MetaPackage) -> dict[str, bytes]:
@@ -249,8 +253,7 @@ def _md5sums(files: Mapping[str, bytes]) -> bytes:
 
 
 def _source_date_epoch(package: MetaPackage) -> str:
-    moment = datetime.datetime.combine(package.date, datetime.time(), tzinfo=datetime.UTC)
-    return str(int(moment.timestamp()))
+    return str(int(_release_moment(package).timestamp()))
 
 
 def build(package: MetaPackage, output_dir: str | os.PathLike[str]) -> Path:
@@ -294,8 +297,3 @@ def _write_tree(root: Path, package: MetaPackage, files: Mapping[str, bytes]) ->
         directory.chmod(0o755)
     for path in debian.iterdir():
         path.chmod(0o644)
-
-
-def build_all(packages: Sequence[MetaPackage], output_dir: str | os.PathLike[str]) -> list[Path]:
-    """Build every package of ``packages`` into ``output_dir``."""
-    return [build(package, output_dir) for package in packages]
