@@ -10,10 +10,9 @@ from __future__ import annotations
 import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from urllib.parse import urlsplit
 
 from .errors import InvalidValueError
-from .keystone.model import REGION_PATTERN, Endpoints
+from .keystone.model import Endpoints, check_region, check_url
 from .profile import CatalogEntry, Database, ServiceProfile
 from .questions import SWITCHES, Family, families
 from .urls import format_host, needs_encoding
@@ -157,13 +156,15 @@ def transport_plan(profile: ServiceProfile, answers: Answers) -> TransportPlan:
 
 
 def _http_url(answers: Answers, question: str, prefix: str) -> str:
+    """The answer, if ksat.AuthToken (written later by postinst) will take it as a URL."""
     value = _required(answers, question, prefix)
-    if urlsplit(value).scheme not in PROTOCOLS or not urlsplit(value).hostname:
+    try:
+        return check_url(value)
+    except InvalidValueError as error:
         raise InvalidValueError(
-            f"{prefix}/{question} is {value!r}, not an http:// or https:// URL.",
-            hint=f"answer it again: debconf-set-selections {prefix}/{question}.",
-        )
-    return value
+            f"{prefix}/{question} is not an http:// or https:// URL that Keystone takes: {error.message}",
+            hint=f"answer it again ({error.hint}): debconf-set-selections {prefix}/{question}.",
+        ) from None
 
 
 def authtoken_plan(profile: ServiceProfile, answers: Answers) -> AuthtokenPlan:
@@ -188,12 +189,10 @@ def authtoken_plan(profile: ServiceProfile, answers: Answers) -> AuthtokenPlan:
 
 def _region(answers: Answers, question: str, prefix: str) -> str:
     value = _required(answers, question, prefix)
-    if not REGION_PATTERN.match(value):
-        raise InvalidValueError(
-            f"{prefix}/{question} is {value!r}, not a region name.",
-            hint="use letters, digits, _ . and -, not starting or ending with -.",
-        )
-    return value
+    try:
+        return check_region(value)
+    except InvalidValueError as error:
+        raise InvalidValueError(f"{prefix}/{question} is {value!r}, not a region name.", error.hint) from None
 
 
 def default_route_address() -> str:
