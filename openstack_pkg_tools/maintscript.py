@@ -59,11 +59,21 @@ class Phase(StrEnum):
 Reader = Callable[[str, str, str], str | None]
 
 
-def read_config(path: str, section: str, key: str) -> str | None:
-    """A directive's value, or None when the file or the directive is absent."""
-    if not os.path.exists(path):
-        return None
-    return IniFile(path).get(section, key)
+def config_reader() -> Reader:
+    """A Reader of the config files: a directive's value, None when the file or it is absent.
+
+    Each file is read and parsed once, however many directives are asked
+    for (the ksat questions alone look at up to ten).
+    """
+    opened: dict[str, IniFile | None] = {}
+
+    def read(path: str, section: str, key: str) -> str | None:
+        if path not in opened:
+            opened[path] = IniFile(path) if os.path.exists(path) else None
+        conf = opened[path]
+        return None if conf is None else conf.get(section, key)
+
+    return read
 
 
 def _db_seeds(profile: ServiceProfile, read: Reader) -> dict[str, str]:
@@ -130,8 +140,9 @@ def _ksat_seeds(profile: ServiceProfile, read: Reader) -> dict[str, str]:
     return seeds
 
 
-def seeds(profile: ServiceProfile, package: str, read: Reader = read_config) -> dict[str, str]:
+def seeds(profile: ServiceProfile, package: str, read: Reader | None = None) -> dict[str, str]:
     """Answers taken from the current config files, by question name (no prefix)."""
+    read = read or config_reader()
     found: dict[str, str] = {}
     wanted = families(profile, package)
     if Family.DB in wanted:
@@ -146,7 +157,7 @@ def seeds(profile: ServiceProfile, package: str, read: Reader = read_config) -> 
 # -- config --------------------------------------------------------------------
 
 
-def config(conf: Debconf, profile: ServiceProfile, package: str, read: Reader = read_config) -> None:
+def config(conf: Debconf, profile: ServiceProfile, package: str, read: Reader | None = None) -> None:
     """Ask the questions; safe to run twice (apt-utils preconfigures, then postinst runs it again)."""
     prefix = profile.prefix
     for name, value in seeds(profile, package, read).items():
@@ -214,7 +225,7 @@ def forget_secrets(conf: Debconf, profile: ServiceProfile, package: str) -> None
 
 def _configured_database(profile: ServiceProfile, package: str) -> bool:
     """Whether ``package`` owns the service's databases and a connection URL is in the config."""
-    return package == profile.package and bool(profile.databases) and bool(_db_seeds(profile, read_config))
+    return Family.DB in families(profile, package) and bool(_db_seeds(profile, config_reader()))
 
 
 def postinst(conf: Debconf, profile: ServiceProfile, package: str, upgrade: bool = False) -> list[str]:
@@ -243,7 +254,7 @@ def postinst(conf: Debconf, profile: ServiceProfile, package: str, upgrade: bool
 def purge(conf: Debconf | None, profile: ServiceProfile, package: str) -> list[str]:
     """Remove what postinst created (the system user stays, as Debian's policy asks)."""
     done = []
-    if conf is not None and package == profile.package and profile.databases:
+    if conf is not None and Family.DB in families(profile, package):
         question = f"{profile.prefix}/{PURGE_DB}"
         conf.ask(question, Priority.HIGH)
         conf.go()
@@ -276,7 +287,7 @@ def _drop_databases(conf: Debconf, profile: ServiceProfile, package: str) -> lis
     """
     from . import apply  # noqa: PLC0415 (database layer: only a purge needs it)
 
-    written = _db_seeds(profile, read_config)
+    written = _db_seeds(profile, config_reader())
     if not written:
         log.info("database: no connection URL in the config file; nothing to drop.")
         return []

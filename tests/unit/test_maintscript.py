@@ -110,6 +110,23 @@ def test_seeds_come_from_the_current_config_and_legacy_directives(tmp_path: Path
     assert seeds(profile, "glance-api") == {}
 
 
+def test_seeding_reads_each_config_file_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    conf = tmp_path / "glance-api.conf"
+    conf.write_text("[DEFAULT]\n[database]\n[keystone_authtoken]\nusername = glance\n")
+    text = f'name = "glance"\n[[config]]\nsource = "a"\ntarget = "{conf}"\n[[database]]\n[messaging]\n'
+    opened: list[str] = []
+
+    class CountingIniFile(maintscript.IniFile):
+        def __init__(self, path: str) -> None:
+            opened.append(path)
+            super().__init__(path)
+
+    monkeypatch.setattr(maintscript, "IniFile", CountingIniFile)
+    found = seeds(parse(text + "[keystone_authtoken]\n", "glance.toml"), "glance-common")
+    assert found == {"ksat-service-username": "glance"}
+    assert opened == [str(conf)]
+
+
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
