@@ -15,10 +15,9 @@ Debian's module has three traps that this facade closes:
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Sequence
 from enum import StrEnum
-from typing import Any, Protocol, TextIO
+from typing import Any, Protocol
 
 from .errors import PkgosError
 
@@ -52,7 +51,7 @@ class _Channel(Protocol):
     def stop(self) -> None: ...
 
 
-def ensure_frontend(argv: Sequence[str] | None = None, script: str | None = None) -> None:
+def ensure_frontend(argv: Sequence[str], script: str | None = None) -> None:
     """Re-exec under debconf's frontend unless already running under it.
 
     ``script`` is the maintainer script the frontend should run again
@@ -62,7 +61,6 @@ def ensure_frontend(argv: Sequence[str] | None = None, script: str | None = None
     """
     if os.environ.get("DEBIAN_HAS_FRONTEND"):
         return
-    argv = list(sys.argv if argv is None else argv)
     path = os.path.abspath(script or argv[0])
     # debconf's own modules set this: the frontend may run from a preinst,
     # when the Perl libraries are being unpacked.
@@ -88,16 +86,17 @@ class Debconf:
         self._channel = channel
 
     @classmethod
-    def open(cls, read: TextIO | None = None, write: TextIO | None = None) -> Debconf:
+    def open(cls) -> Debconf:
         """Connect to the frontend that runs this process.
 
         A shell maintainer script that sourced confmodule has sent its
         stdout to stderr and kept the protocol channel on descriptor 3
         (``DEBCONF_REDIR``): a command it runs talks there.
         """
-        if write is None and os.environ.get("DEBCONF_REDIR"):
+        write = None  # Debian's module then writes to stdout
+        if os.environ.get("DEBCONF_REDIR"):
             write = open(CONFMODULE_FD, "w", encoding="utf-8", closefd=False)  # noqa: SIM115 (lives as long as the process)
-        return cls(_debian_debconf().Debconf(read=read, write=write))
+        return cls(_debian_debconf().Debconf(write=write))
 
     def _command(self, command: str, *params: str) -> str:
         try:
@@ -137,14 +136,6 @@ class Debconf:
     def mark_unseen(self, question: str) -> None:
         """Make the question show again at the next ``ask`` (reconfigure)."""
         self._command("fset", question, "seen", FALSE)
-
-    def reset(self, question: str) -> None:
-        """Put the question back to its template default."""
-        self._command("reset", question)
-
-    def subst(self, question: str, key: str, value: str) -> None:
-        """Fill ``${key}`` in the question's text."""
-        self._command("subst", question, key, value)
 
     def ask(self, question: str, priority: Priority = Priority.MEDIUM) -> bool:
         """Queue ``question``; False when debconf will not show it (normal)."""

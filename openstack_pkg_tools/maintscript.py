@@ -368,7 +368,6 @@ def main(
     profile: str,
     phase: str | None = None,
     argv: Sequence[str] | None = None,
-    script: str | None = None,
     *,
     text: str | None = None,
 ) -> None:
@@ -380,14 +379,13 @@ def main(
     ``text`` (a profile embedded in the script) it only names the profile.
     """
     argv = list(sys.argv if argv is None else argv)
-    script = script or argv[0]
     try:
-        package, named_phase = script_identity(script)
+        package, named_phase = script_identity(argv[0])
         chosen = Phase(phase) if phase else named_phase
         loaded = load(profile) if text is None else parse(text, profile)
         if not talks_to_debconf(chosen, argv[1:]):
             return
-        ensure_frontend(argv, script)
+        ensure_frontend(argv)
         conf = Debconf.open()
         try:
             done = run_phase(conf, chosen, loaded, package, is_upgrade(chosen, argv[1:]))

@@ -147,7 +147,7 @@ def _maintscript(args: argparse.Namespace) -> int:
     if args.profile_fd is not None:
         with open(args.profile_fd, encoding="utf-8", closefd=True) as handle:
             text = handle.read()
-    main(args.profile, args.phase, [script, *args.args], script=script, text=text)
+    main(args.profile, args.phase, [script, *args.args], text=text)
     return 0
 
 
