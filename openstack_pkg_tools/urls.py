@@ -218,7 +218,7 @@ class DatabaseUrl:
             if not rest.startswith("/"):
                 raise _unparsable(text, "a SQLite URL is sqlite:////absolute/path")
             return cls(engine, rest[1:].partition("?")[0])
-        rest, _, query = rest.partition("?") if "@" not in rest else _split_query_after_host(rest)
+        rest, _, query = _split_query_after_host(rest)
         userinfo, hostpath = _split_authority(rest)
         hostport, slash, database = hostpath.partition("/")
         if not slash or not database:
@@ -229,7 +229,7 @@ class DatabaseUrl:
 
 
 def _split_query_after_host(rest: str) -> tuple[str, str, str]:
-    """Split off ``?query``, looking only after the last ``@`` (a password may hold ``?``)."""
+    """Split off ``?query``, looking only after the last ``@`` if any (a password may hold ``?``)."""
     at = rest.rfind("@")
     head, tail = rest[: at + 1], rest[at + 1 :]
     before, mark, query = tail.partition("?")
@@ -331,7 +331,7 @@ class TransportUrl:
         scheme, sep, rest = text.strip().partition("://")
         if not sep:
             raise _unparsable(text, "it does not start with a scheme such as rabbit://")
-        rest, _, query = _split_query_after_host(rest) if "@" in rest else rest.partition("?")
+        rest, _, query = _split_query_after_host(rest)
         at = rest.rfind("@")
         slash = rest.find("/", at + 1)
         netloc, path = (rest, "") if slash < 0 else (rest[:slash], rest[slash + 1 :])

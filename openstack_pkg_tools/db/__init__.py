@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ..errors import InvalidValueError, PkgosError
-from ..urls import DatabaseUrl, Engine
+from ..urls import DatabaseUrl, Engine, format_host
 
 __all__ = [
     "AdminLogin",
@@ -110,9 +110,7 @@ class DatabaseSpec:
         """The server as a message names it: ``127.0.0.1:3306``."""
         if self.engine is Engine.SQLITE:
             return self.sqlite_path
-        port = self.port or self.engine.default_port
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{port}"
+        return f"{format_host(self.host)}:{self.port or self.engine.default_port}"
 
     def url(self) -> DatabaseUrl:
         """The connection URL the service uses."""

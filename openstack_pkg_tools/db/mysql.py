@@ -16,6 +16,7 @@ from typing import Any
 
 from .. import log
 from ..errors import InvalidValueError
+from ..urls import format_host
 from . import AdminLogin, Change, DatabaseError, DatabaseSpec, Outcome, redact, validate
 
 DEFAULT_SOCKET = "/run/mysqld/mysqld.sock"
@@ -139,8 +140,7 @@ def _admin_options(admin: AdminLogin) -> dict[str, Any]:
 def _admin_where(admin: AdminLogin) -> str:
     if admin.host is None:
         return admin.socket or DEFAULT_SOCKET
-    host = f"[{admin.host}]" if ":" in admin.host else admin.host
-    return f"{host}:{admin.port or 3306}"
+    return f"{format_host(admin.host)}:{admin.port or 3306}"
 
 
 def _database_exists(cursor: Any, name: str) -> bool:
