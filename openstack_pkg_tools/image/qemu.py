@@ -223,7 +223,9 @@ def boot(image: str, firmware: Firmware, *, keep_log: str | None = None) -> Boot
         raise BootTestError(
             f"{image} booted with {firmware} never reported: "
             "the cloud-init marker is not on the serial console.",
-            hint=f"read the serial console log {keep_log or '(run with --keep-logs)'}.",
+            hint=f"read the serial console log {keep_log}."
+            if keep_log
+            else "run again without --no-logs, and read the serial console log it keeps beside the image.",
         )
     return BootReport(
         firmware=firmware,
