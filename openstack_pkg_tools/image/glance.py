@@ -18,8 +18,10 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..errors import PkgosError
+from ..keystone.client import password_session
+from ..keystone.credentials import cloud_entry
+from ..keystone.model import DEFAULT_DOMAIN, AdminCredentials
 
-CLOUDS_YAML = ("clouds.yaml", "~/.config/openstack/clouds.yaml", "/etc/openstack/clouds.yaml")
 OS_VERSIONS = {"bookworm": "12", "trixie": "13"}
 JSON_PATCH = "application/openstack-images-v2.1-json-patch"
 CHUNK = 1 << 20
@@ -158,36 +160,21 @@ def credentials(environ: Mapping[str, str], clouds: Mapping[str, Any] | None) ->
     return found
 
 
-def cloud_entry(cloud: str) -> Mapping[str, Any]:
-    """The entry ``cloud`` of the first clouds.yaml found."""
-    import yaml  # type: ignore[import-untyped,unused-ignore]  # noqa: PLC0415 (python3-yaml, OS_CLOUD only)
-
-    for candidate in CLOUDS_YAML:
-        path = os.path.expanduser(candidate)
-        if os.path.isfile(path):
-            with open(path) as handle:
-                data = yaml.safe_load(handle) or {}
-            entry = data.get("clouds", {}).get(cloud)
-            if entry is None:
-                raise GlanceError(f"{path}: no cloud named {cloud!r}.", hint="check OS_CLOUD.")
-            return dict(entry)
-    raise GlanceError(
-        f"OS_CLOUD={cloud} but no clouds.yaml in " + ", ".join(CLOUDS_YAML) + ".",
-        hint="create clouds.yaml, or use OS_* variables.",
-    )
-
-
 def adapter_for(creds: Mapping[str, str]) -> HttpAdapter:
     """A keystoneauth1 Adapter for the image service of the cloud ``creds`` describe."""
-    from keystoneauth1 import adapter, session  # type: ignore[import-untyped,unused-ignore]  # noqa: PLC0415
-    from keystoneauth1.identity import v3  # type: ignore[import-untyped,unused-ignore]  # noqa: PLC0415
+    from keystoneauth1 import adapter  # type: ignore[import-untyped,unused-ignore]  # noqa: PLC0415
 
-    options = {key: creds[key] for key in PLUGIN_KEYS if key in creds}
-    options.setdefault("user_domain_name", "Default")
-    options.setdefault("project_domain_name", "Default")
-    auth = v3.Password(**options)
+    login = AdminCredentials(
+        auth_url=creds.get("auth_url", ""),
+        username=creds.get("username", ""),
+        password=creds.get("password", ""),
+        project_name=creds.get("project_name", ""),
+        user_domain_name=creds.get("user_domain_name", DEFAULT_DOMAIN),
+        project_domain_name=creds.get("project_domain_name", DEFAULT_DOMAIN),
+    )
     return adapter.Adapter(  # type: ignore[no-any-return]
-        session=session.Session(auth=auth),
+        # No timeout: Glance answers the upload only once it has stored the image.
+        session=password_session(login, timeout=None),
         service_type="image",
         interface=creds.get("interface", "public"),
         region_name=creds.get("region_name"),
@@ -200,7 +187,7 @@ def upload(path: str, request: UploadRequest, environ: Mapping[str, str] | None 
 
     environ = os.environ if environ is None else environ
     cloud = environ.get("OS_CLOUD")
-    creds = credentials(environ, cloud_entry(cloud) if cloud else None)
+    creds = credentials(environ, cloud_entry(cloud)[0] if cloud else None)
     try:
         return upload_with(adapter_for(creds), path, request)
     except exceptions.ClientException as error:

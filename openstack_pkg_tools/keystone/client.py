@@ -78,8 +78,12 @@ class _Retry(Exception):
         self.maybe_applied = maybe_applied
 
 
-def password_session(credentials: AdminCredentials, *, timeout: float = 30.0) -> Any:
-    """A keystoneauth1 session that logs in with ``credentials`` (a password, scoped to a project)."""
+def password_session(credentials: AdminCredentials, *, timeout: float | None = 30.0) -> Any:
+    """A keystoneauth1 session that logs in with ``credentials`` (a password, scoped to a project).
+
+    ``timeout`` bounds each request, in seconds; None waits as long as the
+    server takes (an image upload).
+    """
     # Imported here so that loading the package stays cheap.
     from keystoneauth1 import session  # type: ignore[import-untyped,unused-ignore]  # noqa: PLC0415
     from keystoneauth1.identity import v3  # type: ignore[import-untyped,unused-ignore]  # noqa: PLC0415

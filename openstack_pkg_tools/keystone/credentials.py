@@ -91,6 +91,11 @@ def from_file(path: str) -> AdminCredentials:
 
 def from_clouds_yaml(cloud: str, paths: Sequence[str] = CLOUDS_YAML_PATHS) -> AdminCredentials:
     """Credentials of ``cloud`` in the first clouds.yaml that defines it."""
+    return _cloud_credentials(*cloud_entry(cloud, paths))
+
+
+def cloud_entry(cloud: str, paths: Sequence[str] = CLOUDS_YAML_PATHS) -> tuple[dict[str, Any], str]:
+    """The entry of ``cloud`` in the first clouds.yaml that defines it, and where it is (for messages)."""
     import yaml  # type: ignore[import-untyped,unused-ignore]  # noqa: PLC0415 (only this needs it)
 
     candidates = (
@@ -108,7 +113,7 @@ def from_clouds_yaml(cloud: str, paths: Sequence[str] = CLOUDS_YAML_PATHS) -> Ad
             raise ConfigFileError(path, "is not valid YAML.", line=line, hint="fix the file.") from None
         entry = (data.get("clouds") or {}).get(cloud) if isinstance(data, dict) else None
         if isinstance(entry, dict):
-            return _cloud_credentials(entry, f"cloud {cloud!r} of {path}")
+            return entry, f"cloud {cloud!r} of {path}"
     raise InvalidValueError(
         f"No cloud named {cloud!r} in {', '.join(candidates)}.",
         hint="check the name under 'clouds:' in clouds.yaml, or set OS_CLIENT_CONFIG_FILE.",

@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from openstack_pkg_tools.errors import ConfigFileError
 from openstack_pkg_tools.image import glance
 
 DATA = b"qcow2 image bytes" * 1000
@@ -163,3 +165,14 @@ def test_credentials_from_a_clouds_yaml_entry() -> None:
         "password": "p",
         "region_name": "r1",
     }
+
+
+def test_a_broken_clouds_yaml_is_refused_without_quoting_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clouds = tmp_path / "clouds.yaml"
+    clouds.write_text("clouds:\n  c:\n    auth:\n      password: 'unterminated hunter2\n")
+    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(clouds))
+    with pytest.raises(ConfigFileError, match="is not valid YAML") as error:
+        glance.upload(str(tmp_path / "x.raw"), glance.UploadRequest("x", "raw"), {"OS_CLOUD": "c"})
+    assert "hunter2" not in str(error.value)
