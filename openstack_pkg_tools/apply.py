@@ -130,7 +130,7 @@ def write_transport_url(plan: TransportPlan) -> list[str]:
 
 
 def write_authtoken(plan: AuthtokenPlan) -> list[str]:
-    """``[keystone_authtoken]`` in every config file of the service."""
+    """``[keystone_authtoken]`` (or the profile's section for it) in every config file of the service."""
     values = ksat.AuthToken(
         www_authenticate_uri=plan.public_url,
         auth_url=plan.public_url,
@@ -140,7 +140,9 @@ def write_authtoken(plan: AuthtokenPlan) -> list[str]:
         region_name=plan.region,
     )
     return [
-        f"wrote [keystone_authtoken] in {path}" for path in plan.configs if ksat.write_authtoken(path, values)
+        f"wrote [{plan.section}] in {path}"
+        for path in plan.configs
+        if ksat.write_authtoken(path, values, plan.section)
     ]
 
 

@@ -70,26 +70,28 @@ def names_of(key: str) -> tuple[str, ...]:
     return (key, *(old for old, new in RENAMED.items() if new == key))
 
 
-def migrate_legacy(conf: IniFile) -> list[str]:
+def migrate_legacy(conf: IniFile, section: str = SECTION) -> list[str]:
     """Move legacy directives to their current names; return the old names seen."""
-    seen = [old for old, new in RENAMED.items() if conf.rename(SECTION, old, SECTION, new)]
-    seen += [old for old in OBSOLETE if conf.comment_out(SECTION, old)]
+    seen = [old for old, new in RENAMED.items() if conf.rename(section, old, section, new)]
+    seen += [old for old in OBSOLETE if conf.comment_out(section, old)]
     return seen
 
 
-def write_authtoken(path: str, values: AuthToken) -> bool:
+def write_authtoken(path: str, values: AuthToken, section: str = SECTION) -> bool:
     """Make ``path``'s ``[keystone_authtoken]`` hold ``values``; True if written.
 
+    ``section`` is another name for it, for a service that reads these
+    options elsewhere (a paste filter section such as ``filter:authtoken``).
     The file is written once, atomically, and only when its content
     changes; its owner and mode are kept (it holds a password: Debian's
     packages install it 0640 root:<service>).
     """
     with IniFile(path) as conf:
-        migrate_legacy(conf)
+        migrate_legacy(conf, section)
         for key, value in values.directives():
             # Literal values: oslo.config would take "$x" in a password for
             # a reference to another option.
-            conf.set(SECTION, key, oslo_literal(value))
+            conf.set(section, key, oslo_literal(value))
         return conf.save()
 
 

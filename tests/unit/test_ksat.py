@@ -77,3 +77,14 @@ def test_memcached_servers_only_when_given(tmp_path: Path) -> None:
     plain = AuthToken("http://192.0.2.1:5000", "http://192.0.2.1:5000", "nova", "pw")
     write_authtoken(str(path), plain)
     assert "memcached_servers" not in path.read_text()
+
+
+def test_a_profile_may_name_another_section(tmp_path: Path) -> None:
+    # Seeding reads the profile's section; postinst writes the same one.
+    path = tmp_path / "proxy-server.conf"
+    path.write_text("[filter:authtoken]\nadmin_user = old\n")
+    assert write_authtoken(str(path), VALUES, "filter:authtoken") is True
+    conf = IniFile(str(path))
+    assert conf.get("filter:authtoken", "username") == VALUES.username
+    assert conf.get("filter:authtoken", "admin_user") is None
+    assert not conf.has_section("keystone_authtoken")
