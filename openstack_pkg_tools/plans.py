@@ -15,10 +15,10 @@ from .errors import InvalidValueError
 from .keystone.model import Endpoints, check_region, check_url
 from .profile import CatalogEntry, Database, ServiceProfile
 from .questions import SWITCHES, Family, families
-from .urls import format_host, needs_encoding
+from .urls import Engine, format_host, needs_encoding
 
 PROTOCOLS = ("http", "https")
-DB_ENGINES = ("mysql", "pgsql", "sqlite")  # the values of urls.Engine
+DB_ENGINES = tuple(Engine)  # the db-type answers: mysql, pgsql, sqlite
 
 
 Answers = Mapping[str, str]
