@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 
 from .. import log
 from ..run import run
@@ -81,17 +81,8 @@ def spec_for(options: ImageOptions) -> BootstrapSpec:
 
 def cache_key(spec: BootstrapSpec) -> str:
     """A short hash that changes whenever any input of the bootstrap (or the preparation) changes."""
-    text = json.dumps(
-        [
-            spec.backend,
-            spec.release,
-            spec.architecture,
-            spec.mirror,
-            spec.components,
-            spec.packages,
-            spec.prepared,
-        ]
-    )
+    # Every field, in order: the spec holds exactly what decides the tree.
+    text = json.dumps(astuple(spec))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -102,25 +93,16 @@ def cache_file(cache_dir: str, spec: BootstrapSpec) -> str:
 
 def bootstrap_argv(spec: BootstrapSpec, target: str) -> list[str]:
     """The command that bootstraps ``spec`` into the directory ``target``."""
-    include = "--include=" + ",".join(spec.packages)
-    components = "--components=" + ",".join(spec.components)
     if spec.backend is Backend.MMDEBSTRAP:
-        return [
-            "mmdebstrap",
-            "--variant=minbase",
-            "--architectures=" + spec.architecture,
-            components,
-            include,
-            spec.release,
-            target,
-            spec.mirror,
-        ]
+        program, architecture = "mmdebstrap", "--architectures="
+    else:
+        program, architecture = "debootstrap", "--arch="
     return [
-        "debootstrap",
+        program,
         "--variant=minbase",
-        "--arch=" + spec.architecture,
-        components,
-        include,
+        architecture + spec.architecture,
+        "--components=" + ",".join(spec.components),
+        "--include=" + ",".join(spec.packages),
         spec.release,
         target,
         spec.mirror,
