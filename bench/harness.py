@@ -12,29 +12,50 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".cache" / "bench"
 
-sys.path.insert(0, str(ROOT / "tools"))
-import debcache  # noqa: E402 (found through the path set just above)
-
 
 def reference_root(*packages: str) -> Path:
-    """Download and unpack Debian ``packages`` once; the tree they unpack to."""
-    return debcache.unpack(CACHE, *packages)
+    """Download (once) and unpack (once) Debian ``packages``; the tree they unpack to."""
+    tree = CACHE / "root"
+    CACHE.mkdir(parents=True, exist_ok=True)
+    for package in packages:
+        marker = CACHE / f"{package}.unpacked"
+        if marker.exists():
+            continue
+        debs = sorted(CACHE.glob(f"{package}_*.deb"))
+        if not debs:
+            subprocess.run(["apt-get", "download", package], cwd=CACHE, check=True, capture_output=True)
+            debs = sorted(CACHE.glob(f"{package}_*.deb"))
+        subprocess.run(["dpkg-deb", "-x", str(debs[-1]), str(tree)], check=True)
+        marker.touch()
+    return tree
 
 
-def timed_runs(argv: Sequence[str], runs: int, before_each: Callable[[], None]) -> list[float]:
-    """Wall-clock seconds of ``runs`` runs of ``argv``, each after ``before_each()``."""
+def timed_runs(
+    argv: Sequence[str],
+    runs: int,
+    before_each: Callable[[], None] = lambda: None,
+    *,
+    env: Mapping[str, str] | None = None,
+    exit_codes: Collection[int] = (0,),
+) -> list[float]:
+    """Wall-clock seconds of ``runs`` runs of ``argv``, each after ``before_each()``.
+
+    A run must end with one of ``exit_codes`` (a checker that found problems
+    may exit 1 by design).
+    """
     seconds = []
     for _ in range(runs):
         before_each()
         started = time.perf_counter()
-        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        result = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
         seconds.append(time.perf_counter() - started)
+        assert result.returncode in exit_codes, result.stderr
     return seconds
 
 

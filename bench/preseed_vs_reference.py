@@ -20,15 +20,15 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from harness import ROOT, print_table, summary
+from harness import ROOT, print_table, summary, timed_runs
 
 sys.path.insert(0, str(ROOT))
 from tests.preseed_examples import generate_example, private_debconf
 
+# The checkers exit 1 when they find problems, as they should here.
+CHECKER_EXITS = (0, 1)
 CORRUPTIONS = (
     ("glance/configure_rabbit boolean true", "glance/configure_rabit boolean true"),
     ("nova/configure_ksat boolean true", "nova/configure_ksat boolean yes"),
@@ -75,18 +75,29 @@ def bench(work: Path, runs: int) -> None:
         [
             "debconf-set-selections --checkonly",
             f"exit {reference.returncode}, {reference_found} problems",
-            summary(timed(["debconf-set-selections", "--checkonly", str(corrupted)], runs, env)),
+            summary(
+                timed_runs(
+                    ["debconf-set-selections", "--checkonly", str(corrupted)],
+                    runs,
+                    env=env,
+                    exit_codes=CHECKER_EXITS,
+                )
+            ),
         ],
         [
             "pkgos preseed check",
             f"exit {ours.returncode}, {ours_found} problems",
-            summary(timed([*pkgos, "preseed", "check", str(corrupted), *templates], runs)),
+            summary(
+                timed_runs(
+                    [*pkgos, "preseed", "check", str(corrupted), *templates], runs, exit_codes=CHECKER_EXITS
+                )
+            ),
         ],
         [
             "pkgos preseed generate (3 roles)",
             "",
             summary(
-                timed(
+                timed_runs(
                     [
                         *pkgos,
                         "preseed",
@@ -103,7 +114,7 @@ def bench(work: Path, runs: int) -> None:
             "pkgos metapkg build (8 packages)",
             "",
             summary(
-                timed(
+                timed_runs(
                     [*pkgos, "metapkg", "build", "--definitions", meta, "--output", str(work / "debs")], runs
                 )
             ),
@@ -113,17 +124,6 @@ def bench(work: Path, runs: int) -> None:
     print_table(["tool", "result", "time"], rows)
     print("pkgos found:")
     print(ours.stderr, end="")
-
-
-def timed(argv: Sequence[str], runs: int, env: Mapping[str, str] | None = None) -> list[float]:
-    """Wall-clock seconds of ``runs`` runs of ``argv``; exit 1 (problems found) counts as a run."""
-    seconds = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        result = subprocess.run(argv, env=env, capture_output=True, check=False)
-        seconds.append(time.perf_counter() - started)
-        assert result.returncode in (0, 1), result.stderr
-    return seconds
 
 
 if __name__ == "__main__":
