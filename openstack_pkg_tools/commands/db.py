@@ -6,6 +6,7 @@ import argparse
 
 from .. import log
 from ..db import AdminLogin, DatabaseSpec, backend_for, validate
+from ..dbsync import SyncPlan, sync
 from ..errors import InvalidValueError
 from ..inifile import IniFile
 from ..urls import DatabaseUrl, Engine
@@ -229,9 +230,6 @@ def _url(args: argparse.Namespace) -> int:
 
 
 def _dbsync(args: argparse.Namespace) -> int:
-    # run() loads the sh module: only the commands that start processes pay for it.
-    from ..dbsync import SyncPlan, sync  # noqa: PLC0415
-
     commands: list[tuple[str, ...]] = [()]
     for word in args.command:
         if word == ";;":

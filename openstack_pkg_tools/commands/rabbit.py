@@ -6,6 +6,7 @@ import argparse
 
 from .. import log
 from ..errors import InvalidValueError
+from ..rabbit import RabbitAccount, ensure_account, write_transport_url
 from ..urls import TransportHost, TransportUrl
 from .secret_input import add_secret_options, read_secret
 
@@ -48,9 +49,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _ensure(args: argparse.Namespace) -> int:
-    # run() loads the sh module: only the commands that start processes pay for it.
-    from ..rabbit import RabbitAccount, ensure_account, write_transport_url  # noqa: PLC0415
-
     password = read_secret(args, "password")
     if not password:
         raise InvalidValueError(
