@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from harness import print_medians, timed
 
-from tests.e2e.debhelpers import forget_everything, purge, run
+from tests.e2e.debhelpers import dpkg_install, forget_everything, purge, run
 from tests.e2e.test_maintscript_dpkg import PACKAGE, _build
 
 ROUNDS = 5
@@ -30,7 +30,7 @@ def main() -> None:
         deb = _build(workdir)
         for _ in range(ROUNDS):
             forget_everything(PACKAGE)
-            timings["dpkg -i (fresh)"].append(timed(lambda: run("dpkg", "-i", str(deb))))
+            timings["dpkg -i (fresh)"].append(timed(lambda: dpkg_install(deb)))
             reconfigure = timed(lambda: run("dpkg-reconfigure", "-fnoninteractive", PACKAGE))
             timings["dpkg-reconfigure (no change)"].append(reconfigure)
             timings["purge"].append(timed(lambda: purge(PACKAGE)))
