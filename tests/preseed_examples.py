@@ -7,7 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from openstack_pkg_tools import preseed
+from openstack_pkg_tools.preseed import generate as preseed
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "preseed"

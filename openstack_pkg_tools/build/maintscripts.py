@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from ..errors import InvalidValueError
 from ..fileio import atomic_write
-from ..maintscript import Phase
+from ..maintscript.phases import Phase
 from ..profile import ServiceProfile, load_with_text
 from ..questions import families
 from .templates import MergeRequest, merge

@@ -8,7 +8,7 @@ import sys
 
 from ..build.maintscripts import GenerateRequest, Style, generate, generate_debian
 from ..build.templates import MergeRequest, merge
-from ..maintscript import Phase, main
+from ..maintscript.phases import Phase, main
 from ..profile import load, shipped_profiles
 from ..questions import Family
 

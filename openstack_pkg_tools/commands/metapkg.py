@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from ..errors import InvalidValueError
 
 if TYPE_CHECKING:
-    from ..metapkg import MetaPackage
+    from ..build.metapkg import MetaPackage
 
 HELP = """\
 Build OpenStack's meta-packages (openstack-compute-node,
@@ -62,7 +62,7 @@ def _definitions(parser: argparse.ArgumentParser) -> None:
 
 def _selected(args: argparse.Namespace) -> list[MetaPackage]:
     # Imported here, in each handler, so that pkgos --help stays fast.
-    from ..metapkg import load_all  # noqa: PLC0415
+    from ..build.metapkg import load_all  # noqa: PLC0415
 
     packages = load_all(args.definitions)
     names = getattr(args, "names", [])
@@ -76,7 +76,7 @@ def _selected(args: argparse.Namespace) -> list[MetaPackage]:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from ..metapkg import build  # noqa: PLC0415
+    from ..build.metapkg import build  # noqa: PLC0415
 
     for package in _selected(args):
         print(build(package, args.output))
@@ -84,7 +84,7 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _control(args: argparse.Namespace) -> int:
-    from ..metapkg import control_stanza, installed_size, package_tree  # noqa: PLC0415
+    from ..build.metapkg import control_stanza, installed_size, package_tree  # noqa: PLC0415
 
     stanzas = [
         control_stanza(package, installed_size(package_tree(package))).dump() for package in _selected(args)

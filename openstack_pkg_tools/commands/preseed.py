@@ -81,7 +81,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _generate(args: argparse.Namespace) -> int:
     # Imported in the handlers, so that pkgos --help stays fast.
-    from ..preseed import Role, generate, parse_role  # noqa: PLC0415
+    from ..preseed.generate import Role, generate, parse_role  # noqa: PLC0415
 
     roles = [parse_role(name) for name in args.role] if args.role else list(Role)
     for path in generate(args.site, args.output_dir, roles):
@@ -90,8 +90,8 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from ..preseed import parse_role  # noqa: PLC0415
-    from ..preseedcheck import check, format_problems, known_questions, parse_preseed, toolkit_questions  # noqa: PLC0415
+    from ..preseed.check import check, format_problems, known_questions, parse_preseed, toolkit_questions  # noqa: PLC0415
+    from ..preseed.generate import parse_role  # noqa: PLC0415
 
     text = read_bytes(args.file).decode("utf-8")
     if args.templates:

@@ -7,12 +7,14 @@ from pathlib import Path
 import debconf as debian_debconf
 import pytest
 
-from openstack_pkg_tools import maintscript
 from openstack_pkg_tools.debconf import Debconf
 from openstack_pkg_tools.errors import InvalidValueError
-from openstack_pkg_tools.maintscript import Phase, load, script_identity, seeds
-from openstack_pkg_tools.plans import Plans, plans
-from openstack_pkg_tools.profile import parse
+from openstack_pkg_tools.maintscript import phases as maintscript
+from openstack_pkg_tools.maintscript import seeding
+from openstack_pkg_tools.maintscript.phases import Phase, script_identity
+from openstack_pkg_tools.maintscript.plans import Plans, plans
+from openstack_pkg_tools.maintscript.seeding import seeds
+from openstack_pkg_tools.profile import load, parse
 from openstack_pkg_tools.questions import Family, families
 
 DEFAULTS = {
@@ -116,12 +118,12 @@ def test_seeding_reads_each_config_file_once(tmp_path: Path, monkeypatch: pytest
     text = f'name = "glance"\n[[config]]\nsource = "a"\ntarget = "{conf}"\n[[database]]\n[messaging]\n'
     opened: list[str] = []
 
-    class CountingIniFile(maintscript.IniFile):
+    class CountingIniFile(seeding.IniFile):
         def __init__(self, path: str) -> None:
             opened.append(path)
             super().__init__(path)
 
-    monkeypatch.setattr(maintscript, "IniFile", CountingIniFile)
+    monkeypatch.setattr(seeding, "IniFile", CountingIniFile)
     found = seeds(parse(text + "[keystone_authtoken]\n", "glance.toml"), "glance-common")
     assert found == {"ksat-service-username": "glance"}
     assert opened == [str(conf)]

@@ -13,7 +13,8 @@ import pytest
 from debian.changelog import Changelog
 from debian.deb822 import Deb822, PkgRelation
 
-from openstack_pkg_tools import cli, metapkg
+from openstack_pkg_tools import cli
+from openstack_pkg_tools.build import metapkg
 from openstack_pkg_tools.errors import CommandError, ConfigFileError
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from openstack_pkg_tools import cli, preseed
+from openstack_pkg_tools import cli
 from openstack_pkg_tools.errors import ConfigFileError, InvalidValueError
-from openstack_pkg_tools.preseed import Role
-from openstack_pkg_tools.preseedcheck import check, toolkit_questions
+from openstack_pkg_tools.preseed import generate as preseed
+from openstack_pkg_tools.preseed.check import check, toolkit_questions
+from openstack_pkg_tools.preseed.generate import Role
 from tests.preseed_examples import EXAMPLES, generate_example
 
 SITE = """\

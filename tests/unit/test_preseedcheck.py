@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 
 from openstack_pkg_tools import cli
-from openstack_pkg_tools.preseed import Role
-from openstack_pkg_tools.preseedcheck import (
+from openstack_pkg_tools.preseed.check import (
     Problem,
     Question,
     check,
     known_questions,
     questions_from_templates,
 )
+from openstack_pkg_tools.preseed.generate import Role
 from tests.preseed_examples import generate_example, rendered_templates
 
 QUESTIONS = known_questions(rendered_templates().values())

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 from debian.deb822 import Deb822, PkgRelation
 
-from openstack_pkg_tools import metapkg
+from openstack_pkg_tools.build import metapkg
 
 ROOT = Path(__file__).resolve().parents[3]
 DEFINITIONS = ROOT / "meta-packages"

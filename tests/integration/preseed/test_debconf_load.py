@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from debian.deb822 import Deb822
 
-from openstack_pkg_tools.preseed import Role
+from openstack_pkg_tools.preseed.generate import Role
 from tests.preseed_examples import generate_example, private_debconf
 
 

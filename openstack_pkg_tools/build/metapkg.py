@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import fileio
-from .errors import ConfigFileError
-from .run import run
+from .. import fileio
+from ..errors import ConfigFileError
+from ..run import run
 
 if TYPE_CHECKING:
     from debian.deb822 import Deb822

@@ -11,11 +11,11 @@ import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from .errors import InvalidValueError
-from .keystone.model import Endpoints, check_region, check_url
-from .profile import CatalogEntry, Database, ServiceProfile
-from .questions import SWITCHES, Family, families
-from .urls import Engine, format_host, needs_encoding
+from ..errors import InvalidValueError
+from ..keystone.model import Endpoints, check_region, check_url
+from ..profile import CatalogEntry, Database, ServiceProfile
+from ..questions import SWITCHES, Family, families
+from ..urls import Engine, format_host, needs_encoding
 
 PROTOCOLS = ("http", "https")
 DB_ENGINES = tuple(Engine)  # the db-type answers: mysql, pgsql, sqlite

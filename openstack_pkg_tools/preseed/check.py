@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from .preseed import ROLE_HEADER, Role, parse_role, required_questions
+from .generate import ROLE_HEADER, Role, parse_role, required_questions
 
 TYPES = frozenset({"select", "boolean", "string", "multiselect", "note", "password", "text", "title"})
 FLAGS = frozenset({"seen"})
@@ -123,9 +123,9 @@ def toolkit_templates() -> list[str]:
     (db, rabbit, ksat, endpoint) with the profile's prefix, as
     ``pkgos merge-templates`` puts them into the package.
     """
-    from .build.templates import render  # noqa: PLC0415 (jinja2: only checking needs it)
-    from .profile import load, shipped_profiles  # noqa: PLC0415
-    from .questions import families  # noqa: PLC0415
+    from ..build.templates import render  # noqa: PLC0415 (jinja2: only checking needs it)
+    from ..profile import load, shipped_profiles  # noqa: PLC0415
+    from ..questions import families  # noqa: PLC0415
 
     texts = []
     for name in shipped_profiles():

@@ -32,10 +32,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from . import fileio, profile
-from .errors import ConfigFileError, InvalidValueError
-from .questions import LOCAL_HOSTS
-from .urls import format_host, needs_encoding
+from .. import fileio, profile
+from ..errors import ConfigFileError, InvalidValueError
+from ..questions import LOCAL_HOSTS
+from ..urls import format_host, needs_encoding
 
 PASSWORD_ALPHABET = string.ascii_letters + string.digits
 PASSWORD_LENGTH = 32

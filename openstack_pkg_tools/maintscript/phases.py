@@ -22,16 +22,14 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from enum import StrEnum
 
-from . import ksat, log, system
-from .debconf import Debconf, Priority, ensure_frontend
-from .errors import InvalidValueError, PkgosError
-from .inifile import IniFile, oslo_unliteral
-from .plans import database_plan, plans
-from .profile import ServiceProfile, load, parse
-from .questions import (
+from .. import log, system
+from ..debconf import Debconf, Priority, ensure_frontend
+from ..errors import InvalidValueError, PkgosError
+from ..profile import ServiceProfile, load, parse
+from ..questions import (
     DETAILS,
     PURGE_DB,
     SWITCHES,
@@ -42,7 +40,8 @@ from .questions import (
     families,
     holds,
 )
-from .urls import DatabaseUrl, Engine, TransportUrl
+from .plans import database_plan, plans
+from .seeding import Reader, config_reader, database_seeds, seeds
 
 
 class Phase(StrEnum):
@@ -52,106 +51,6 @@ class Phase(StrEnum):
     POSTINST = "postinst"
     PRERM = "prerm"
     POSTRM = "postrm"
-
-
-# -- seeding the questions from the current config ---------------------------
-
-Reader = Callable[[str, str, str], str | None]
-
-
-def config_reader() -> Reader:
-    """A Reader of the config files: a directive's value, None when the file or it is absent.
-
-    Each file is read and parsed once, however many directives are asked
-    for (the ksat questions alone look at up to ten).
-    """
-    opened: dict[str, IniFile | None] = {}
-
-    def read(path: str, section: str, key: str) -> str | None:
-        if path not in opened:
-            opened[path] = IniFile(path) if os.path.exists(path) else None
-        conf = opened[path]
-        return None if conf is None else conf.get(section, key)
-
-    return read
-
-
-def _db_seeds(profile: ServiceProfile, read: Reader) -> dict[str, str]:
-    database = profile.databases[0]
-    text = read(database.config, database.section, database.directive) if database.section else None
-    try:
-        url = DatabaseUrl.parse(text) if text else None
-    except InvalidValueError:
-        return {}  # not a URL this toolkit writes: ask with the defaults
-    if url is None:
-        return {}
-    if url.engine is Engine.SQLITE:
-        return {"db-type": str(url.engine)}
-    seeds = {
-        "db-type": str(url.engine),
-        "db-host": url.host or "",
-        "db-user": url.user or "",
-        "db-password": url.password or "",
-        "db-name": url.database,
-    }
-    return {question: value for question, value in seeds.items() if value}
-
-
-def _rabbit_seeds(profile: ServiceProfile, read: Reader) -> dict[str, str]:
-    assert profile.messaging is not None
-    text = read(profile.messaging.configs[0], "DEFAULT", "transport_url")
-    try:
-        url = TransportUrl.parse(text) if text else None
-    except InvalidValueError:
-        return {}
-    if url is None or url.scheme != "rabbit":
-        return {}
-    # Several brokers: the first one is what the questions are about.
-    first = url.hosts[0]
-    seeds = {
-        "rabbit-host": first.host,
-        "rabbit-userid": first.user or "",
-        "rabbit-password": first.password or "",
-    }
-    return {question: value for question, value in seeds.items() if value}
-
-
-# The directives each question is seeded from, in order; each comes with the
-# legacy names the reference wrote (ksat.RENAMED), current name first.
-KSAT_SEEDS = {
-    "ksat-public-url": ("www_authenticate_uri", "auth_url"),
-    "ksat-region": ("region_name",),
-    "ksat-service-username": ("username",),
-    "ksat-service-project-name": ("project_name",),
-    "ksat-service-password": ("password",),
-}
-
-
-def _ksat_seeds(profile: ServiceProfile, read: Reader) -> dict[str, str]:
-    assert profile.authtoken is not None
-    path, section = profile.authtoken.configs[0], profile.authtoken.section
-    seeds = {}
-    for question, directives in KSAT_SEEDS.items():
-        keys = [name for directive in directives for name in ksat.names_of(directive)]
-        value = next((v for v in (read(path, section, key) for key in keys) if v), None)
-        if value:
-            # ksat writes every value escaped for oslo.config ("$" doubled).
-            seeds[question] = oslo_unliteral(value)
-    return seeds
-
-
-def seeds(profile: ServiceProfile, package: str, read: Reader | None = None) -> dict[str, str]:
-    """Answers taken from the current config files, by question name (no prefix)."""
-    read = read or config_reader()
-    found: dict[str, str] = {}
-    wanted = families(profile, package)
-    if Family.DB in wanted:
-        found |= _db_seeds(profile, read)
-    if Family.RABBIT in wanted:
-        found |= _rabbit_seeds(profile, read)
-    if Family.KSAT in wanted:
-        found |= _ksat_seeds(profile, read)
-    return found
 
 
 # -- config --------------------------------------------------------------------
@@ -225,7 +124,7 @@ def forget_secrets(conf: Debconf, profile: ServiceProfile, package: str) -> None
 
 def _configured_database(profile: ServiceProfile, package: str) -> bool:
     """Whether ``package`` owns the service's databases and a connection URL is in the config."""
-    return Family.DB in families(profile, package) and bool(_db_seeds(profile, config_reader()))
+    return Family.DB in families(profile, package) and bool(database_seeds(profile, config_reader()))
 
 
 def postinst(conf: Debconf, profile: ServiceProfile, package: str, upgrade: bool = False) -> list[str]:
@@ -287,7 +186,7 @@ def _drop_databases(conf: Debconf, profile: ServiceProfile, package: str) -> lis
     """
     from . import apply  # noqa: PLC0415 (database layer: only a purge needs it)
 
-    written = _db_seeds(profile, config_reader())
+    written = database_seeds(profile, config_reader())
     if not written:
         log.info("database: no connection URL in the config file; nothing to drop.")
         return []

@@ -11,14 +11,14 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 
-from . import dbsync, keystone, ksat, log, rabbit
-from .db import AdminLogin, DatabaseSpec, Engine, backend_for
-from .errors import PkgosError
-from .inifile import IniFile
+from .. import dbsync, keystone, ksat, log, rabbit
+from ..db import AdminLogin, DatabaseSpec, Engine, backend_for
+from ..errors import PkgosError
+from ..inifile import IniFile
+from ..profile import Database, ServiceProfile
+from ..questions import LOCAL_HOSTS
+from ..urls import TransportUrl
 from .plans import AuthtokenPlan, CatalogPlan, DatabasePlan, Plans, TransportPlan
-from .profile import Database, ServiceProfile
-from .questions import LOCAL_HOSTS
-from .urls import TransportUrl
 
 
 def apply_plans(profile: ServiceProfile, planned: Plans) -> list[str]:
