@@ -13,8 +13,10 @@ VPY := $(VENV)/bin/python
 DEBIAN_RUNTIME := python3-debian python3-debconf python3-jinja2 python3-sh \
 	python3-pymysql python3-keystoneauth1 python3-yaml python3-psycopg2
 # What the test suite and the benchmarks use besides them.
+# ovmf: the boot test's unit tests build QEMU command lines from the
+# firmware files it ships (Secure Boot's enrolled variables included).
 DEBIAN_TEST := python3-venv python3-pip python3-sqlalchemy python3-oslo.config \
-	debconf-utils dpkg-dev
+	debconf-utils dpkg-dev ovmf
 # What building the toolkit's own packages needs (make deb, and its tests).
 DEBIAN_DEB := debhelper dh-python pybuild-plugin-pyproject python3-all python3-setuptools \
 	help2man lintian
