@@ -27,6 +27,7 @@ from . import log
 from .errors import InvalidValueError
 from .inifile import IniFile
 from .keystone import AdminCredentials, Endpoints, KeystoneClient, check_region, ensure_project, ensure_role
+from .keystone.model import DEFAULT_REGION
 from .run import run
 
 DEFAULT_CONFIG = "/etc/keystone/keystone.conf"
@@ -49,7 +50,7 @@ class BootstrapSpec:
     admin_username: str = "admin"
     admin_project: str = "admin"
     admin_role: str = "admin"
-    region: str = "RegionOne"
+    region: str = DEFAULT_REGION
     service_name: str = "keystone"
     extra_env: tuple[tuple[str, str], ...] = field(default=())
 

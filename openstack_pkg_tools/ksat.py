@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .inifile import IniFile, oslo_literal, oslo_unliteral
-from .keystone.model import DEFAULT_DOMAIN, check_region, check_url
+from .keystone.model import DEFAULT_DOMAIN, DEFAULT_REGION, check_region, check_url
 
 SECTION = "keystone_authtoken"
 # Old name -> current name.
@@ -37,7 +37,7 @@ class AuthToken:
     username: str
     password: str = field(repr=False)
     project_name: str = "service"
-    region_name: str = "RegionOne"
+    region_name: str = DEFAULT_REGION
     user_domain_name: str = DEFAULT_DOMAIN
     project_domain_name: str = DEFAULT_DOMAIN
     memcached_servers: str = ""

@@ -105,9 +105,14 @@ class Authtoken:
 
 @dataclass(frozen=True)
 class CatalogEntry:
-    """A service in the Keystone catalog, registered by the ``package`` (an ``*-api``)."""
+    """A service in the Keystone catalog, registered by the ``package`` (an ``*-api``).
+
+    ``prefix`` is the prefix of that package's debconf questions: the
+    profile's, unless Debian gives the package its own (``heat-api-cfn``).
+    """
 
     package: str
+    prefix: str
     name: str
     type: str
     port: int
@@ -363,15 +368,22 @@ def _authtoken(top: _Table, configs: tuple[ConfigFile, ...]) -> Authtoken | None
     return authtoken
 
 
-def _catalog(top: _Table, name: str) -> tuple[CatalogEntry, ...]:
-    entries = []
+def _catalog(top: _Table, name: str, package: str, prefix: str) -> tuple[CatalogEntry, ...]:
+    entries: list[CatalogEntry] = []
     for table in top.tables("catalog"):
         path = table.string("path", "")
         if path and not path.startswith("/"):
             raise table.fail("path", f"{path!r} must be empty or start with /.")
+        entry_package = table.string("package", f"{name}-api", PACKAGE_RE)
+        entry_prefix = table.string("prefix", prefix, PACKAGE_RE)
+        # One package asks its questions under one prefix.
+        others = {e.prefix for e in entries if e.package == entry_package}
+        if (others and entry_prefix not in others) or (entry_package == package and entry_prefix != prefix):
+            raise table.fail("prefix", f"{entry_package} would ask its questions under two prefixes.")
         entries.append(
             CatalogEntry(
-                package=table.string("package", f"{name}-api", PACKAGE_RE),
+                package=entry_package,
+                prefix=entry_prefix,
                 name=table.string("name", name, NAME_RE),
                 type=table.string("type", pattern=re.compile(r"^[a-z][a-z0-9-]*$")),
                 port=table.integer("port", 1, 65535) or 0,
@@ -393,18 +405,20 @@ def parse(text: str, source: str) -> ServiceProfile:
     name = top.string("name", pattern=NAME_RE)
     user = _user(top, name)
     configs = _configs(top, name)
+    package = top.string("package", f"{name}-common", PACKAGE_RE)
+    prefix = top.string("prefix", name, PACKAGE_RE)
     profile = ServiceProfile(
         source=source,
         name=name,
-        package=top.string("package", f"{name}-common", PACKAGE_RE),
-        prefix=top.string("prefix", name, PACKAGE_RE),
+        package=package,
+        prefix=prefix,
         user=user,
         directories=_directories(top, name, user.name),
         configs=configs,
         databases=_databases(top, name, configs),
         messaging=_messaging(top, configs),
         authtoken=_authtoken(top, configs),
-        catalog=_catalog(top, name),
+        catalog=_catalog(top, name, package, prefix),
     )
     top.done()
     return profile

@@ -1,8 +1,17 @@
-"""The debconf questions of the shared template families, and which package asks which.
+"""Every debconf question of the toolkit, declared once.
 
-The names, types and defaults are in ``templates/*.templates.j2``; this is
-the order they are asked in, their priorities, and the answers some of them
-depend on.
+``TABLE`` holds each question with everything about it: its family, the
+name after ``<prefix>/``, its debconf type, default, choices, priority, the
+earlier answer it waits for, whether it is a secret forgotten after
+postinst, whether a preseed must answer it, which package of a service
+asks it, and the name Debian's own packages give it where that differs.
+
+Everything else is derived from this table: the shared debconf templates
+(``build/templates.py`` renders them), the order ``config`` asks in and
+what ``postinst`` forgets (``maintscript/``), the names the plans read, the
+types the preseed generator writes and what ``pkgos preseed check`` knows
+(``preseed/``). A new family is one block of entries here, plus its plan
+and its apply step.
 """
 
 from __future__ import annotations
@@ -12,25 +21,36 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from .debconf import Priority
+from .keystone.model import DEFAULT_REGION
 from .profile import ServiceProfile
+from .urls import Engine
 
 
 class Family(StrEnum):
-    """The shared template families (see ``pkgos merge-templates``)."""
+    """The families of questions; a package asks whole families."""
 
     DB = "db"
     RABBIT = "rabbit"
     KSAT = "ksat"
     ENDPOINT = "endpoint"
+    # Keystone's own package: its administrator and identity endpoint.
+    KEYSTONE = "keystone"
 
 
-@dataclass(frozen=True)
-class Question:
-    """One question of a family: its name after ``<prefix>/``, its priority, and when it applies."""
+class Type(StrEnum):
+    """debconf's question types that the toolkit uses."""
 
-    name: str
-    priority: Priority = Priority.MEDIUM
-    only_if: Condition | None = None
+    BOOLEAN = "boolean"
+    STRING = "string"
+    PASSWORD = "password"  # noqa: S105 (a debconf type, not a secret)
+    SELECT = "select"
+
+
+class Asker(StrEnum):
+    """Which package of a service asks a family's questions."""
+
+    COMMON = "common"  # the profile's own package (glance-common, nova-common, keystone)
+    CATALOG = "catalog"  # the package a catalog entry names (glance-api, neutron-api, heat-api-cfn)
 
 
 class Condition(StrEnum):
@@ -40,7 +60,551 @@ class Condition(StrEnum):
     CREATES_USER = "creates-user"  # postinst creates the service user in Keystone
 
 
+class Need(StrEnum):
+    """Whether a preseed for a node must answer a question."""
+
+    OPTIONAL = "optional"
+    ALWAYS = "always"
+    SERVER = "server"  # unless the service's database is a local SQLite file
+
+
+class Phase(StrEnum):
+    """The maintainer script that asks a question."""
+
+    CONFIG = "config"
+    PURGE = "purge"  # postrm purge: whether to drop the database
+
+
+@dataclass(frozen=True)
+class Question:
+    """One debconf question, as every part of the toolkit sees it.
+
+    ``default`` may hold ``{prefix}``, replaced by the package's prefix.
+    ``description`` is the template's short description and ``extended``
+    its long one: their words are the msgids of the translations in
+    ``templates/po/``, so a change of wording needs new translations.
+    ``debian_name`` is the name Debian 12's packages ask the same question
+    under, where it differs (``{package}`` is the asking package).
+    """
+
+    family: Family
+    name: str
+    type: Type
+    description: str
+    extended: str
+    default: str = ""
+    choices: tuple[str, ...] = ()
+    priority: Priority = Priority.MEDIUM
+    only_if: Condition | None = None
+    switch: bool = False
+    secret: bool = False
+    need: Need = Need.OPTIONAL
+    phase: Phase = Phase.CONFIG
+    debian_name: str = ""
+
+    def full_name(self, prefix: str) -> str:
+        """The question's debconf name for ``prefix``: ``glance/db-host``."""
+        return f"{prefix}/{self.name}"
+
+    def default_for(self, prefix: str) -> str:
+        """The template's default for ``prefix``."""
+        return self.default.replace("{prefix}", prefix)
+
+
+PROTOCOLS = ("http", "https")
+# The db-type answers: the engines urls.Engine writes URLs for.
+DB_ENGINES = tuple(str(engine) for engine in Engine)
 LOCAL_HOSTS = ("", "localhost", "127.0.0.1", "::1")
+
+_DB, _RABBIT, _KSAT, _ENDPOINT, _KEYSTONE = Family
+_B, _S, _P, _C = Type.BOOLEAN, Type.STRING, Type.PASSWORD, Type.SELECT
+_HIGH, _LOW = Priority.HIGH, Priority.LOW
+
+TABLE: tuple[Question, ...] = (
+    # -- db: the service's database, its user and the connection URL ----------
+    Question(
+        _DB,
+        "configure_db",
+        _B,
+        "Set up a database for this package?",
+        "Answer yes to have the database, its user and the connection URL in the configuration file "
+        "created automatically. Answer no to leave the database settings as they are.",
+        default="false",
+        priority=_HIGH,
+        switch=True,
+        need=Need.ALWAYS,
+        debian_name="{package}/dbconfig-install",
+    ),
+    Question(
+        _DB,
+        "db-type",
+        _C,
+        "Database engine:",
+        "The kind of database server the service stores its data in. sqlite keeps everything in one "
+        "local file and suits tests only.",
+        default="mysql",
+        choices=DB_ENGINES,
+        priority=_HIGH,
+        need=Need.ALWAYS,
+        debian_name="{package}/database-type",
+    ),
+    Question(
+        _DB,
+        "db-host",
+        _S,
+        "Host name of the database server:",
+        "An IPv4 or IPv6 address or a host name. With localhost, the database is created through the "
+        "local socket.",
+        default="localhost",
+        priority=_HIGH,
+        need=Need.SERVER,
+        debian_name="{package}/remote/host",
+    ),
+    Question(
+        _DB,
+        "db-name",
+        _S,
+        "Name of the database:",
+        "The database the service uses. It is created if it does not exist.",
+        default="{prefix}",
+        debian_name="{package}/db/dbname",
+    ),
+    Question(
+        _DB,
+        "db-user",
+        _S,
+        "Database user of the service:",
+        "The user the service connects to its database as. It is created if it does not exist.",
+        default="{prefix}",
+        debian_name="{package}/db/app-user",
+    ),
+    Question(
+        _DB,
+        "db-password",
+        _P,
+        "Password of the database user:",
+        "Leave this empty to have a random password generated and kept in the configuration file.",
+        priority=_HIGH,
+        debian_name="{package}/mysql/app-pass",
+    ),
+    Question(
+        _DB,
+        "db-admin-user",
+        _S,
+        "Administrator of the database server:",
+        "The account that may create databases and users. For a local server, root connects through "
+        "the socket and needs no password.",
+        default="root",
+        only_if=Condition.REMOTE_DB,
+        debian_name="{package}/mysql/admin-user",
+    ),
+    Question(
+        _DB,
+        "db-admin-password",
+        _P,
+        "Password of the database administrator:",
+        "Needed only for a remote database server. It is not kept after the configuration is done.",
+        priority=_HIGH,
+        only_if=Condition.REMOTE_DB,
+        secret=True,
+        debian_name="{package}/mysql/admin-pass",
+    ),
+    Question(
+        _DB,
+        "purge-db",
+        _B,
+        "Remove the database when the package is purged?",
+        "Answer yes to delete the database and its user, with all their data, when this package is purged.",
+        default="false",
+        priority=_HIGH,
+        phase=Phase.PURGE,
+        debian_name="{package}/purge",
+    ),
+    # -- rabbit: [DEFAULT] transport_url ----------------------------------------
+    Question(
+        _RABBIT,
+        "configure_rabbit",
+        _B,
+        "Configure the connection to the message queue?",
+        "Answer yes to write the transport URL of the RabbitMQ server into the configuration file. "
+        "Answer no to leave it as it is.",
+        default="false",
+        priority=_HIGH,
+        switch=True,
+        need=Need.ALWAYS,
+    ),
+    Question(
+        _RABBIT,
+        "rabbit-host",
+        _S,
+        "Host name of the RabbitMQ server:",
+        "An IPv4 or IPv6 address or a host name.",
+        default="localhost",
+        priority=_HIGH,
+        need=Need.ALWAYS,
+    ),
+    Question(
+        _RABBIT,
+        "rabbit-userid",
+        _S,
+        "RabbitMQ user name:",
+        "The user the service connects to the message queue as.",
+        default="guest",
+        priority=_HIGH,
+        need=Need.ALWAYS,
+    ),
+    Question(
+        _RABBIT,
+        "rabbit-password",
+        _P,
+        "RabbitMQ password:",
+        "The password of the RabbitMQ user.",
+        priority=_HIGH,
+        need=Need.ALWAYS,
+    ),
+    # -- ksat: [keystone_authtoken] and the service user -----------------------
+    Question(
+        _KSAT,
+        "configure_ksat",
+        _B,
+        "Configure authentication against Keystone?",
+        "Answer yes to write the keystone_authtoken section of the configuration file, so that the "
+        "service checks the tokens of its clients with Keystone.",
+        default="false",
+        priority=_HIGH,
+        switch=True,
+        need=Need.ALWAYS,
+    ),
+    Question(
+        _KSAT,
+        "ksat-public-url",
+        _S,
+        "Public URL of Keystone:",
+        "The URL clients and services reach the identity service at, for example "
+        "https://keystone.example.com:5000.",
+        default="http://localhost:5000",
+        priority=_HIGH,
+        need=Need.ALWAYS,
+    ),
+    Question(
+        _KSAT,
+        "ksat-region",
+        _S,
+        "Keystone region:",
+        "The region the service belongs to.",
+        default=DEFAULT_REGION,
+        need=Need.ALWAYS,
+    ),
+    Question(
+        _KSAT,
+        "ksat-service-username",
+        _S,
+        "User name of the service in Keystone:",
+        "The user the service authenticates as.",
+        default="{prefix}",
+    ),
+    Question(
+        _KSAT,
+        "ksat-service-project-name",
+        _S,
+        "Project of the service user:",
+        "The project the service user belongs to.",
+        default="service",
+    ),
+    Question(
+        _KSAT,
+        "ksat-service-password",
+        _P,
+        "Password of the service user in Keystone:",
+        "It is written into the configuration file, readable only by the service.",
+        priority=_HIGH,
+        need=Need.ALWAYS,
+    ),
+    Question(
+        _KSAT,
+        "ksat-create-service-user",
+        _B,
+        "Create the service user in Keystone?",
+        "Answer yes to create the user the service authenticates as, with the service role in the "
+        "service project. This needs the Keystone administrator's credentials.",
+        default="true",
+    ),
+    Question(
+        _KSAT,
+        "ksat-admin-username",
+        _S,
+        "User name of the Keystone administrator:",
+        "The administrator account used to create users and catalog entries.",
+        default="admin",
+        only_if=Condition.CREATES_USER,
+    ),
+    Question(
+        _KSAT,
+        "ksat-admin-project-name",
+        _S,
+        "Project of the Keystone administrator:",
+        "The project the administrator account belongs to.",
+        default="admin",
+        only_if=Condition.CREATES_USER,
+    ),
+    Question(
+        _KSAT,
+        "ksat-admin-password",
+        _P,
+        "Password of the Keystone administrator:",
+        "It is used once and not kept after the configuration is done.",
+        priority=_HIGH,
+        only_if=Condition.CREATES_USER,
+        secret=True,
+    ),
+    # -- endpoint: the service and its endpoints in Keystone's catalog ---------
+    Question(
+        _ENDPOINT,
+        "configure_api-endpoint",
+        _B,
+        "Register the service in the Keystone catalog?",
+        "Answer yes to create the service and its public, internal and admin endpoints in Keystone, "
+        "or to repair them if they exist with other URLs.",
+        default="false",
+        priority=_HIGH,
+        switch=True,
+        need=Need.ALWAYS,
+    ),
+    Question(
+        _ENDPOINT,
+        "api-keystone-address",
+        _S,
+        "Address of the Keystone server:",
+        "An IPv4 or IPv6 address or a host name.",
+        default="127.0.0.1",
+        priority=_HIGH,
+        need=Need.ALWAYS,
+    ),
+    Question(
+        _ENDPOINT,
+        "api-keystone-proto",
+        _C,
+        "Protocol of the Keystone server:",
+        "Whether Keystone is reached over http or https.",
+        default="http",
+        choices=PROTOCOLS,
+    ),
+    Question(
+        _ENDPOINT,
+        "api-keystone-admin-username",
+        _S,
+        "User name of the Keystone administrator:",
+        "The administrator account used to create users and catalog entries.",
+        default="admin",
+        priority=_LOW,
+    ),
+    Question(
+        _ENDPOINT,
+        "api-keystone-admin-project-name",
+        _S,
+        "Project of the Keystone administrator:",
+        "The project the administrator account belongs to.",
+        default="admin",
+        priority=_LOW,
+    ),
+    Question(
+        _ENDPOINT,
+        "api-keystone-admin-password",
+        _P,
+        "Password of the Keystone administrator:",
+        "It is used once and not kept after the configuration is done.",
+        priority=_HIGH,
+        secret=True,
+        need=Need.ALWAYS,
+    ),
+    Question(
+        _ENDPOINT,
+        "api-endpoint-address",
+        _S,
+        "Address of this service's endpoint:",
+        "The IPv4 or IPv6 address or host name clients reach this service at. Empty means the address "
+        "of the default route.",
+        priority=_HIGH,
+        need=Need.ALWAYS,
+    ),
+    Question(
+        _ENDPOINT,
+        "api-endpoint-proto",
+        _C,
+        "Protocol of this service's endpoint:",
+        "Whether clients reach this service over http or https.",
+        default="http",
+        choices=PROTOCOLS,
+    ),
+    Question(
+        _ENDPOINT,
+        "api-endpoint-region-name",
+        _S,
+        "Region of the endpoints:",
+        "The region the endpoints are registered in. It starts and ends with a letter, digit, "
+        "underscore or dot and may contain dashes.",
+        default=DEFAULT_REGION,
+        need=Need.ALWAYS,
+    ),
+    Question(
+        _ENDPOINT,
+        "api-endpoint-public-url",
+        _S,
+        "Public URL of this service:",
+        "Empty means the URL built from the address, protocol and the service's port and path.",
+        priority=_LOW,
+    ),
+    Question(
+        _ENDPOINT,
+        "api-endpoint-internal-url",
+        _S,
+        "Internal URL of this service:",
+        "Empty means the same URL as the public one.",
+        priority=_LOW,
+    ),
+    Question(
+        _ENDPOINT,
+        "api-endpoint-admin-url",
+        _S,
+        "Admin URL of this service:",
+        "Empty means the same URL as the public one.",
+        priority=_LOW,
+    ),
+    # -- keystone: Keystone's own package, with Debian's question names --------
+    Question(
+        _KEYSTONE,
+        "create-admin-tenant",
+        _B,
+        "Create the administrator account and bootstrap Keystone?",
+        "Answer yes to create the administrator, its project and role, the region and the identity "
+        "endpoints with keystone-manage bootstrap.",
+        default="false",
+        priority=_HIGH,
+        switch=True,
+        need=Need.ALWAYS,
+    ),
+    Question(
+        _KEYSTONE,
+        "admin-user",
+        _S,
+        "User name of the Keystone administrator:",
+        "The administrator account used to create users and catalog entries.",
+        default="admin",
+    ),
+    Question(
+        _KEYSTONE,
+        "admin-email",
+        _S,
+        "Email address of the Keystone administrator:",
+        "It is recorded with the administrator account.",
+        default="root@localhost",
+    ),
+    Question(
+        _KEYSTONE,
+        "admin-password",
+        _P,
+        "Password of the Keystone administrator:",
+        "It is used once and not kept after the configuration is done.",
+        priority=_HIGH,
+        secret=True,
+        need=Need.ALWAYS,
+    ),
+    Question(
+        _KEYSTONE,
+        "admin-password-confirm",
+        _P,
+        "Password of the Keystone administrator, again:",
+        "Type the same password again, to rule out a typing mistake.",
+        priority=_HIGH,
+        secret=True,
+        need=Need.ALWAYS,
+    ),
+    Question(
+        _KEYSTONE,
+        "admin-role-name",
+        _S,
+        "Role of the Keystone administrator:",
+        "The role the administrator has in its project.",
+        default="admin",
+    ),
+    Question(
+        _KEYSTONE,
+        "admin-tenant-name",
+        _S,
+        "Project of the Keystone administrator:",
+        "The project the administrator account belongs to.",
+        default="admin",
+    ),
+    Question(
+        _KEYSTONE,
+        "register-endpoint",
+        _B,
+        "Register Keystone's own endpoints in its catalog?",
+        "Answer yes to create the identity service and its public, internal and admin endpoints.",
+        default="false",
+    ),
+    Question(
+        _KEYSTONE,
+        "endpoint-ip",
+        _S,
+        "Address of Keystone's endpoint:",
+        "The IPv4 or IPv6 address or host name clients reach Keystone at. Empty means the address of "
+        "the default route.",
+    ),
+    Question(
+        _KEYSTONE,
+        "endpoint-proto",
+        _C,
+        "Protocol of Keystone's endpoint:",
+        "Whether clients reach Keystone over http or https.",
+        default="http",
+        choices=PROTOCOLS,
+    ),
+    Question(
+        _KEYSTONE,
+        "region-name",
+        _S,
+        "Region of Keystone's endpoints:",
+        "The region the identity endpoints are registered in.",
+        default=DEFAULT_REGION,
+        need=Need.ALWAYS,
+    ),
+)
+
+# Keystone's family is asked by Keystone's own package, in its own
+# templates; the others are the shared families a packager merges with
+# ``pkgos merge-templates``.
+SHARED_FAMILIES = (Family.DB, Family.RABBIT, Family.KSAT, Family.ENDPOINT)
+ASKER: Mapping[Family, Asker] = {
+    Family.DB: Asker.COMMON,
+    Family.RABBIT: Asker.COMMON,
+    Family.KSAT: Asker.COMMON,
+    Family.ENDPOINT: Asker.CATALOG,
+    Family.KEYSTONE: Asker.COMMON,
+}
+
+
+def of_family(family: Family) -> tuple[Question, ...]:
+    """The questions of ``family``, in the order ``config`` asks them."""
+    return tuple(question for question in TABLE if question.family is family)
+
+
+def switch_of(family: Family) -> Question:
+    """The yes/no question that opens ``family``; the others are asked only after a yes."""
+    return next(question for question in of_family(family) if question.switch)
+
+
+def details_of(family: Family) -> tuple[Question, ...]:
+    """The questions ``config`` asks after a yes to the family's switch."""
+    return tuple(q for q in of_family(family) if not q.switch and q.phase is Phase.CONFIG)
+
+
+def by_name(family: Family, name: str) -> Question:
+    """The question ``name`` of ``family`` (a KeyError names a question the table lacks)."""
+    for question in of_family(family):
+        if question.name == name:
+            return question
+    raise KeyError(f"{family}/{name}")
 
 
 def holds(condition: Condition, answer: Callable[[str], str]) -> bool:
@@ -50,62 +614,8 @@ def holds(condition: Condition, answer: Callable[[str], str]) -> bool:
     return answer("ksat-create-service-user") == "true"
 
 
-# The yes/no question that opens each family; the others are asked only after a yes.
-SWITCHES = {
-    Family.DB: "configure_db",
-    Family.RABBIT: "configure_rabbit",
-    Family.KSAT: "configure_ksat",
-    Family.ENDPOINT: "configure_api-endpoint",
-}
-
-DETAILS: Mapping[Family, tuple[Question, ...]] = {
-    Family.DB: (
-        Question("db-type", Priority.HIGH),
-        Question("db-host", Priority.HIGH),
-        Question("db-name"),
-        Question("db-user"),
-        Question("db-password", Priority.HIGH),
-        Question("db-admin-user", Priority.MEDIUM, Condition.REMOTE_DB),
-        Question("db-admin-password", Priority.HIGH, Condition.REMOTE_DB),
-    ),
-    Family.RABBIT: (
-        Question("rabbit-host", Priority.HIGH),
-        Question("rabbit-userid", Priority.HIGH),
-        Question("rabbit-password", Priority.HIGH),
-    ),
-    Family.KSAT: (
-        Question("ksat-public-url", Priority.HIGH),
-        Question("ksat-region"),
-        Question("ksat-service-username"),
-        Question("ksat-service-project-name"),
-        Question("ksat-service-password", Priority.HIGH),
-        Question("ksat-create-service-user"),
-        Question("ksat-admin-username", Priority.MEDIUM, Condition.CREATES_USER),
-        Question("ksat-admin-project-name", Priority.MEDIUM, Condition.CREATES_USER),
-        Question("ksat-admin-password", Priority.HIGH, Condition.CREATES_USER),
-    ),
-    Family.ENDPOINT: (
-        Question("api-keystone-address", Priority.HIGH),
-        Question("api-keystone-proto"),
-        Question("api-keystone-admin-username", Priority.LOW),
-        Question("api-keystone-admin-project-name", Priority.LOW),
-        Question("api-keystone-admin-password", Priority.HIGH),
-        Question("api-endpoint-address", Priority.HIGH),
-        Question("api-endpoint-proto"),
-        Question("api-endpoint-region-name"),
-        Question("api-endpoint-public-url", Priority.LOW),
-        Question("api-endpoint-internal-url", Priority.LOW),
-        Question("api-endpoint-admin-url", Priority.LOW),
-    ),
-}
-
-# Used once by postinst, then wiped from the debconf database.
-VOLATILE_SECRETS = ("db-admin-password", "ksat-admin-password", "api-keystone-admin-password")
-PURGE_DB = "purge-db"
-
-
 def families(profile: ServiceProfile, package: str) -> tuple[Family, ...]:
-    """The question families ``package``'s scripts handle."""
+    """The shared question families ``package``'s scripts handle."""
     common = package == profile.package
     wanted = [
         (Family.DB, common and bool(profile.databases)),
@@ -114,3 +624,20 @@ def families(profile: ServiceProfile, package: str) -> tuple[Family, ...]:
         (Family.ENDPOINT, bool(profile.catalog_for(package))),
     ]
     return tuple(family for family, needed in wanted if needed)
+
+
+def prefix_of(profile: ServiceProfile, package: str) -> str:
+    """The prefix ``package``'s questions carry: its catalog entry's, else the profile's.
+
+    Debian gives heat-api-cfn its own prefix (``heat-api-cfn/``), while
+    heat-common and heat-api ask under ``heat/``.
+    """
+    entries = profile.catalog_for(package)
+    return entries[0].prefix if entries else profile.prefix
+
+
+def owner_of(profile: ServiceProfile, family: Family) -> tuple[str, ...]:
+    """The packages of ``profile`` that ask ``family``: its own package, or its catalog packages."""
+    if ASKER[family] is Asker.COMMON:
+        return (profile.package,)
+    return tuple(dict.fromkeys(entry.package for entry in profile.catalog))

@@ -8,10 +8,10 @@ import subprocess
 from pathlib import Path
 
 from openstack_pkg_tools.preseed import generate as preseed
+from openstack_pkg_tools.preseed.check import toolkit_templates
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "preseed"
-TEMPLATES = Path(__file__).parent / "unit" / "fixtures" / "templates"
 DEBCONF_CONF = """\
 Config: configdb
 Templates: templatedb
@@ -24,7 +24,6 @@ Name: templatedb
 Driver: File
 Filename: {dir}/templates.dat
 """
-PREFIXES = ("keystone", "glance", "placement", "nova", "neutron", "heat", "aodh")
 
 
 def generate_example(directory: Path) -> None:
@@ -39,13 +38,8 @@ def generate_example(directory: Path) -> None:
 
 
 def rendered_templates() -> dict[str, str]:
-    """Template text per file name, as packages ship it once the prefix is filled in."""
-    texts = {"keystone.templates": (TEMPLATES / "keystone.templates").read_text()}
-    for prefix in PREFIXES:
-        for family in ("db", "rabbit", "ksat", "endpoint"):
-            text = (TEMPLATES / f"{family}.templates").read_text()
-            texts[f"{prefix}-{family}.templates"] = text.replace("PREFIX", prefix)
-    return texts
+    """Template text per file name, as the toolkit renders it into each package."""
+    return {f"{package}.templates": text for package, text in toolkit_templates().items()}
 
 
 def private_debconf(directory: Path) -> dict[str, str]:

@@ -20,7 +20,7 @@ from ..errors import InvalidValueError
 from ..fileio import atomic_write
 from ..maintscript.phases import Phase
 from ..profile import ServiceProfile, load_with_text
-from ..questions import families
+from ..questions import families, prefix_of
 from .templates import MergeRequest, merge
 
 
@@ -136,5 +136,9 @@ def generate_debian(request: GenerateRequest) -> list[str]:
     wanted = families(profile, request.package)
     written = []
     if wanted:
-        written.append(merge(MergeRequest(request.debian_dir, request.package, profile.prefix, wanted)))
+        written.append(
+            merge(
+                MergeRequest(request.debian_dir, request.package, prefix_of(profile, request.package), wanted)
+            )
+        )
     return [*written, *_write_scripts(request, profile, text)]

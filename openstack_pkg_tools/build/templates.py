@@ -1,7 +1,7 @@
 """Merge the shared debconf templates and their translations into a package.
 
 ``pkgos merge-templates glance-common glance db rabbit ksat`` renders the
-chosen families with the package's prefix into
+chosen families' questions (``questions.TABLE``) with the package's prefix into
 ``debian/glance-common.templates`` (the package's own templates are kept,
 our stanzas replace earlier copies of themselves), lists that file in
 ``debian/po/POTFILES.in``, merges our translations into
@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import tempfile
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -23,9 +24,11 @@ from importlib import resources
 from ..errors import InvalidValueError
 from ..fileio import atomic_write, read_bytes
 from ..profile import PACKAGE_RE
-from ..questions import Family
+from ..questions import Family, Question, of_family
 from ..run import run
 
+# The long descriptions' lines, as the shared templates have always been wrapped.
+EXTENDED_WIDTH = 72
 POTFILES_LINE = "[type: gettext/rfc822deb] {package}.templates"
 TEMPLATE_NAME_RE = re.compile(r"^Template:\s*(\S+)\s*$", re.MULTILINE)
 
@@ -44,16 +47,22 @@ def _source(name: str) -> resources.abc.Traversable:
     return resources.files("openstack_pkg_tools").joinpath("templates", name)
 
 
-def render(prefix: str, package: str, families: Sequence[Family]) -> list[str]:
-    """The stanzas of ``families`` for ``prefix``, in order, each without trailing blank line."""
-    import jinja2  # noqa: PLC0415 (heavy: only this build tool needs it)
+def stanza(question: Question, prefix: str) -> str:
+    """The debconf template stanza of ``question`` for ``prefix``."""
+    lines = [f"Template: {question.full_name(prefix)}", f"Type: {question.type}"]
+    if question.choices:
+        lines.append(f"Choices: {', '.join(question.choices)}")
+    default = question.default_for(prefix)
+    if default:
+        lines.append(f"Default: {default}")
+    lines.append(f"_Description: {question.description}")
+    lines += [f" {line}" for line in textwrap.wrap(question.extended, width=EXTENDED_WIDTH)]
+    return "\n".join(lines)
 
-    environment = jinja2.Environment(autoescape=False, undefined=jinja2.StrictUndefined)  # noqa: S701 (not HTML)
-    stanzas: list[str] = []
-    for family in families:
-        template = environment.from_string(_source(f"{family}.templates.j2").read_text(encoding="utf-8"))
-        stanzas += split_stanzas(template.render(prefix=prefix, package=package))
-    return stanzas
+
+def render(prefix: str, families: Sequence[Family]) -> list[str]:
+    """The stanzas of ``families`` for ``prefix``, in the order their questions are asked."""
+    return [stanza(question, prefix) for family in families for question in of_family(family)]
 
 
 def split_stanzas(text: str) -> list[str]:
@@ -130,7 +139,7 @@ def merge(request: MergeRequest) -> str:
             hint="run from the source tree, or pass --debian-dir.",
         )
     templates = os.path.join(request.debian_dir, f"{request.package}.templates")
-    text = merged_templates(_read_text(templates), render(request.prefix, request.package, request.families))
+    text = merged_templates(_read_text(templates), render(request.prefix, request.families))
     changed = atomic_write(templates, text.encode("utf-8"))
     po_dir = os.path.join(request.debian_dir, "po")
     os.makedirs(po_dir, exist_ok=True)

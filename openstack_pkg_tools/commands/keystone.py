@@ -18,6 +18,7 @@ from ..keystone import (
     register_service,
 )
 from ..keystone.credentials import load, read_secret_file
+from ..keystone.model import DEFAULT_REGION
 from ..keystone.services import KNOWN_SERVICES
 
 HELP = """\
@@ -49,7 +50,7 @@ example:
 BOOTSTRAP_EPILOG = """\
 example (keystone's postinst):
   printf '%s' "$ADMIN_PASS" | pkgos keystone bootstrap --password-stdin \\
-      --public-url http://192.0.2.10:5000/v3 --region RegionOne
+      --public-url http://192.0.2.10:5000/v3 --region regionOne
 """
 
 
@@ -92,7 +93,7 @@ def _endpoint_options(parser: argparse.ArgumentParser, url: str, region: str) ->
     parser.add_argument("--public-url", required=True, metavar="URL", help=f"public {url}")
     parser.add_argument("--internal-url", metavar="URL", help="internal URL (default: the public one)")
     parser.add_argument("--admin-url", metavar="URL", help="admin URL (default: the internal one)")
-    parser.add_argument("--region", default="RegionOne", help=f"{region} (default: RegionOne)")
+    parser.add_argument("--region", default=DEFAULT_REGION, help=f"{region} (default: {DEFAULT_REGION})")
 
 
 def _password_options(parser: argparse.ArgumentParser, what: str, required: bool) -> None:

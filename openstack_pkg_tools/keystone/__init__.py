@@ -10,7 +10,7 @@ Usage from a maintainer script::
     from openstack_pkg_tools import keystone
 
     client = keystone.KeystoneClient(keystone.AdminCredentials(auth_url, "admin", password))
-    spec = keystone.ServiceSpec("glance", "image", keystone.Endpoints.same(url), region="RegionOne")
+    spec = keystone.ServiceSpec("glance", "image", keystone.Endpoints.same(url), region="regionOne")
     keystone.register_service(client, spec)
     keystone.ensure_service_user(client, keystone.ServiceUserSpec("glance", glance_password))
 """

@@ -33,12 +33,17 @@ class Interface(StrEnum):
     ADMIN = "admin"
 
 
+# The region a setting gets when nobody names one: Debian's templates' regionOne,
+# the same in the debconf questions, [keystone_authtoken], the bootstrap and pkgos.
+DEFAULT_REGION = "regionOne"
+
+
 def check_region(region: str) -> str:
     """Return ``region`` if Keystone and Debian's packages accept it as a name."""
     if not REGION_PATTERN.match(region):
         raise InvalidValueError(
             f"Invalid region name {region!r}.",
-            hint="use letters, digits, '_', '.' and '-' (at least two characters), e.g. RegionOne.",
+            hint="use letters, digits, '_', '.' and '-' (at least two characters), e.g. regionOne.",
         )
     return region
 
@@ -147,7 +152,7 @@ class ServiceSpec:
     name: str
     type: str
     endpoints: Endpoints
-    region: str = "RegionOne"
+    region: str = DEFAULT_REGION
     description: str = ""
 
     def __post_init__(self) -> None:

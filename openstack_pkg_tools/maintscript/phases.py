@@ -26,19 +26,20 @@ from collections.abc import Sequence
 from enum import StrEnum
 
 from .. import log, system
-from ..debconf import Debconf, Priority, ensure_frontend
+from ..debconf import Debconf, ensure_frontend
 from ..errors import InvalidValueError, PkgosError
 from ..profile import ServiceProfile, load, parse
 from ..questions import (
-    DETAILS,
-    PURGE_DB,
-    SWITCHES,
-    VOLATILE_SECRETS,
     Condition,
     Family,
     Question,
+    by_name,
+    details_of,
     families,
     holds,
+    of_family,
+    prefix_of,
+    switch_of,
 )
 from .plans import database_plan, plans
 from .seeding import Reader, config_reader, database_seeds, seeds
@@ -58,16 +59,16 @@ class Phase(StrEnum):
 
 def config(conf: Debconf, profile: ServiceProfile, package: str, read: Reader | None = None) -> None:
     """Ask the questions; safe to run twice (apt-utils preconfigures, then postinst runs it again)."""
-    prefix = profile.prefix
+    prefix = prefix_of(profile, package)
     for name, value in seeds(profile, package, read).items():
         if conf.get(f"{prefix}/{name}") != value:
             conf.set(f"{prefix}/{name}", value)
     for family in families(profile, package):
-        switch = f"{prefix}/{SWITCHES[family]}"
-        conf.ask(switch, Priority.HIGH)
+        switch = switch_of(family).full_name(prefix)
+        conf.ask(switch, switch_of(family).priority)
         conf.go()
         if conf.get_bool(switch):
-            _ask_details(conf, prefix, DETAILS[family])
+            _ask_details(conf, prefix, details_of(family))
 
 
 def _ask_details(conf: Debconf, prefix: str, questions: Sequence[Question]) -> None:
@@ -77,17 +78,15 @@ def _ask_details(conf: Debconf, prefix: str, questions: Sequence[Question]) -> N
             conf.go()
             if not holds(question.only_if, lambda name: conf.get(f"{prefix}/{name}")):
                 continue
-        conf.ask(f"{prefix}/{question.name}", question.priority)
+        conf.ask(question.full_name(prefix), question.priority)
     conf.go()
 
 
 def answers(conf: Debconf, profile: ServiceProfile, package: str) -> dict[str, str]:
     """The current answers of ``package``'s families, by question name without prefix."""
-    names = []
-    for family in families(profile, package):
-        names.append(SWITCHES[family])
-        names.extend(question.name for question in DETAILS[family])
-    return {name: conf.get(f"{profile.prefix}/{name}") for name in names}
+    prefix = prefix_of(profile, package)
+    questions = [question for family in families(profile, package) for question in of_family(family)]
+    return {question.name: conf.get(question.full_name(prefix)) for question in questions}
 
 
 # -- postinst: apply ---------------------------------------------------------------
@@ -115,11 +114,12 @@ def forget_secrets(conf: Debconf, profile: ServiceProfile, package: str) -> None
 
     Only those: a package with the db family alone has no ksat questions.
     """
+    prefix = prefix_of(profile, package)
     for family in families(profile, package):
-        for question in DETAILS[family]:
-            if question.name in VOLATILE_SECRETS:
-                conf.forget(f"{profile.prefix}/{question.name}")
-        conf.set_bool(f"{profile.prefix}/{SWITCHES[family]}", False)
+        for question in of_family(family):
+            if question.secret:
+                conf.forget(question.full_name(prefix))
+        conf.set_bool(switch_of(family).full_name(prefix), False)
 
 
 def _configured_database(profile: ServiceProfile, package: str) -> bool:
@@ -137,7 +137,8 @@ def postinst(conf: Debconf, profile: ServiceProfile, package: str, upgrade: bool
     from . import apply  # noqa: PLC0415 (database and Keystone layers: only postinst needs them)
 
     try:
-        planned = plans(profile, package, answers(conf, profile, package))
+        address = system.default_route_address() if Family.ENDPOINT in families(profile, package) else ""
+        planned = plans(profile, package, answers(conf, profile, package), address)
         done = install_files(profile, package)
         done += apply.apply_plans(profile, planned)
         if upgrade and planned.database is None and _configured_database(profile, package):
@@ -154,8 +155,9 @@ def purge(conf: Debconf | None, profile: ServiceProfile, package: str) -> list[s
     """Remove what postinst created (the system user stays, as Debian's policy asks)."""
     done = []
     if conf is not None and Family.DB in families(profile, package):
-        question = f"{profile.prefix}/{PURGE_DB}"
-        conf.ask(question, Priority.HIGH)
+        purge_db = by_name(Family.DB, "purge-db")
+        question = purge_db.full_name(profile.prefix)
+        conf.ask(question, purge_db.priority)
         conf.go()
         if conf.get_bool(question):
             done += _drop_databases(conf, profile, package)
@@ -191,20 +193,21 @@ def _drop_databases(conf: Debconf, profile: ServiceProfile, package: str) -> lis
         log.info("database: no connection URL in the config file; nothing to drop.")
         return []
     current = {**answers(conf, profile, package), **written}
+    admin_password = by_name(Family.DB, "db-admin-password").full_name(profile.prefix)
     try:
         if holds(Condition.REMOTE_DB, lambda name: current.get(name, "")) and not current.get(
             "db-admin-password"
         ):
             # postinst forgot the administrator's password: ask for it again.
-            conf.ask(f"{profile.prefix}/db-admin-password", Priority.HIGH)
+            conf.ask(admin_password, by_name(Family.DB, "db-admin-password").priority)
             conf.go()
-            current["db-admin-password"] = conf.get(f"{profile.prefix}/db-admin-password")
+            current["db-admin-password"] = conf.get(admin_password)
         return apply.drop_databases(profile, database_plan(profile, current))
     except PkgosError as error:
         log.warning(f"the database was not dropped: {error}")
         return []
     finally:
-        conf.forget(f"{profile.prefix}/db-admin-password")
+        conf.forget(admin_password)
 
 
 # -- entry point -------------------------------------------------------------------

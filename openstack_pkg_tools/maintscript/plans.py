@@ -7,19 +7,14 @@ it with the question named and nothing half-done.
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from ..errors import InvalidValueError
 from ..keystone.model import Endpoints, check_region, check_url
 from ..profile import CatalogEntry, Database, ServiceProfile
-from ..questions import SWITCHES, Family, families
-from ..urls import Engine, format_host, needs_encoding
-
-PROTOCOLS = ("http", "https")
-DB_ENGINES = tuple(Engine)  # the db-type answers: mysql, pgsql, sqlite
-
+from ..questions import Family, by_name, families, prefix_of, switch_of
+from ..urls import format_host, needs_encoding
 
 Answers = Mapping[str, str]
 
@@ -86,137 +81,152 @@ class Plans:
     catalog: CatalogPlan | None = None
 
 
-def _choice(answers: Answers, question: str, allowed: Sequence[str], prefix: str) -> str:
-    value = answers.get(question, "")
-    if value not in allowed:
-        raise InvalidValueError(
-            f"{prefix}/{question} is {value!r}, not one of {', '.join(allowed)}.",
-            hint=f"answer it again: dpkg-reconfigure, or debconf-set-selections {prefix}/{question}.",
-        )
-    return value
+class PackageAnswers:
+    """One package's answers, read by the questions of the table.
 
+    Every name is looked up in ``questions.TABLE`` (a name the table lacks
+    is a KeyError, a bug), choices come from there, and errors name the
+    question as the package asks it (``heat-api-cfn/api-endpoint-proto``).
+    """
 
-def _required(answers: Answers, question: str, prefix: str) -> str:
-    value = answers.get(question, "").strip()
-    if not value:
-        raise InvalidValueError(
-            f"{prefix}/{question} is empty.",
-            hint=f"answer it: dpkg-reconfigure, or debconf-set-selections {prefix}/{question}.",
-        )
-    return value
+    def __init__(self, answers: Answers, prefix: str, family: Family) -> None:
+        self.answers = answers
+        self.prefix = prefix
+        self.family = family
+
+    def name(self, question: str) -> str:
+        """The debconf name of ``question`` (a name of this family in the table)."""
+        return by_name(self.family, question).full_name(self.prefix)
+
+    def get(self, question: str, absent: str = "") -> str:
+        """The answer; ``absent`` when there is none."""
+        self.name(question)
+        return self.answers.get(question, absent)
+
+    def choice(self, question: str) -> str:
+        """The answer, one of the question's choices."""
+        value = self.get(question)
+        allowed = by_name(self.family, question).choices
+        if value not in allowed:
+            raise InvalidValueError(
+                f"{self.name(question)} is {value!r}, not one of {', '.join(allowed)}.",
+                hint=f"answer it again: dpkg-reconfigure, or debconf-set-selections {self.name(question)}.",
+            )
+        return value
+
+    def required(self, question: str) -> str:
+        """The answer, refused when empty."""
+        value = self.get(question).strip()
+        if not value:
+            raise InvalidValueError(
+                f"{self.name(question)} is empty.",
+                hint=f"answer it: dpkg-reconfigure, or debconf-set-selections {self.name(question)}.",
+            )
+        return value
+
+    def region(self, question: str) -> str:
+        """The answer, a region name Keystone takes."""
+        value = self.required(question)
+        try:
+            return check_region(value)
+        except InvalidValueError as error:
+            raise InvalidValueError(
+                f"{self.name(question)} is {value!r}, not a region name.", error.hint
+            ) from None
+
+    def http_url(self, question: str) -> str:
+        """The answer, if ksat.AuthToken (written later by postinst) will take it as a URL."""
+        value = self.required(question)
+        try:
+            return check_url(value)
+        except InvalidValueError as error:
+            raise InvalidValueError(
+                f"{self.name(question)} is not an http:// or https:// URL that Keystone takes: "
+                f"{error.message}",
+                hint=f"answer it again ({error.hint}): debconf-set-selections {self.name(question)}.",
+            ) from None
+
+    def no_percent_encoding(self, question: str) -> None:
+        """Refuse an answer that the connection URL would hold percent-encoded.
+
+        The message never quotes the answer: it may be a password.
+        """
+        if needs_encoding(self.get(question)):
+            raise InvalidValueError(
+                f"{self.name(question)} has characters that the database URL must percent-encode, "
+                f"and {self.prefix}'s own tools cannot read a URL with a '%' in it.",
+                hint=f"use only letters, digits and - . _ ~ in {self.name(question)} "
+                "(dpkg-reconfigure, or debconf-set-selections); an empty password is generated so.",
+            )
 
 
 def database_plan(profile: ServiceProfile, answers: Answers) -> DatabasePlan:
     """What to create from the db answers (database names after the first come from the profile)."""
-    prefix = profile.prefix
-    engine = _choice(answers, "db-type", DB_ENGINES, prefix)
-    name = _required(answers, "db-name", prefix)
+    db = PackageAnswers(answers, profile.prefix, Family.DB)
+    engine = db.choice("db-type")
     first, *others = profile.databases
-    databases = (replace(first, name=name), *others)
+    databases = (replace(first, name=db.required("db-name")), *others)
     remote = engine != "sqlite"
     plan = DatabasePlan(
         engine=engine,
-        host=_required(answers, "db-host", prefix) if remote else "",
-        user=_required(answers, "db-user", prefix) if remote else "",
-        password=answers.get("db-password", ""),
-        admin_user=answers.get("db-admin-user", "") or "root",
-        admin_password=answers.get("db-admin-password", ""),
+        host=db.required("db-host") if remote else "",
+        user=db.required("db-user") if remote else "",
+        password=db.get("db-password"),
+        admin_user=db.get("db-admin-user") or "root",
+        admin_password=db.get("db-admin-password"),
         databases=databases,
     )
     if remote and not profile.percent_in_url:
-        _no_percent_encoding(plan.user, "db-user", prefix)
-        _no_percent_encoding(plan.password, "db-password", prefix)
+        db.no_percent_encoding("db-user")
+        db.no_percent_encoding("db-password")
     return plan
-
-
-def _no_percent_encoding(answer: str, question: str, prefix: str) -> None:
-    """Refuse an answer that the connection URL would hold percent-encoded.
-
-    The message never quotes the answer: it may be a password.
-    """
-    if needs_encoding(answer):
-        raise InvalidValueError(
-            f"{prefix}/{question} has characters that the database URL must percent-encode, "
-            f"and {prefix}'s own tools cannot read a URL with a '%' in it.",
-            hint=f"use only letters, digits and - . _ ~ in {prefix}/{question} "
-            "(dpkg-reconfigure, or debconf-set-selections); an empty password is generated so.",
-        )
 
 
 def transport_plan(profile: ServiceProfile, answers: Answers) -> TransportPlan:
     """The message queue connection from the rabbit answers."""
     assert profile.messaging is not None
-    prefix = profile.prefix
+    rabbit = PackageAnswers(answers, profile.prefix, Family.RABBIT)
     return TransportPlan(
-        host=_required(answers, "rabbit-host", prefix),
-        user=_required(answers, "rabbit-userid", prefix),
-        password=answers.get("rabbit-password", ""),
+        host=rabbit.required("rabbit-host"),
+        user=rabbit.required("rabbit-userid"),
+        password=rabbit.get("rabbit-password"),
         configs=profile.messaging.configs,
     )
-
-
-def _http_url(answers: Answers, question: str, prefix: str) -> str:
-    """The answer, if ksat.AuthToken (written later by postinst) will take it as a URL."""
-    value = _required(answers, question, prefix)
-    try:
-        return check_url(value)
-    except InvalidValueError as error:
-        raise InvalidValueError(
-            f"{prefix}/{question} is not an http:// or https:// URL that Keystone takes: {error.message}",
-            hint=f"answer it again ({error.hint}): debconf-set-selections {prefix}/{question}.",
-        ) from None
 
 
 def authtoken_plan(profile: ServiceProfile, answers: Answers) -> AuthtokenPlan:
     """The keystone_authtoken settings from the ksat answers."""
     assert profile.authtoken is not None
-    prefix = profile.prefix
-    create = answers.get("ksat-create-service-user", "true") == "true"
+    ksat = PackageAnswers(answers, profile.prefix, Family.KSAT)
+    create = ksat.get("ksat-create-service-user", "true") == "true"
     return AuthtokenPlan(
         configs=profile.authtoken.configs,
         section=profile.authtoken.section,
-        public_url=_http_url(answers, "ksat-public-url", prefix),
-        region=_region(answers, "ksat-region", prefix),
-        username=_required(answers, "ksat-service-username", prefix),
-        project_name=_required(answers, "ksat-service-project-name", prefix),
-        password=_required(answers, "ksat-service-password", prefix),
+        public_url=ksat.http_url("ksat-public-url"),
+        region=ksat.region("ksat-region"),
+        username=ksat.required("ksat-service-username"),
+        project_name=ksat.required("ksat-service-project-name"),
+        password=ksat.required("ksat-service-password"),
         create_user=create,
-        admin_username=_required(answers, "ksat-admin-username", prefix) if create else "",
-        admin_project_name=_required(answers, "ksat-admin-project-name", prefix) if create else "",
-        admin_password=_required(answers, "ksat-admin-password", prefix) if create else "",
+        admin_username=ksat.required("ksat-admin-username") if create else "",
+        admin_project_name=ksat.required("ksat-admin-project-name") if create else "",
+        admin_password=ksat.required("ksat-admin-password") if create else "",
     )
 
 
-def _region(answers: Answers, question: str, prefix: str) -> str:
-    value = _required(answers, question, prefix)
-    try:
-        return check_region(value)
-    except InvalidValueError as error:
-        raise InvalidValueError(f"{prefix}/{question} is {value!r}, not a region name.", error.hint) from None
-
-
-def default_route_address() -> str:
-    """This machine's address on the default route (no packet is sent)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        try:
-            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: routing decision only
-            return str(probe.getsockname()[0])
-        except OSError:
-            return "127.0.0.1"
-
-
-def endpoint_urls(entry: CatalogEntry, answers: Answers, address: str, prefix: str) -> Endpoints:
+def endpoint_urls(entry: CatalogEntry, endpoint: PackageAnswers, address: str) -> Endpoints:
     """The three endpoint URLs: answered ones win, the rest built from address and port."""
-    proto = _choice(answers, "api-endpoint-proto", PROTOCOLS, prefix)
+    proto = endpoint.choice("api-endpoint-proto")
     built = f"{proto}://{format_host(address)}:{entry.port}{entry.path}"
-    public = answers.get("api-endpoint-public-url", "") or built
+    public = endpoint.get("api-endpoint-public-url") or built
     try:
         return Endpoints(
             public=public,
-            internal=answers.get("api-endpoint-internal-url", "") or public,
-            admin=answers.get("api-endpoint-admin-url", "") or public,
+            internal=endpoint.get("api-endpoint-internal-url") or public,
+            admin=endpoint.get("api-endpoint-admin-url") or public,
         )
     except InvalidValueError as error:
+        prefix = endpoint.prefix
         raise InvalidValueError(
             f"{prefix}/api-endpoint-*: {error.message}",
             hint=f"answer them again: debconf-set-selections {prefix}/api-endpoint-address (or -public-url, "
@@ -224,30 +234,44 @@ def endpoint_urls(entry: CatalogEntry, answers: Answers, address: str, prefix: s
         ) from None
 
 
-def catalog_plan(profile: ServiceProfile, package: str, answers: Answers) -> CatalogPlan:
-    """What to register in Keystone for ``package`` from the endpoint answers."""
-    prefix = profile.prefix
-    proto = _choice(answers, "api-keystone-proto", PROTOCOLS, prefix)
-    keystone = format_host(_required(answers, "api-keystone-address", prefix))
-    address = answers.get("api-endpoint-address", "").strip() or default_route_address()
+def catalog_plan(
+    profile: ServiceProfile, package: str, answers: Answers, default_address: str
+) -> CatalogPlan:
+    """What to register in Keystone for ``package`` from the endpoint answers.
+
+    ``default_address`` is the endpoints' address when none is answered
+    (postinst passes the default route's).
+    """
+    endpoint = PackageAnswers(answers, prefix_of(profile, package), Family.ENDPOINT)
+    proto = endpoint.choice("api-keystone-proto")
+    keystone = format_host(endpoint.required("api-keystone-address"))
+    address = endpoint.get("api-endpoint-address").strip() or default_address
     return CatalogPlan(
         keystone_url=f"{proto}://{keystone}:5000/v3",
-        admin_username=_required(answers, "api-keystone-admin-username", prefix),
-        admin_project_name=_required(answers, "api-keystone-admin-project-name", prefix),
-        admin_password=_required(answers, "api-keystone-admin-password", prefix),
-        region=_region(answers, "api-endpoint-region-name", prefix),
+        admin_username=endpoint.required("api-keystone-admin-username"),
+        admin_project_name=endpoint.required("api-keystone-admin-project-name"),
+        admin_password=endpoint.required("api-keystone-admin-password"),
+        region=endpoint.region("api-endpoint-region-name"),
         services=tuple(
-            (entry, endpoint_urls(entry, answers, address, prefix)) for entry in profile.catalog_for(package)
+            (entry, endpoint_urls(entry, endpoint, address)) for entry in profile.catalog_for(package)
         ),
     )
 
 
-def plans(profile: ServiceProfile, package: str, answers: Answers) -> Plans:
-    """Check every answer of every family whose ``configure_*`` is yes, before anything changes."""
-    wanted = {family for family in families(profile, package) if answers.get(SWITCHES[family]) == "true"}
+def plans(profile: ServiceProfile, package: str, answers: Answers, default_address: str = "") -> Plans:
+    """Check every answer of every family whose ``configure_*`` is yes, before anything changes.
+
+    ``default_address`` is what the endpoint family needs from the machine
+    (the default route's address); plans themselves look at nothing.
+    """
+    wanted = {
+        family for family in families(profile, package) if answers.get(switch_of(family).name) == "true"
+    }
     return Plans(
         database=database_plan(profile, answers) if Family.DB in wanted else None,
         transport=transport_plan(profile, answers) if Family.RABBIT in wanted else None,
         authtoken=authtoken_plan(profile, answers) if Family.KSAT in wanted else None,
-        catalog=catalog_plan(profile, package, answers) if Family.ENDPOINT in wanted else None,
+        catalog=catalog_plan(profile, package, answers, default_address)
+        if Family.ENDPOINT in wanted
+        else None,
     )

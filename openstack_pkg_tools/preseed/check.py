@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from ..questions import Family, families, of_family, owner_of, prefix_of
 from .generate import ROLE_HEADER, Role, parse_role, required_questions
 
 TYPES = frozenset({"select", "boolean", "string", "multiselect", "note", "password", "text", "title"})
@@ -31,8 +32,8 @@ LINE_RE = re.compile(r"^\s*(\S+)\s+(\S+)\s+(\S+)(?:\s(.*))?$")
 
 
 @dataclass(frozen=True)
-class Question:
-    """A debconf question as its template declares it."""
+class Template:
+    """A debconf template as a package declares it: the question's name, type and choices."""
 
     name: str
     type: str
@@ -61,7 +62,7 @@ class Problem:
         return f"line {self.line}: {self.message}"
 
 
-def questions_from_templates(text: str) -> dict[str, Question]:
+def questions_from_templates(text: str) -> dict[str, Template]:
     """The questions of rendered debconf template text, by name.
 
     ``Choices`` of a select may be written with ``_Choices`` or
@@ -78,61 +79,60 @@ def questions_from_templates(text: str) -> dict[str, Question]:
         choices = tuple(
             choice.replace("\\,", ",").strip() for choice in re.split(r"(?<!\\),", raw) if choice.strip()
         )
-        questions[name] = Question(name, stanza.get("Type", "").strip(), choices)
+        questions[name] = Template(name, stanza.get("Type", "").strip(), choices)
     return questions
 
 
-def known_questions(template_texts: Iterable[str]) -> dict[str, Question]:
+def known_questions(template_texts: Iterable[str]) -> dict[str, Template]:
     """The questions of several template files together."""
-    questions: dict[str, Question] = {}
+    questions: dict[str, Template] = {}
     for text in template_texts:
         questions.update(questions_from_templates(text))
     return questions
 
 
-# Debian's keystone package asks these itself, in its own templates (they are
-# not a family the toolkit merges into packages): their names and types.
-KEYSTONE_OWN_QUESTIONS = (
-    Question("keystone/create-admin-tenant", "boolean"),
-    Question("keystone/admin-user", "string"),
-    Question("keystone/admin-email", "string"),
-    Question("keystone/admin-password", "password"),
-    Question("keystone/admin-password-confirm", "password"),
-    Question("keystone/admin-role-name", "string"),
-    Question("keystone/admin-tenant-name", "string"),
-    Question("keystone/register-endpoint", "boolean"),
-    Question("keystone/endpoint-ip", "string"),
-    Question("keystone/endpoint-proto", "select", ("http", "https")),
-    Question("keystone/region-name", "string"),
-)
+def toolkit_questions(owners: Iterable[str] = ()) -> dict[str, Template]:
+    """What the toolkit knows: its templates for every shipped service and the
+    templates of the installed ``owners``."""
+    return known_questions([*toolkit_templates().values(), *installed_templates(owners)])
 
 
-def toolkit_questions(owners: Iterable[str] = ()) -> dict[str, Question]:
-    """What the toolkit knows: its templates for every shipped service,
-    Keystone's own questions, and the templates of the installed ``owners``."""
-    questions = known_questions([*toolkit_templates(), *installed_templates(owners)])
-    for question in KEYSTONE_OWN_QUESTIONS:
-        questions.setdefault(question.name, question)
-    return questions
+def toolkit_templates() -> dict[str, str]:
+    """The debconf templates the toolkit gives each package of each shipped service, rendered.
 
-
-def toolkit_templates() -> list[str]:
-    """The debconf templates the toolkit gives each shipped service, rendered.
-
-    One text per package of each shipped profile: the question families
-    (db, rabbit, ksat, endpoint) with the profile's prefix, as
-    ``pkgos merge-templates`` puts them into the package.
+    By package: the question families it asks (db, rabbit, ksat, endpoint),
+    with its prefix, as ``pkgos merge-templates`` puts them into it; the
+    keystone package also has Keystone's own family.
     """
-    from ..build.templates import render  # noqa: PLC0415 (jinja2: only checking needs it)
+    from ..build.templates import render  # noqa: PLC0415 (only checking needs it)
     from ..profile import load, shipped_profiles  # noqa: PLC0415
-    from ..questions import families  # noqa: PLC0415
 
-    texts = []
+    texts = {}
     for name in shipped_profiles():
         profile = load(name)
         for package in dict.fromkeys([profile.package, *(entry.package for entry in profile.catalog)]):
-            texts.append("\n\n".join(render(profile.prefix, package, families(profile, package))))
+            wanted = families(profile, package)
+            if package == load("keystone").package:
+                wanted += (Family.KEYSTONE,)
+            texts[package] = "\n\n".join(render(prefix_of(profile, package), wanted)) + "\n"
     return texts
+
+
+def debian_names() -> dict[str, str]:
+    """Debian's own names of the toolkit's questions (``glance-common/mysql/app-pass``),
+    mapped to the toolkit's (``glance/db-password``), for every shipped service."""
+    from ..profile import load, shipped_profiles  # noqa: PLC0415
+
+    names = {}
+    for name in shipped_profiles():
+        profile = load(name)
+        for family in families(profile, profile.package):
+            for owner in owner_of(profile, family):
+                for question in of_family(family):
+                    if question.debian_name:
+                        debian = question.debian_name.replace("{package}", owner)
+                        names[debian] = question.full_name(prefix_of(profile, owner))
+    return names
 
 
 def installed_templates(owners: Iterable[str], info_dir: str = "/var/lib/dpkg/info") -> list[str]:
@@ -181,7 +181,7 @@ def role_of(text: str) -> Role | None:
     return None
 
 
-def check(text: str, questions: Mapping[str, Question], role: Role | None = None) -> list[Problem]:
+def check(text: str, questions: Mapping[str, Template], role: Role | None = None) -> list[Problem]:
     """Every problem of the preseed ``text``, sorted by line.
 
     Missing answers are reported at the line after the last one, where they
@@ -208,7 +208,7 @@ def check(text: str, questions: Mapping[str, Question], role: Role | None = None
 
 
 def _check_line(
-    answer: PreseedLine, questions: Mapping[str, Question], answered: dict[str, int]
+    answer: PreseedLine, questions: Mapping[str, Template], answered: dict[str, int]
 ) -> list[Problem]:
     line = answer.line
     if answer.type not in TYPES | FLAGS:
@@ -241,7 +241,7 @@ def _check_line(
     return problems + [Problem(line, message) for message in _value_problems(answer, question)]
 
 
-def _value_problems(answer: PreseedLine, question: Question) -> list[str]:
+def _value_problems(answer: PreseedLine, question: Template) -> list[str]:
     name, value = answer.question, answer.value
     if question.type == "boolean" and value not in BOOLEANS:
         return [f"{name} is a boolean: 'true' or 'false', not {value!r}."]
@@ -257,7 +257,10 @@ def _value_problems(answer: PreseedLine, question: Question) -> list[str]:
     return []
 
 
-def _suggestion(name: str, questions: Mapping[str, Question]) -> str:
+def _suggestion(name: str, questions: Mapping[str, Template]) -> str:
+    ours = debian_names().get(name)
+    if ours is not None:
+        return f" (the name Debian's own packages give it; this toolkit's package asks {ours})"
     close = difflib.get_close_matches(name, list(questions), n=1, cutoff=0.75)
     return f" (did you mean {close[0]}?)" if close else ""
 

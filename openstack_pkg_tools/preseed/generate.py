@@ -34,7 +34,17 @@ from pathlib import Path
 
 from .. import fileio, profile
 from ..errors import ConfigFileError, InvalidValueError
-from ..questions import LOCAL_HOSTS
+from ..keystone.model import DEFAULT_REGION
+from ..questions import (
+    LOCAL_HOSTS,
+    PROTOCOLS,
+    Family,
+    Need,
+    by_name,
+    of_family,
+    owner_of,
+    prefix_of,
+)
 from ..urls import format_host, needs_encoding
 
 PASSWORD_ALPHABET = string.ascii_letters + string.digits
@@ -57,72 +67,50 @@ class Role(StrEnum):
     COMPUTE = "compute"
 
 
-class Family(StrEnum):
-    """The families of shared questions a service package asks."""
-
-    DB = "db"
-    RABBIT = "rabbit"
-    KSAT = "ksat"
-    ENDPOINT = "endpoint"
-    KEYSTONE = "keystone"
-
-
 @dataclass(frozen=True)
 class ServiceAnswers:
-    """Which question families a service's packages answer on one role."""
+    """Which question families a service answers on one role.
 
-    prefix: str
-    owner: str
+    The packages that own the answers and the prefixes they ask under come
+    from the service's profile (``questions.owner_of``, ``prefix_of``).
+    """
+
+    profile: str
     families: tuple[Family, ...]
     # Only the controller creates service users; compute nodes reuse them
     # and so never need the Keystone administrator's password.
     creates_service_user: bool = False
 
 
-def _api_service(name: str, *, rabbit: bool = True) -> ServiceAnswers:
-    families: tuple[Family, ...] = (Family.DB, Family.RABBIT, Family.KSAT, Family.ENDPOINT)
-    if not rabbit:
-        families = (Family.DB, Family.KSAT, Family.ENDPOINT)
-    return ServiceAnswers(name, f"{name}-common", families, creates_service_user=True)
+def _api_service(name: str) -> ServiceAnswers:
+    """A controller service: every shared family its profile's packages ask."""
+    loaded = profile.load(name)
+    wanted = [
+        (Family.DB, bool(loaded.databases)),
+        (Family.RABBIT, loaded.messaging is not None),
+        (Family.KSAT, loaded.authtoken is not None),
+        (Family.ENDPOINT, bool(loaded.catalog)),
+    ]
+    families = tuple(family for family, asked in wanted if asked)
+    return ServiceAnswers(name, families, creates_service_user=True)
 
 
-CONTROLLER_SERVICES = (
-    ServiceAnswers("keystone", "keystone", (Family.DB, Family.KEYSTONE)),
-    _api_service("glance"),
-    _api_service("placement", rabbit=False),
-    _api_service("nova"),
-    _api_service("neutron"),
-    _api_service("heat"),
-    _api_service("aodh"),
-)
-COMPUTE_SERVICES = (
-    ServiceAnswers("nova", "nova-common", (Family.RABBIT, Family.KSAT)),
-    ServiceAnswers("neutron", "neutron-common", (Family.RABBIT, Family.KSAT)),
-)
-# An all-in-one node runs the controller's services, which already answer
-# every question the compute node's packages ask.
-ROLES: Mapping[Role, tuple[ServiceAnswers, ...]] = {
-    Role.ALL_IN_ONE: CONTROLLER_SERVICES,
-    Role.CONTROLLER: CONTROLLER_SERVICES,
-    Role.COMPUTE: COMPUTE_SERVICES,
-}
+def role_services(role: Role) -> tuple[ServiceAnswers, ...]:
+    """The services ``role``'s preseed configures, in order.
 
-# The answers a role cannot do without, per family: the switches, where the
-# servers are, and the passwords every node of the site must share.
-REQUIRED = {
-    Family.DB: ("configure_db", "db-type", "db-host"),
-    Family.RABBIT: ("configure_rabbit", "rabbit-host", "rabbit-userid", "rabbit-password"),
-    Family.KSAT: ("configure_ksat", "ksat-public-url", "ksat-region", "ksat-service-password"),
-    Family.ENDPOINT: (
-        "configure_api-endpoint",
-        "api-keystone-address",
-        "api-keystone-admin-password",
-        "api-endpoint-address",
-        "api-endpoint-region-name",
-    ),
-    Family.KEYSTONE: ("admin-password", "admin-password-confirm", "region-name"),
-}
-REQUIRED_SQLITE_DB = ("configure_db", "db-type")
+    An all-in-one node runs the controller's services, which already
+    answer every question the compute node's packages ask. Keystone
+    registers its own endpoints when it bootstraps (its own family).
+    """
+    if role is Role.COMPUTE:
+        return (
+            ServiceAnswers("nova", (Family.RABBIT, Family.KSAT)),
+            ServiceAnswers("neutron", (Family.RABBIT, Family.KSAT)),
+        )
+    return (
+        ServiceAnswers("keystone", (Family.DB, Family.KEYSTONE)),
+        *(_api_service(name) for name in ("glance", "placement", "nova", "neutron", "heat", "aodh")),
+    )
 
 
 @dataclass(frozen=True)
@@ -154,19 +142,19 @@ class Site:
 
 # (table, key) -> (Site attribute, default or None when required, choices)
 SITE_KEYS: Mapping[tuple[str, str], tuple[str, str | None, tuple[str, ...]]] = {
-    ("site", "region"): ("region", "regionOne", ()),
+    ("site", "region"): ("region", DEFAULT_REGION, ()),
     ("database", "type"): ("db_type", "mysql", tuple(DB_TYPE_ANSWERS)),
     ("database", "host"): ("db_host", None, ()),
     ("database", "admin_user"): ("db_admin_user", "root", ()),
     ("rabbitmq", "host"): ("rabbit_host", None, ()),
     ("rabbitmq", "user"): ("rabbit_user", "openstack", ()),
     ("keystone", "address"): ("keystone_address", None, ()),
-    ("keystone", "proto"): ("keystone_proto", "http", ("http", "https")),
+    ("keystone", "proto"): ("keystone_proto", "http", PROTOCOLS),
     ("keystone", "admin_user"): ("keystone_admin_user", "admin", ()),
     ("keystone", "admin_project"): ("keystone_admin_project", "admin", ()),
     ("keystone", "admin_email"): ("keystone_admin_email", "root@localhost", ()),
     ("controller", "address"): ("controller_address", None, ()),
-    ("controller", "proto"): ("controller_proto", "http", ("http", "https")),
+    ("controller", "proto"): ("controller_proto", "http", PROTOCOLS),
     ("passwords", "store"): ("password_store", None, ()),
 }
 PASSWORD_KEYS = {"store", "generate", "length"}
@@ -265,27 +253,24 @@ class Answer:
         return lines
 
 
+class _PasswordNames(dict[str, str]):
+    """A password mapping that records which passwords the answer builders ask for."""
+
+    def __missing__(self, name: str) -> str:
+        self[name] = ""
+        return ""
+
+
 def password_names(site: Site, role: Role) -> list[str]:
-    """The passwords a role's preseed holds, by name in the password store."""
-    names: list[str] = []
-    for service in ROLES[role]:
-        for family in service.families:
-            names.extend(_family_passwords(site, service, family))
-    return list(dict.fromkeys(names))
+    """The passwords a role's preseed holds, by name in the password store.
 
-
-def _family_passwords(site: Site, service: ServiceAnswers, family: Family) -> list[str]:
-    if family is Family.DB:
-        if site.db_type == "sqlite":
-            return []
-        admin = [] if site.db_host in LOCAL_HOSTS else ["database-admin"]
-        return [f"{service.prefix}-db", *admin]
-    if family is Family.RABBIT:
-        return ["rabbitmq"]
-    if family is Family.KSAT:
-        admin = ["keystone-admin"] if service.creates_service_user else []
-        return [f"{service.prefix}-keystone", *admin]
-    return ["keystone-admin"]
+    They are the ones the answer builders read: running them is the one
+    place the rules (SQLite, a local database server, who creates service
+    users) are written.
+    """
+    asked = _PasswordNames()
+    role_answers(site, role, asked)
+    return list(asked)
 
 
 def read_store(path: str) -> dict[str, str]:
@@ -353,46 +338,76 @@ def _write_store(path: str, passwords: Mapping[str, str]) -> None:
 
 
 def role_answers(site: Site, role: Role, passwords: Mapping[str, str]) -> list[Answer]:
-    """Every answer of ``role``'s preseed, in a stable order."""
+    """Every answer of ``role``'s preseed, in a stable order.
+
+    The values come from the site file and the passwords; the question
+    names, their types and their order from the question table; the owning
+    package and the prefix from the service's profile.
+    """
     answers: list[Answer] = []
-    for service in ROLES[role]:
+    for service in role_services(role):
+        loaded = profile.load(service.profile)
         for family in service.families:
-            answers.extend(_FAMILY_ANSWERS[family](site, service, passwords))
+            for owner in owner_of(loaded, family):
+                prefix = prefix_of(loaded, owner)
+                values = _FAMILY_VALUES[family](site, service, prefix, passwords)
+                for name in values:
+                    by_name(family, name)  # a value for a question the table lacks is a bug
+                answers += [
+                    Answer(
+                        owner,
+                        question.full_name(prefix),
+                        question.type,
+                        *_answer(site, values[question.name]),
+                    )
+                    for question in of_family(family)
+                    if question.name in values
+                ]
     return answers
 
 
-def _seen(site: Site, key: str) -> bool:
-    return key in site.given
+# An answer's value, and the site key it comes from when that key has a
+# default (None: the value is the site's own or fixed by the role).
+Value = tuple[str, str | None]
 
 
-def _db_answers(site: Site, service: ServiceAnswers, passwords: Mapping[str, str]) -> list[Answer]:
-    p, o = service.prefix, service.owner
-    db_type = Answer(o, f"{p}/db-type", "select", DB_TYPE_ANSWERS[site.db_type], _seen(site, "database.type"))
+def _answer(site: Site, value: Value) -> tuple[str, bool]:
+    """The value and whether it is marked seen: a default the site file did not give is not."""
+    text, key = value
+    return text, key is None or key in site.given
+
+
+def _db_values(
+    site: Site, service: ServiceAnswers, prefix: str, passwords: Mapping[str, str]
+) -> dict[str, Value]:
+    values: dict[str, Value] = {
+        "configure_db": ("true", None),
+        "db-type": (DB_TYPE_ANSWERS[site.db_type], "database.type"),
+    }
     if site.db_type == "sqlite":
         # One file in /var/lib/<package>/: no server, user or password.
-        return [Answer(o, f"{p}/configure_db", "boolean", "true"), db_type]
-    answers = [
-        Answer(o, f"{p}/configure_db", "boolean", "true"),
-        db_type,
-        Answer(o, f"{p}/db-host", "string", site.db_host),
-        Answer(o, f"{p}/db-name", "string", p),
-        Answer(o, f"{p}/db-user", "string", p),
-        Answer(o, f"{p}/db-password", "password", passwords[f"{p}-db"]),
-        Answer(o, f"{p}/db-admin-user", "string", site.db_admin_user, _seen(site, "database.admin_user")),
-    ]
+        return values
+    values |= {
+        "db-host": (site.db_host, None),
+        "db-name": (prefix, None),
+        "db-user": (prefix, None),
+        "db-password": (passwords[f"{prefix}-db"], None),
+        "db-admin-user": (site.db_admin_user, "database.admin_user"),
+    }
     if site.db_host not in LOCAL_HOSTS:
-        answers.append(Answer(o, f"{p}/db-admin-password", "password", passwords["database-admin"]))
-    return answers
+        values["db-admin-password"] = (passwords["database-admin"], None)
+    return values
 
 
-def _rabbit_answers(site: Site, service: ServiceAnswers, passwords: Mapping[str, str]) -> list[Answer]:
-    p, o = service.prefix, service.owner
-    return [
-        Answer(o, f"{p}/configure_rabbit", "boolean", "true"),
-        Answer(o, f"{p}/rabbit-host", "string", site.rabbit_host),
-        Answer(o, f"{p}/rabbit-userid", "string", site.rabbit_user, _seen(site, "rabbitmq.user")),
-        Answer(o, f"{p}/rabbit-password", "password", passwords["rabbitmq"]),
-    ]
+def _rabbit_values(
+    site: Site, service: ServiceAnswers, prefix: str, passwords: Mapping[str, str]
+) -> dict[str, Value]:
+    return {
+        "configure_rabbit": ("true", None),
+        "rabbit-host": (site.rabbit_host, None),
+        "rabbit-userid": (site.rabbit_user, "rabbitmq.user"),
+        "rabbit-password": (passwords["rabbitmq"], None),
+    }
 
 
 def keystone_url(site: Site) -> str:
@@ -400,100 +415,69 @@ def keystone_url(site: Site) -> str:
     return f"{site.keystone_proto}://{format_host(site.keystone_address)}:{KEYSTONE_PORT}"
 
 
-def _ksat_answers(site: Site, service: ServiceAnswers, passwords: Mapping[str, str]) -> list[Answer]:
-    p, o = service.prefix, service.owner
+def _ksat_values(
+    site: Site, service: ServiceAnswers, prefix: str, passwords: Mapping[str, str]
+) -> dict[str, Value]:
     create = service.creates_service_user
-    answers = [
-        Answer(o, f"{p}/configure_ksat", "boolean", "true"),
-        Answer(o, f"{p}/ksat-public-url", "string", keystone_url(site)),
-        Answer(o, f"{p}/ksat-region", "string", site.region, _seen(site, "site.region")),
-        Answer(o, f"{p}/ksat-create-service-user", "boolean", "true" if create else "false"),
-        Answer(o, f"{p}/ksat-service-username", "string", p),
-        Answer(o, f"{p}/ksat-service-project-name", "string", "service"),
-        Answer(o, f"{p}/ksat-service-password", "password", passwords[f"{p}-keystone"]),
-    ]
+    values: dict[str, Value] = {
+        "configure_ksat": ("true", None),
+        "ksat-public-url": (keystone_url(site), None),
+        "ksat-region": (site.region, "site.region"),
+        "ksat-create-service-user": ("true" if create else "false", None),
+        "ksat-service-username": (prefix, None),
+        "ksat-service-project-name": ("service", None),
+        "ksat-service-password": (passwords[f"{prefix}-keystone"], None),
+    }
     if create:
-        answers[4:4] = [
-            Answer(
-                o,
-                f"{p}/ksat-admin-username",
-                "string",
-                site.keystone_admin_user,
-                _seen(site, "keystone.admin_user"),
-            ),
-            Answer(
-                o,
-                f"{p}/ksat-admin-project-name",
-                "string",
-                site.keystone_admin_project,
-                _seen(site, "keystone.admin_project"),
-            ),
-            Answer(o, f"{p}/ksat-admin-password", "password", passwords["keystone-admin"]),
-        ]
-    return answers
+        values |= {
+            "ksat-admin-username": (site.keystone_admin_user, "keystone.admin_user"),
+            "ksat-admin-project-name": (site.keystone_admin_project, "keystone.admin_project"),
+            "ksat-admin-password": (passwords["keystone-admin"], None),
+        }
+    return values
 
 
-def _endpoint_answers(site: Site, service: ServiceAnswers, passwords: Mapping[str, str]) -> list[Answer]:
-    p, o = service.prefix, f"{service.prefix}-api"
-    return [
-        Answer(o, f"{p}/configure_api-endpoint", "boolean", "true"),
-        Answer(o, f"{p}/api-keystone-address", "string", site.keystone_address),
-        Answer(o, f"{p}/api-keystone-proto", "select", site.keystone_proto, _seen(site, "keystone.proto")),
-        Answer(
-            o,
-            f"{p}/api-keystone-admin-username",
-            "string",
-            site.keystone_admin_user,
-            _seen(site, "keystone.admin_user"),
-        ),
-        Answer(
-            o,
-            f"{p}/api-keystone-admin-project-name",
-            "string",
-            site.keystone_admin_project,
-            _seen(site, "keystone.admin_project"),
-        ),
-        Answer(o, f"{p}/api-keystone-admin-password", "password", passwords["keystone-admin"]),
-        Answer(o, f"{p}/api-endpoint-address", "string", site.controller_address),
-        Answer(
-            o, f"{p}/api-endpoint-proto", "select", site.controller_proto, _seen(site, "controller.proto")
-        ),
-        Answer(o, f"{p}/api-endpoint-region-name", "string", site.region, _seen(site, "site.region")),
-    ]
+def _endpoint_values(
+    site: Site, service: ServiceAnswers, prefix: str, passwords: Mapping[str, str]
+) -> dict[str, Value]:
+    return {
+        "configure_api-endpoint": ("true", None),
+        "api-keystone-address": (site.keystone_address, None),
+        "api-keystone-proto": (site.keystone_proto, "keystone.proto"),
+        "api-keystone-admin-username": (site.keystone_admin_user, "keystone.admin_user"),
+        "api-keystone-admin-project-name": (site.keystone_admin_project, "keystone.admin_project"),
+        "api-keystone-admin-password": (passwords["keystone-admin"], None),
+        "api-endpoint-address": (site.controller_address, None),
+        "api-endpoint-proto": (site.controller_proto, "controller.proto"),
+        "api-endpoint-region-name": (site.region, "site.region"),
+    }
 
 
-def _keystone_answers(site: Site, service: ServiceAnswers, passwords: Mapping[str, str]) -> list[Answer]:
-    p, o = service.prefix, service.owner
+def _keystone_values(
+    site: Site, service: ServiceAnswers, prefix: str, passwords: Mapping[str, str]
+) -> dict[str, Value]:
     admin = passwords["keystone-admin"]
-    return [
-        Answer(o, f"{p}/create-admin-tenant", "boolean", "true"),
-        Answer(o, f"{p}/admin-user", "string", site.keystone_admin_user, _seen(site, "keystone.admin_user")),
-        Answer(
-            o, f"{p}/admin-email", "string", site.keystone_admin_email, _seen(site, "keystone.admin_email")
-        ),
-        Answer(o, f"{p}/admin-password", "password", admin),
-        Answer(o, f"{p}/admin-password-confirm", "password", admin),
-        Answer(o, f"{p}/admin-role-name", "string", "admin"),
-        Answer(
-            o,
-            f"{p}/admin-tenant-name",
-            "string",
-            site.keystone_admin_project,
-            _seen(site, "keystone.admin_project"),
-        ),
-        Answer(o, f"{p}/register-endpoint", "boolean", "true"),
-        Answer(o, f"{p}/endpoint-ip", "string", site.keystone_address),
-        Answer(o, f"{p}/endpoint-proto", "select", site.keystone_proto, _seen(site, "keystone.proto")),
-        Answer(o, f"{p}/region-name", "string", site.region, _seen(site, "site.region")),
-    ]
+    return {
+        "create-admin-tenant": ("true", None),
+        "admin-user": (site.keystone_admin_user, "keystone.admin_user"),
+        "admin-email": (site.keystone_admin_email, "keystone.admin_email"),
+        "admin-password": (admin, None),
+        "admin-password-confirm": (admin, None),
+        "admin-role-name": ("admin", None),
+        "admin-tenant-name": (site.keystone_admin_project, "keystone.admin_project"),
+        "register-endpoint": ("true", None),
+        "endpoint-ip": (site.keystone_address, None),
+        "endpoint-proto": (site.keystone_proto, "keystone.proto"),
+        "region-name": (site.region, "site.region"),
+    }
 
 
-_FAMILY_ANSWERS = {
-    Family.DB: _db_answers,
-    Family.RABBIT: _rabbit_answers,
-    Family.KSAT: _ksat_answers,
-    Family.ENDPOINT: _endpoint_answers,
-    Family.KEYSTONE: _keystone_answers,
+_FAMILY_VALUES = {
+    Family.DB: _db_values,
+    Family.RABBIT: _rabbit_values,
+    Family.KSAT: _ksat_values,
+    Family.ENDPOINT: _endpoint_values,
+    Family.KEYSTONE: _keystone_values,
 }
 
 ROLE_HEADER = "# pkgos-role: "
@@ -512,26 +496,25 @@ def render(role: Role, answers: Iterable[Answer]) -> str:
 
 
 def required_questions(role: Role, db_types: Mapping[str, str] | None = None) -> list[str]:
-    """The questions a preseed for ``role`` must answer.
+    """The questions a preseed for ``role`` must answer (``questions.Need``).
 
     ``db_types`` maps a question prefix to its db-type answer: a service
     on SQLite needs no answer about a database server.
     """
     db_types = db_types or {}
-    return list(
-        dict.fromkeys(
-            f"{service.prefix}/{name}"
-            for service in ROLES[role]
-            for family in service.families
-            for name in _required_of(family, db_types.get(service.prefix))
-        )
-    )
-
-
-def _required_of(family: Family, db_type: str | None) -> tuple[str, ...]:
-    if family is Family.DB and db_type == "sqlite":
-        return REQUIRED_SQLITE_DB
-    return REQUIRED[family]
+    names = []
+    for service in role_services(role):
+        loaded = profile.load(service.profile)
+        for family in service.families:
+            for owner in owner_of(loaded, family):
+                prefix = prefix_of(loaded, owner)
+                sqlite = db_types.get(prefix) == "sqlite"
+                names += [
+                    question.full_name(prefix)
+                    for question in of_family(family)
+                    if question.need is Need.ALWAYS or (question.need is Need.SERVER and not sqlite)
+                ]
+    return list(dict.fromkeys(names))
 
 
 def generate(site_path: str, output_dir: str, roles: Iterable[Role] = tuple(Role)) -> list[Path]:

@@ -12,7 +12,7 @@ port of 127.0.0.1, creates the service project and roles, and yields a
     with keystone_server(tmpdir) as keystone:
         keystone.auth_url            # http://127.0.0.1:PORT/v3
         keystone.admin_username      # admin (admin_password, admin_project too)
-        keystone.region              # RegionOne
+        keystone.region              # regionOne
         keystone.credentials()       # AdminCredentials for openstack_pkg_tools.keystone
         keystone.os_environ()        # OS_* variables for the openstack CLI or pkgos
 
@@ -38,6 +38,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from openstack_pkg_tools.keystone import AdminCredentials, Endpoints
+from openstack_pkg_tools.keystone.model import DEFAULT_REGION
 from openstack_pkg_tools.keystone_bootstrap import BootstrapSpec, bootstrap, ensure_service_project
 
 from . import free_port
@@ -99,7 +100,7 @@ def write_config(workdir: str) -> str:
     return path
 
 
-def bootstrap_spec(config_file: str, url: str, region: str = "RegionOne") -> BootstrapSpec:
+def bootstrap_spec(config_file: str, url: str, region: str = DEFAULT_REGION) -> BootstrapSpec:
     """The bootstrap of a throwaway instance: keys owned by the running user."""
     user = pwd.getpwuid(os.getuid()).pw_name
     group = grp.getgrgid(os.getgid()).gr_name
@@ -178,7 +179,7 @@ def _tail(workdir: str) -> str:
 
 
 @contextmanager
-def keystone_server(workdir: str, *, region: str = "RegionOne", port: int = 0) -> Iterator[KeystoneServer]:
+def keystone_server(workdir: str, *, region: str = DEFAULT_REGION, port: int = 0) -> Iterator[KeystoneServer]:
     """Bootstrap and serve a throwaway Keystone in ``workdir``; stop it on exit.
 
     ``port`` 5000 puts it where a local Keystone listens (what maintainer

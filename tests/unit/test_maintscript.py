@@ -15,7 +15,7 @@ from openstack_pkg_tools.maintscript.phases import Phase, script_identity
 from openstack_pkg_tools.maintscript.plans import Plans, plans
 from openstack_pkg_tools.maintscript.seeding import seeds
 from openstack_pkg_tools.profile import load, parse
-from openstack_pkg_tools.questions import Family, families
+from openstack_pkg_tools.questions import Family, families, of_family
 
 DEFAULTS = {
     "configure_db": "false",
@@ -385,3 +385,22 @@ def test_a_bad_endpoint_address_is_refused_at_plan_time_naming_the_questions() -
     )
     with pytest.raises(InvalidValueError, match=r"^nova/api-endpoint-\*: Invalid endpoint URL"):
         plans(load("nova"), "nova-api", answers)
+
+
+def test_seeded_answers_are_questions_of_the_table(tmp_path: Path) -> None:
+    conf = tmp_path / "glance-api.conf"
+    conf.write_text(
+        "[DEFAULT]\ntransport_url = rabbit://u:p@h:5672/\n"
+        "[database]\nconnection = mysql+pymysql://g:pw@db/glance\n"
+        "[keystone_authtoken]\nwww_authenticate_uri = http://k:5000\nregion_name = r1\n"
+        "username = glance\nproject_name = service\npassword = pw\n"
+    )
+    profile = parse(
+        f'name = "glance"\n[[config]]\nsource = "glance-api.conf"\ntarget = "{conf}"\n'
+        "[[database]]\n[messaging]\n[keystone_authtoken]\n",
+        "test.toml",
+    )
+    seeded = seeds(profile, "glance-common")
+    table = {question.name for family in families(profile, "glance-common") for question in of_family(family)}
+    assert len(seeded) == 13
+    assert set(seeded) <= table

@@ -12,9 +12,10 @@ import pytest
 from openstack_pkg_tools import cli
 from openstack_pkg_tools.preseed.check import (
     Problem,
-    Question,
+    Template,
     check,
     known_questions,
+    parse_preseed,
     questions_from_templates,
 )
 from openstack_pkg_tools.preseed.generate import Role
@@ -39,15 +40,42 @@ def test_templates_give_names_types_and_choices() -> None:
         "Template: x/flag\nType: boolean\nDescription: d\n"
     )
     assert questions_from_templates(text) == {
-        "glance/api-endpoint-proto": Question("glance/api-endpoint-proto", "select", ("http", "https")),
-        "x/list": Question("x/list", "multiselect", ("a, b", "c")),
-        "x/flag": Question("x/flag", "boolean"),
+        "glance/api-endpoint-proto": Template("glance/api-endpoint-proto", "select", ("http", "https")),
+        "x/list": Template("x/list", "multiselect", ("a, b", "c")),
+        "x/flag": Template("x/flag", "boolean"),
     }
 
 
 @pytest.mark.parametrize("role", list(Role))
 def test_generated_preseeds_pass_the_check(generated: Path, role: Role) -> None:
     assert check((generated / f"{role}.preseed").read_text(), QUESTIONS) == []
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_every_line_is_a_question_of_the_package_that_owns_it(generated: Path, role: Role) -> None:
+    templates = rendered_templates()
+    answers, problems = parse_preseed((generated / f"{role}.preseed").read_text())
+    assert problems == [] and answers
+    for answer in answers:
+        owned = questions_from_templates(templates[f"{answer.owner}.templates"])
+        assert answer.question in owned, f"{answer.owner} does not ask {answer.question}"
+        template = owned[answer.question]
+        if answer.type == "seen":
+            continue
+        assert answer.type == template.type, answer
+        if template.type in ("select", "boolean"):
+            assert answer.value in (template.choices or ("true", "false")), answer
+
+
+def test_endpoint_answers_belong_to_the_catalog_package(generated: Path) -> None:
+    # heat-api-cfn registers its own catalog entry, under Debian's own prefix;
+    # neutron's is neutron-api (neutron-server is empty in Debian 12).
+    answers, _ = parse_preseed((generated / "controller.preseed").read_text())
+    owners = {answer.question: answer.owner for answer in answers}
+    assert owners["heat-api-cfn/configure_api-endpoint"] == "heat-api-cfn"
+    assert owners["heat/configure_api-endpoint"] == "heat-api"
+    assert owners["neutron/configure_api-endpoint"] == "neutron-api"
+    assert owners["neutron/configure_db"] == "neutron-common"
 
 
 def corrupt(text: str, old: str, new: str) -> str:

@@ -23,7 +23,7 @@ def test_stopped_keystone_is_a_clear_error_and_a_rerun_repairs(keystone: Keyston
     result = pkgos(*args, env=env)
     assert result.returncode == 2
     assert (
-        f"Cannot GET /regions/RegionOne on Keystone at {url}: connection refused (tried 4 times)"
+        f"Cannot GET /regions/regionOne on Keystone at {url}: connection refused (tried 4 times)"
         in result.stderr
     )
     assert "Hint: start Keystone" in result.stderr
