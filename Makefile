@@ -10,7 +10,7 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 
 # Runtime libraries, from Debian's archive only.
-DEBIAN_RUNTIME := python3-debian python3-debconf python3-jinja2 python3-sh \
+DEBIAN_RUNTIME := python3-debian python3-debconf python3-sh \
 	python3-pymysql python3-keystoneauth1 python3-yaml python3-psycopg2
 # What the test suite and the benchmarks use besides them.
 # ovmf: the boot test's unit tests build QEMU command lines from the
@@ -33,7 +33,7 @@ DEBIAN_METAPKG := dpkg-dev lintian
 # runtime libraries (sh 2.x, keystoneauth1, pymysql, ...): these unit tests
 # run a second time in a venv that sees only PyPI.
 VENV_NEWEST := .venv-newest
-PYPI_RUNTIME := sh python-debian jinja2 pymysql keystoneauth1 pyyaml
+PYPI_RUNTIME := sh python-debian pymysql keystoneauth1 pyyaml
 # Every unit test but lint and those of the debconf facade (Debian's debconf
 # module is not on PyPI); test-only libraries as the unit tests need them.
 NEWEST_TESTS := tests/unit --ignore=tests/unit/test_lint.py \

@@ -2,7 +2,7 @@
 
 The package is imported by Debian maintainer scripts, so importing it (or any
 of its small modules) must stay cheap: submodules import heavy libraries
-(keystoneauth1, pymysql, jinja2) only where they need them.
+(keystoneauth1, pymysql, python-debian) only where they need them.
 """
 
 __version__ = "0.1.0"
