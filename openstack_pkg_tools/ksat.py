@@ -5,15 +5,15 @@ password auth plugin reads, and migrates the directives of older releases
 (``admin_user``, ``admin_tenant_name``, ``admin_password``, ``auth_uri``,
 ``auth_host``, ``auth_protocol``, ``auth_port``) so that no stale value is
 left for keystonemiddleware to warn about or, worse, prefer.
-``read_authtoken`` reads the current values (legacy ones included) to seed
-debconf's questions.
+``names_of`` gives a directive's legacy names too, for the seeding of
+debconf's questions from the current values (``maintscript/seeding.py``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .inifile import IniFile, oslo_literal, oslo_unliteral
+from .inifile import IniFile, oslo_literal
 from .keystone.model import DEFAULT_DOMAIN, DEFAULT_REGION, check_region, check_url
 
 SECTION = "keystone_authtoken"
@@ -93,13 +93,3 @@ def write_authtoken(path: str, values: AuthToken, section: str = SECTION) -> boo
             # a reference to another option.
             conf.set(section, key, oslo_literal(value))
         return conf.save()
-
-
-def read_authtoken(path: str) -> dict[str, str]:
-    """The current values, legacy names mapped to current ones (for debconf defaults)."""
-    conf = IniFile(path)
-    values = {new: conf.get(SECTION, old) for old, new in RENAMED.items()}
-    current = {key: conf.get(SECTION, key) for key in conf.keys(SECTION)}
-    merged = {key: oslo_unliteral(value) for key, value in values.items() if value is not None}
-    merged.update({key: oslo_unliteral(value) for key, value in current.items() if value is not None})
-    return merged

@@ -44,12 +44,6 @@ def write_transport_url(path: str, url: TransportUrl) -> bool:
         return conf.changed
 
 
-def read_transport_url(path: str) -> TransportUrl | None:
-    """The transport URL of a configuration file, or None when it is unset."""
-    text = IniFile(path).get(DEFAULT_SECTION, TRANSPORT_KEY)
-    return TransportUrl.parse(text) if text else None
-
-
 class RabbitChange(enum.StrEnum):
     """What ``ensure_account`` changed."""
 

@@ -6,7 +6,9 @@ import os
 from pathlib import Path
 
 from openstack_pkg_tools.inifile import IniFile
-from openstack_pkg_tools.ksat import AuthToken, read_authtoken, write_authtoken
+from openstack_pkg_tools.ksat import AuthToken, write_authtoken
+from openstack_pkg_tools.maintscript.seeding import seeds
+from openstack_pkg_tools.profile import parse
 
 LEGACY = """\
 [DEFAULT]
@@ -35,14 +37,17 @@ VALUES = AuthToken(
 )
 
 
-def test_read_maps_legacy_names(tmp_path: Path) -> None:
+def test_seeding_maps_legacy_names(tmp_path: Path) -> None:
     path = tmp_path / "glance-api.conf"
     path.write_text(LEGACY)
-    values = read_authtoken(str(path))
-    assert values["username"] == "glance"
-    assert values["project_name"] == "services"
-    assert values["password"] == "old&pass"
-    assert values["www_authenticate_uri"] == "http://old:5000"
+    profile = parse(
+        f'name = "glance"\n[[config]]\nsource = "x.conf"\ntarget = "{path}"\n[keystone_authtoken]\n', "t.toml"
+    )
+    values = seeds(profile, "glance-common")
+    assert values["ksat-service-username"] == "glance"
+    assert values["ksat-service-project-name"] == "services"
+    assert values["ksat-service-password"] == "old&pass"
+    assert values["ksat-public-url"] == "http://old:5000"
 
 
 def test_write_migrates_legacy_and_is_idempotent(tmp_path: Path) -> None:

@@ -7,11 +7,11 @@ import os
 import pytest
 
 from openstack_pkg_tools.errors import InvalidValueError
+from openstack_pkg_tools.inifile import IniFile
 from openstack_pkg_tools.rabbit import (
     RabbitAccount,
     RabbitChange,
     ensure_account,
-    read_transport_url,
     write_transport_url,
 )
 from openstack_pkg_tools.urls import TransportHost, TransportUrl
@@ -48,7 +48,7 @@ def test_transport_url_replaces_the_legacy_directives(workdir: str) -> None:
         "transport_url = rabbit://nova:p%40ss%3A%2F%2541%23@10.0.0.1:5672,nova:p%40ss%3A%2F%2541%23@[fd00::2]:5672/openstack"
         in text
     )
-    assert read_transport_url(path) == url
+    assert TransportUrl.parse(IniFile(path).get("DEFAULT", "transport_url") or "") == url
     mtime = os.stat(path).st_mtime_ns
     assert not write_transport_url(path, url)
     assert os.stat(path).st_mtime_ns == mtime
