@@ -16,25 +16,28 @@ from __future__ import annotations
 import os
 import posixpath
 import re
-import tomllib
-from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+from . import tomltable
 from .errors import ConfigFileError
+from .tomltable import REQUIRED, Table
 
-NAME_RE = re.compile(r"^[a-z][a-z0-9-]*$")
+NAME_RE = re.compile(r"[a-z][a-z0-9-]*")
 # Debian's policy for package names, which debconf prefixes follow.
-PACKAGE_RE = re.compile(r"^[a-z0-9][a-z0-9+.-]+$")
+PACKAGE_RE = re.compile(r"[a-z0-9][a-z0-9+.-]+")
 # A file below /usr/share/<package>/.
-SOURCE_RE = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
+SOURCE_RE = re.compile(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*")
 # Directories a purge may delete: below these, and never one of them.
 PURGEABLE_ROOTS = ("/var/lib", "/var/log", "/var/cache", "/etc")
 
 
 class ProfileError(ConfigFileError):
     """A profile is missing, not TOML, or does not say what a service needs."""
+
+
+PROFILE_HINT = "fix the profile (see docs/packaging.md)."
 
 
 @dataclass(frozen=True)
@@ -146,103 +149,8 @@ class ServiceProfile:
         return all(database.percent_in_url for database in self.databases)
 
 
-_REQUIRED: Any = object()
-
-
-class _Table:
-    """A TOML table being read, which knows its file and key path for errors."""
-
-    def __init__(self, source: str, where: str, data: Mapping[str, Any]) -> None:
-        self.source = source
-        self.where = where
-        self.data = data
-        self.used: set[str] = set()
-
-    def fail(self, key: str, problem: str) -> ProfileError:
-        """An error that names this table's file and ``key``."""
-        path = f"{self.where}.{key}" if self.where and key else (self.where or key)
-        return ProfileError(
-            self.source, f"{path}: {problem}", hint="fix the profile (see docs/packaging.md)."
-        )
-
-    def _get(self, key: str, kind: type, what: str, default: Any) -> Any:
-        self.used.add(key)
-        if key not in self.data:
-            if default is _REQUIRED:
-                raise self.fail(key, f"missing; expected {what}.")
-            return default
-        value = self.data[key]
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise self.fail(key, f"expected {what}, got {value!r}.")
-        return value
-
-    def string(self, key: str, default: Any = _REQUIRED, pattern: re.Pattern[str] | None = None) -> str:
-        """A string value, optionally matching ``pattern``."""
-        value: str = self._get(key, str, "a string", default)
-        if pattern is not None and not pattern.match(value):
-            raise self.fail(key, f"{value!r} does not match {pattern.pattern}.")
-        return value
-
-    def path(self, key: str, default: Any = _REQUIRED) -> str:
-        """An absolute, normalized path."""
-        value = self.string(key, default)
-        if not value.startswith("/") or posixpath.normpath(value) != value or value == "/":
-            raise self.fail(key, f"{value!r} is not an absolute, normalized path below /.")
-        return value
-
-    def integer(self, key: str, low: int, high: int, default: Any = _REQUIRED) -> int | None:
-        """An integer in ``low..high`` (or ``default`` when absent)."""
-        value: int | None = self._get(key, int, f"an integer in {low}..{high}", default)
-        if value is not None and not low <= value <= high:
-            raise self.fail(key, f"{value} is not in {low}..{high}.")
-        return value
-
-    def boolean(self, key: str, default: bool) -> bool:
-        """true or false."""
-        value: bool = self._get(key, bool, "true or false", default)
-        return value
-
-    def mode(self, key: str, default: int) -> int:
-        """A file mode written as an octal string (\"0750\")."""
-        text = self.string(key, f"{default:04o}")
-        if not re.fullmatch(r"0[0-7]{3}", text):
-            raise self.fail(key, f'{text!r} is not an octal mode like "0750".')
-        return int(text, 8)
-
-    def strings(self, key: str, default: Any = _REQUIRED) -> tuple[str, ...]:
-        """A list of strings."""
-        value: list[Any] = self._get(key, list, "a list of strings", default)
-        if not all(isinstance(item, str) and item for item in value):
-            raise self.fail(key, f"expected a list of non-empty strings, got {value!r}.")
-        return tuple(value)
-
-    def table(self, key: str) -> _Table | None:
-        """A sub-table, or None when absent."""
-        value = self._get(key, dict, "a table", None)
-        return None if value is None else _Table(self.source, self._child(key), value)
-
-    def tables(self, key: str) -> list[_Table]:
-        """An array of tables (``[[key]]``), empty when absent."""
-        value: list[Any] = self._get(key, list, "an array of tables", [])
-        result = []
-        for index, item in enumerate(value, start=1):
-            if not isinstance(item, dict):
-                raise self.fail(f"{key}[{index}]", f"expected a table, got {item!r}.")
-            result.append(_Table(self.source, f"{self._child(key)}[{index}]", item))
-        return result
-
-    def _child(self, key: str) -> str:
-        return f"{self.where}.{key}" if self.where else key
-
-    def done(self) -> None:
-        """Refuse keys nobody read: a typo must not be silently ignored."""
-        unknown = sorted(set(self.data) - self.used)
-        if unknown:
-            raise self.fail(unknown[0], "unknown key (a typo?).")
-
-
-def _user(top: _Table, name: str) -> SystemUser:
-    table = top.table("user") or _Table(top.source, "user", {})
+def _user(top: Table, name: str) -> SystemUser:
+    table = top.table("user") or Table(top.source, "user", {}, ProfileError, PROFILE_HINT)
     user = SystemUser(
         name=table.string("name", name, NAME_RE),
         home=table.path("home", f"/var/lib/{name}"),
@@ -263,7 +171,7 @@ def _default_directories(name: str, user: str) -> list[Directory]:
     ]
 
 
-def _directories(top: _Table, name: str, user: str) -> tuple[Directory, ...]:
+def _directories(top: Table, name: str, user: str) -> tuple[Directory, ...]:
     by_path = {directory.path: directory for directory in _default_directories(name, user)}
     for table in top.tables("directory"):
         path = table.path("path")
@@ -291,7 +199,7 @@ def is_purgeable(path: str) -> bool:
     )
 
 
-def _configs(top: _Table, name: str) -> tuple[ConfigFile, ...]:
+def _configs(top: Table, name: str) -> tuple[ConfigFile, ...]:
     configs = []
     for table in top.tables("config"):
         source = table.string("source", pattern=SOURCE_RE)
@@ -303,17 +211,17 @@ def _configs(top: _Table, name: str) -> tuple[ConfigFile, ...]:
     return tuple(configs)
 
 
-def _section_key(table: _Table, key: str, default: str) -> str:
-    return table.string(key, default, re.compile(r"^$|^[A-Za-z0-9_:.-]+$"))
+def _section_key(table: Table, key: str, default: str) -> str:
+    return table.string(key, default, re.compile(r"[A-Za-z0-9_:.-]*"))
 
 
-def _databases(top: _Table, name: str, configs: tuple[ConfigFile, ...]) -> tuple[Database, ...]:
+def _databases(top: Table, name: str, configs: tuple[ConfigFile, ...]) -> tuple[Database, ...]:
     databases = []
     default_config = configs[0].target if configs else ""
     for table in top.tables("database"):
         database = Database(
-            name=table.string("name", name.replace("-", "_"), re.compile(r"^[A-Za-z0-9_]{1,64}$")),
-            config=table.path("config", default_config or _REQUIRED),
+            name=table.string("name", name.replace("-", "_"), re.compile(r"[A-Za-z0-9_]{1,64}")),
+            config=table.path("config", default_config or REQUIRED),
             section=_section_key(table, "section", "database"),
             directive=_section_key(table, "directive", "connection"),
             sync=_commands(table),
@@ -326,8 +234,8 @@ def _databases(top: _Table, name: str, configs: tuple[ConfigFile, ...]) -> tuple
     return tuple(databases)
 
 
-def _commands(table: _Table) -> tuple[tuple[str, ...], ...]:
-    value: list[Any] = table._get("sync", list, "a list of commands", [])
+def _commands(table: Table) -> tuple[tuple[str, ...], ...]:
+    value: list[Any] = table.get("sync", list, "a list of commands", [])
     commands = []
     for index, command in enumerate(value, start=1):
         if not isinstance(command, list) or not command or not all(isinstance(a, str) for a in command):
@@ -337,8 +245,8 @@ def _commands(table: _Table) -> tuple[tuple[str, ...], ...]:
 
 
 def _config_list(
-    top: _Table, key: str, configs: tuple[ConfigFile, ...]
-) -> tuple[_Table | None, tuple[str, ...]]:
+    top: Table, key: str, configs: tuple[ConfigFile, ...]
+) -> tuple[Table | None, tuple[str, ...]]:
     table = top.table(key)
     if table is None:
         return None, ()
@@ -351,7 +259,7 @@ def _config_list(
     return table, files
 
 
-def _messaging(top: _Table, configs: tuple[ConfigFile, ...]) -> Messaging | None:
+def _messaging(top: Table, configs: tuple[ConfigFile, ...]) -> Messaging | None:
     table, files = _config_list(top, "messaging", configs)
     if table is None:
         return None
@@ -359,7 +267,7 @@ def _messaging(top: _Table, configs: tuple[ConfigFile, ...]) -> Messaging | None
     return Messaging(files)
 
 
-def _authtoken(top: _Table, configs: tuple[ConfigFile, ...]) -> Authtoken | None:
+def _authtoken(top: Table, configs: tuple[ConfigFile, ...]) -> Authtoken | None:
     table, files = _config_list(top, "keystone_authtoken", configs)
     if table is None:
         return None
@@ -368,7 +276,7 @@ def _authtoken(top: _Table, configs: tuple[ConfigFile, ...]) -> Authtoken | None
     return authtoken
 
 
-def _catalog(top: _Table, name: str, package: str, prefix: str) -> tuple[CatalogEntry, ...]:
+def _catalog(top: Table, name: str, package: str, prefix: str) -> tuple[CatalogEntry, ...]:
     entries: list[CatalogEntry] = []
     for table in top.tables("catalog"):
         path = table.string("path", "")
@@ -385,7 +293,7 @@ def _catalog(top: _Table, name: str, package: str, prefix: str) -> tuple[Catalog
                 package=entry_package,
                 prefix=entry_prefix,
                 name=table.string("name", name, NAME_RE),
-                type=table.string("type", pattern=re.compile(r"^[a-z][a-z0-9-]*$")),
+                type=table.string("type", pattern=re.compile(r"[a-z][a-z0-9-]*")),
                 port=table.integer("port", 1, 65535) or 0,
                 path=path,
                 description=table.string("description"),
@@ -397,11 +305,7 @@ def _catalog(top: _Table, name: str, package: str, prefix: str) -> tuple[Catalog
 
 def parse(text: str, source: str) -> ServiceProfile:
     """The profile in TOML ``text``; ``source`` names it in errors."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise ProfileError(source, f"not valid TOML: {error}.", hint="fix the TOML syntax.") from None
-    top = _Table(source, "", data)
+    top = tomltable.parse(text, source, ProfileError, PROFILE_HINT)
     name = top.string("name", pattern=NAME_RE)
     user = _user(top, name)
     configs = _configs(top, name)

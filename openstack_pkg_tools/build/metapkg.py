@@ -21,24 +21,26 @@ import re
 import shutil
 import tempfile
 import textwrap
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .. import fileio
+from .. import fileio, tomltable
 from ..errors import ConfigFileError
+from ..profile import PACKAGE_RE
 from ..run import run
+from ..tomltable import Table
 
 if TYPE_CHECKING:
     from debian.deb822 import Deb822
 
-# Debian policy 5.6.1 and 5.6.12.
-PACKAGE_RE = re.compile(r"^[a-z0-9][a-z0-9+.-]+$")
-VERSION_RE = re.compile(r"^[0-9][A-Za-z0-9.+~]*$")
-RELEASE_RE = re.compile(r"^[a-z][a-z0-9-]*$")
-MAINTAINER_RE = re.compile(r"^[^<>]+ <[^<>@\s]+@[^<>@\s]+>$")
+# Debian policy 5.6.12 (the package name's pattern, 5.6.1, is profile.PACKAGE_RE).
+VERSION_RE = re.compile(r"[0-9][A-Za-z0-9.+~]*")
+RELEASE_RE = re.compile(r"[a-z][a-z0-9-]*")
+MAINTAINER_RE = re.compile(r"[^<>\n]+ <[^<>@\s]+@[^<>@\s]+>")
+NON_EMPTY = re.compile(r"(?s).*\S.*")
+HINT = "see the definitions in meta-packages/ and docs/operators.md."
 SUMMARY_MAX = 80
 
 RELATION_FIELDS = {
@@ -48,7 +50,6 @@ RELATION_FIELDS = {
     "suggests": "Suggests",
 }
 STRING_FIELDS = ("name", "version", "release", "maintainer", "summary", "description")
-KNOWN_KEYS = {*STRING_FIELDS, "date", "section", "priority", *RELATION_FIELDS}
 
 COPYRIGHT = """\
 Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
@@ -99,10 +100,10 @@ def load(path: str | os.PathLike[str]) -> MetaPackage:
     """Read and check one definition file; raise ConfigFileError on any problem."""
     path = os.fspath(path)
     try:
-        data = tomllib.loads(fileio.read_bytes(path).decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ConfigFileError(path, f"is not valid TOML: {error}.") from None
-    return _from_table(path, data)
+        text = fileio.read_bytes(path).decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigFileError(path, "is not UTF-8 text.", hint=HINT) from None
+    return _from_table(path, tomltable.parse(text, path, hint=HINT))
 
 
 def load_all(directory: str | os.PathLike[str]) -> list[MetaPackage]:
@@ -115,55 +116,41 @@ def load_all(directory: str | os.PathLike[str]) -> list[MetaPackage]:
     return [load(path) for path in paths]
 
 
-def _from_table(path: str, data: Mapping[str, object]) -> MetaPackage:
-    unknown = sorted(set(data) - KNOWN_KEYS)
-    if unknown:
-        raise ConfigFileError(
-            path, f"unknown key {unknown[0]!r}.", hint=f"use only: {', '.join(sorted(KNOWN_KEYS))}."
-        )
-    strings = {key: _string(path, data, key) for key in STRING_FIELDS}
-    date = data.get("date")
-    if not isinstance(date, datetime.date) or isinstance(date, datetime.datetime):
-        raise ConfigFileError(path, "'date' must be a TOML date.", hint="write e.g. date = 2026-11-22.")
+def _from_table(path: str, top: Table) -> MetaPackage:
+    strings = {
+        key: top.string(key, pattern=NON_EMPTY, means="a non-empty string").strip() for key in STRING_FIELDS
+    }
     package = MetaPackage(
         name=strings["name"],
         version=strings["version"],
         release=strings["release"],
-        date=date,
+        date=top.date("date"),
         maintainer=strings["maintainer"],
         summary=strings["summary"],
         description=strings["description"],
-        section=str(data.get("section", "metapackages")),
-        priority=str(data.get("priority", "optional")),
-        pre_depends=_relations(path, data, "pre_depends"),
-        depends=_relations(path, data, "depends"),
-        recommends=_relations(path, data, "recommends"),
-        suggests=_relations(path, data, "suggests"),
+        section=top.string("section", "metapackages", NON_EMPTY, "a non-empty string"),
+        priority=top.string("priority", "optional", NON_EMPTY, "a non-empty string"),
+        pre_depends=_relations(top, "pre_depends"),
+        depends=_relations(top, "depends"),
+        recommends=_relations(top, "recommends"),
+        suggests=_relations(top, "suggests"),
     )
+    top.done()
     _check(path, package)
     return package
 
 
-def _string(path: str, data: Mapping[str, object], key: str) -> str:
-    value = data.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigFileError(path, f"{key!r} is missing or not a non-empty string.")
-    return value.strip()
-
-
-def _relations(path: str, data: Mapping[str, object], key: str) -> tuple[str, ...]:
+def _relations(top: Table, key: str) -> tuple[str, ...]:
     from debian.deb822 import PkgRelation  # noqa: PLC0415 (python-debian is slow to import)
 
-    value = data.get(key, [])
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise ConfigFileError(path, f"{key!r} must be a list of strings.")
+    value = top.strings(key, [])
     for item in value:
         alternatives = PkgRelation.parse_relations(item)
         names = [alt["name"] for group in alternatives for alt in group]
-        if "," in item or not names or not all(PACKAGE_RE.match(name) for name in names):
-            raise ConfigFileError(
-                path,
-                f"{key!r} has an invalid relation {item!r}.",
+        if "," in item or not names or not all(PACKAGE_RE.fullmatch(name) for name in names):
+            raise top.fail(
+                key,
+                f"invalid relation {item!r}.",
                 hint='one package per item; alternatives with "|": "nova-compute-kvm | nova-compute-qemu".',
             )
     return tuple(item.strip() for item in value)
@@ -172,11 +159,11 @@ def _relations(path: str, data: Mapping[str, object], key: str) -> tuple[str, ..
 def _check(path: str, package: MetaPackage) -> None:
     stem = Path(path).stem
     checks = (
-        (PACKAGE_RE.match(package.name), f"'name' {package.name!r} is not a valid Debian package name."),
+        (PACKAGE_RE.fullmatch(package.name), f"'name' {package.name!r} is not a valid Debian package name."),
         (package.name == stem, f"'name' {package.name!r} differs from the file name {stem!r}."),
-        (VERSION_RE.match(package.version), f"'version' {package.version!r} is not a native version."),
-        (RELEASE_RE.match(package.release), f"'release' {package.release!r} is not a Debian codename."),
-        (MAINTAINER_RE.match(package.maintainer), "'maintainer' must read 'Full Name <address>'."),
+        (VERSION_RE.fullmatch(package.version), f"'version' {package.version!r} is not a native version."),
+        (RELEASE_RE.fullmatch(package.release), f"'release' {package.release!r} is not a Debian codename."),
+        (MAINTAINER_RE.fullmatch(package.maintainer), "'maintainer' must read 'Full Name <address>'."),
         (len(package.summary) <= SUMMARY_MAX, f"'summary' is longer than {SUMMARY_MAX} characters."),
         ("\n" not in package.summary, "'summary' must be one line."),
         (package.depends or package.pre_depends, "a meta-package needs 'depends' or 'pre_depends'."),

@@ -128,7 +128,7 @@ def _messages(path: str, scratch: str) -> bytes:
 
 def merge(request: MergeRequest) -> str:
     """Do the merge; return the path of the templates file written."""
-    if not PACKAGE_RE.match(request.package) or not PACKAGE_RE.match(request.prefix):
+    if not PACKAGE_RE.fullmatch(request.package) or not PACKAGE_RE.fullmatch(request.prefix):
         raise InvalidValueError(
             f"Cannot merge templates for package {request.package!r} with prefix {request.prefix!r}.",
             hint="both must be Debian package names (lowercase letters, digits, + - .).",

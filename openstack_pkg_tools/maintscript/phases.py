@@ -28,7 +28,7 @@ from enum import StrEnum
 from .. import log, system
 from ..debconf import Debconf, ensure_frontend
 from ..errors import InvalidValueError, PkgosError
-from ..profile import ServiceProfile, load, parse
+from ..profile import PACKAGE_RE, ServiceProfile, load, parse
 from ..questions import (
     Condition,
     Family,
@@ -216,13 +216,13 @@ def _drop_databases(conf: Debconf, profile: ServiceProfile, package: str) -> lis
 # debconf's preconfigure step runs a copy of config named
 # /var/cache/debconf/tmp.ci/<package>.config.XXXXXX; multi-arch packages add :<arch>.
 SCRIPT_NAME_RE = re.compile(
-    r"^(?P<package>[a-z0-9][a-z0-9+.-]+?)(?::[a-z0-9-]+)?\.(?P<phase>config|postinst|prerm|postrm)(?:\.\w+)?$"
+    rf"(?P<package>{PACKAGE_RE.pattern}?)(?::[a-z0-9-]+)?\.(?P<phase>config|postinst|prerm|postrm)(?:\.\w+)?"
 )
 
 
 def script_identity(script: str) -> tuple[str, Phase]:
     """The package and phase of a maintainer script, from its file name (dpkg's environment first)."""
-    match = SCRIPT_NAME_RE.match(os.path.basename(script))
+    match = SCRIPT_NAME_RE.fullmatch(os.path.basename(script))
     if match is None:
         raise InvalidValueError(
             f"Cannot tell the package and phase of maintainer script {script}.",

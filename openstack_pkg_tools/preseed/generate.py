@@ -23,6 +23,7 @@ non-interactive one takes it.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import stat
 import string
@@ -32,7 +33,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from .. import fileio, profile
+from .. import fileio, profile, tomltable
 from ..errors import ConfigFileError, InvalidValueError
 from ..keystone.model import DEFAULT_REGION
 from ..questions import (
@@ -45,6 +46,7 @@ from ..questions import (
     owner_of,
     prefix_of,
 )
+from ..tomltable import Table
 from ..urls import format_host, needs_encoding
 
 PASSWORD_ALPHABET = string.ascii_letters + string.digits
@@ -140,62 +142,62 @@ class Site:
     given: frozenset[str] = field(default_factory=frozenset)
 
 
-# (table, key) -> (Site attribute, default or None when required, choices)
-SITE_KEYS: Mapping[tuple[str, str], tuple[str, str | None, tuple[str, ...]]] = {
-    ("site", "region"): ("region", DEFAULT_REGION, ()),
-    ("database", "type"): ("db_type", "mysql", tuple(DB_TYPE_ANSWERS)),
-    ("database", "host"): ("db_host", None, ()),
-    ("database", "admin_user"): ("db_admin_user", "root", ()),
-    ("rabbitmq", "host"): ("rabbit_host", None, ()),
-    ("rabbitmq", "user"): ("rabbit_user", "openstack", ()),
-    ("keystone", "address"): ("keystone_address", None, ()),
-    ("keystone", "proto"): ("keystone_proto", "http", PROTOCOLS),
-    ("keystone", "admin_user"): ("keystone_admin_user", "admin", ()),
-    ("keystone", "admin_project"): ("keystone_admin_project", "admin", ()),
-    ("keystone", "admin_email"): ("keystone_admin_email", "root@localhost", ()),
-    ("controller", "address"): ("controller_address", None, ()),
-    ("controller", "proto"): ("controller_proto", "http", PROTOCOLS),
-    ("passwords", "store"): ("password_store", None, ()),
+# A host: a name, an IPv4 address or an IPv6 address (brackets are added
+# where a URL needs them); a plain value: no spaces.
+HOST_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]*|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*")
+PLAIN_RE = re.compile(r"\S+")
+HOST = (HOST_RE, "a host name or an IP address (IPv6 without brackets)")
+PLAIN = (PLAIN_RE, "a non-empty string without spaces")
+# (table, key) -> (Site attribute, default or None when required, choices, what the value is)
+SITE_KEYS: Mapping[tuple[str, str], tuple[str, str | None, tuple[str, ...], tuple[re.Pattern[str], str]]] = {
+    ("site", "region"): ("region", DEFAULT_REGION, (), PLAIN),
+    ("database", "type"): ("db_type", "mysql", tuple(DB_TYPE_ANSWERS), PLAIN),
+    ("database", "host"): ("db_host", None, (), HOST),
+    ("database", "admin_user"): ("db_admin_user", "root", (), PLAIN),
+    ("rabbitmq", "host"): ("rabbit_host", None, (), HOST),
+    ("rabbitmq", "user"): ("rabbit_user", "openstack", (), PLAIN),
+    ("keystone", "address"): ("keystone_address", None, (), HOST),
+    ("keystone", "proto"): ("keystone_proto", "http", PROTOCOLS, PLAIN),
+    ("keystone", "admin_user"): ("keystone_admin_user", "admin", (), PLAIN),
+    ("keystone", "admin_project"): ("keystone_admin_project", "admin", (), PLAIN),
+    ("keystone", "admin_email"): ("keystone_admin_email", "root@localhost", (), PLAIN),
+    ("controller", "address"): ("controller_address", None, (), HOST),
+    ("controller", "proto"): ("controller_proto", "http", PROTOCOLS, PLAIN),
+    ("passwords", "store"): ("password_store", None, (), PLAIN),
 }
-PASSWORD_KEYS = {"store", "generate", "length"}
+SITE_HINT = "see preseed/example-site.toml."
+# Long enough for any password policy; a bound, so that a typo cannot ask for gigabytes.
+MAX_PASSWORD_LENGTH = 4096
 
 
 def load_site(path: str) -> Site:
     """Read and check a site file; every problem raises ConfigFileError naming the key."""
     try:
-        data = tomllib.loads(fileio.read_bytes(path).decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ConfigFileError(path, f"is not valid TOML: {error}.") from None
-    _refuse_unknown(path, data)
+        text = fileio.read_bytes(path).decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigFileError(path, "is not UTF-8 text.", hint=SITE_HINT) from None
+    top = tomltable.parse(text, path, hint=SITE_HINT)
+    tables = {name: top.table(name) or Table(path, name, {}, hint=SITE_HINT) for name, _ in SITE_KEYS}
+    sqlite = tables["database"].data.get("type") == "sqlite"
     values: dict[str, str] = {}
     given: set[str] = set()
-    for (table, key), (attribute, default, choices) in SITE_KEYS.items():
-        raw = _table(path, data, table).get(key)
-        if raw is None and (table, key) == ("database", "host") and _uses_sqlite(data):
+    for (name, key), (attribute, default, choices, (pattern, means)) in SITE_KEYS.items():
+        table = tables[name]
+        if (name, key) == ("database", "host") and sqlite and not table.has(key):
             values[attribute] = ""  # a file on each node: no server to name
             continue
-        if raw is None:
-            if default is None:
-                raise ConfigFileError(
-                    path, f"[{table}] {key} is missing.", hint="see preseed/example-site.toml."
-                )
-            values[attribute] = default
-            continue
-        if not isinstance(raw, str) or not raw.strip() or any(c.isspace() for c in raw):
-            raise ConfigFileError(path, f"[{table}] {key} must be a non-empty string without spaces.")
-        if choices and raw not in choices:
-            raise ConfigFileError(path, f"[{table}] {key} is {raw!r}, not one of {', '.join(choices)}.")
-        values[attribute] = raw
-        given.add(f"{table}.{key}")
-    passwords = _table(path, data, "passwords")
-    generate = passwords.get("generate", False)
-    length = passwords.get("length", PASSWORD_LENGTH)
-    if not isinstance(generate, bool):
-        raise ConfigFileError(path, "[passwords] generate must be true or false.")
-    if not isinstance(length, int) or isinstance(length, bool) or length < MIN_PASSWORD_LENGTH:
-        raise ConfigFileError(
-            path, f"[passwords] length must be a whole number of at least {MIN_PASSWORD_LENGTH}."
-        )
+        if table.has(key):
+            given.add(f"{name}.{key}")
+        required = tomltable.REQUIRED if default is None else default
+        values[attribute] = table.string(key, required, pattern, means, choices)
+    passwords = tables["passwords"]
+    generate = passwords.boolean("generate", False)
+    length = passwords.integer("length", MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH, PASSWORD_LENGTH)
+    assert length is not None
+    passwords.done(hint="use store, generate and length; passwords go in the password store.")
+    for table in tables.values():
+        table.done()
+    top.done(hint=f"use the tables {', '.join(sorted(tables))}.")
     store = os.path.join(os.path.dirname(os.path.abspath(path)), values.pop("password_store"))
     return Site(
         password_store=store,
@@ -204,35 +206,6 @@ def load_site(path: str) -> Site:
         given=frozenset(given),
         **values,
     )
-
-
-def _uses_sqlite(data: Mapping[str, object]) -> bool:
-    database = data.get("database")
-    return isinstance(database, dict) and database.get("type") == "sqlite"
-
-
-def _table(path: str, data: Mapping[str, object], name: str) -> Mapping[str, object]:
-    table = data.get(name, {})
-    if not isinstance(table, dict):
-        raise ConfigFileError(path, f"[{name}] must be a table.")
-    return table
-
-
-def _refuse_unknown(path: str, data: Mapping[str, object]) -> None:
-    known: dict[str, set[str]] = {"passwords": set(PASSWORD_KEYS)}
-    for table, key in SITE_KEYS:
-        known.setdefault(table, set()).add(key)
-    for table, content in data.items():
-        if table not in known:
-            raise ConfigFileError(path, f"unknown table [{table}].", hint=f"use: {', '.join(sorted(known))}.")
-        keys = content if isinstance(content, dict) else {}
-        for key in keys:
-            if key not in known[table]:
-                raise ConfigFileError(
-                    path,
-                    f"unknown key {key!r} in [{table}].",
-                    hint=f"use: {', '.join(sorted(known[table]))}; passwords go in the password store.",
-                )
 
 
 @dataclass(frozen=True)

@@ -129,11 +129,12 @@ def test_installed_size_counts_kib_per_file_like_dpkg() -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (('version = "1.2"', 'version = "1.2"\nflavour = "x"'), "unknown key 'flavour'"),
+        (('version = "1.2"', 'version = "1.2"\nflavour = "x"'), "flavour: unknown key"),
         (('"chrony"', '"chrony, ntp"'), "invalid relation 'chrony, ntp'"),
         (('"chrony"', '"Chrony!"'), "invalid relation 'Chrony!'"),
-        (("date = 2026-01-02", 'date = "yesterday"'), "'date' must be a TOML date"),
-        (('summary = "a test node"', 'summary = ""'), "'summary' is missing"),
+        (("date = 2026-01-02", 'date = "yesterday"'), "date: expected a TOML date"),
+        (('summary = "a test node"', 'summary = ""'), "summary: '' is not a non-empty string"),
+        (('summary = "a test node"', ""), "summary: missing"),
         (('version = "1.2"', 'version = "1.2-1"'), "not a native version"),
         (
             ('maintainer = "Test Maintainers <test@example.org>"', 'maintainer = "nobody"'),

@@ -237,13 +237,18 @@ def test_ipv6_keystone_address_is_bracketed_in_urls(workdir: Path) -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (('host = "mq.example.org"', ""), r"\[rabbitmq\] host is missing"),
-        (("[site]\n", '[site]\nflavour = "x"\n'), r"unknown key 'flavour' in \[site\]"),
+        (('host = "mq.example.org"', ""), r"rabbitmq\.host: missing"),
+        (("[site]\n", '[site]\nflavour = "x"\n'), r"site\.flavour: unknown key"),
         (("generate = true", 'generate = true\nrabbitmq = "pw"'), "passwords go in the password store"),
-        (("[database]\n", '[database]\ntype = "oracle"\n'), r"'oracle', not one of mysql, postgresql"),
-        (("[site]\n", "[sites]\n"), r"unknown table \[sites\]"),
-        (('address = "192.0.2.11"', 'address = "a b"'), "without spaces"),
-        (("generate = true", "generate = true\nlength = 8"), "at least 16"),
+        (("[database]\n", '[database]\ntype = "oracle"\n'), r"'oracle' is not one of mysql, postgresql"),
+        (("[site]\n", "[sites]\n"), r"sites: unknown key.*Hint: use the tables controller"),
+        (('address = "192.0.2.11"', 'address = "a b"'), "not a host name or an IP address"),
+        (('address = "192.0.2.11"', 'address = "http://x:1/"'), "not a host name or an IP address"),
+        (('host = "mq.example.org"', 'host = "[fd00::1"'), "not a host name or an IP address"),
+        (('region = "RegionTwo"', 'region = "a b"'), "without spaces"),
+        (('region = "RegionTwo"', 'region = "r1\\n"'), "without spaces"),
+        (("generate = true", "generate = true\nlength = 8"), r"8 is not in 16\.\.4096"),
+        (("generate = true", "generate = true\nlength = 100000000000"), r"is not in 16\.\.4096"),
     ],
 )
 def test_bad_site_files_are_refused_naming_the_key(
