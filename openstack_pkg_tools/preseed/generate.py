@@ -28,6 +28,7 @@ import secrets
 import stat
 import string
 import tomllib
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -220,6 +221,12 @@ class Answer:
 
     def lines(self) -> list[str]:
         """The answer's lines in debconf-set-selections format."""
+        if not preseedable(self.value):
+            # The value is not quoted: it may be a password.
+            raise InvalidValueError(
+                f"The answer to {self.question} holds a line break or control character.",
+                hint="a preseed line holds one answer: use printable characters only.",
+            )
         lines = [f"{self.owner} {self.question} {self.type} {self.value}"]
         if not self.seen:
             lines.append(f"{self.owner} {self.question} seen false")
@@ -267,7 +274,21 @@ def read_store(path: str) -> dict[str, str]:
     bad = sorted(name for name, value in data.items() if not isinstance(value, str) or not value)
     if bad:
         raise ConfigFileError(path, f"password {bad[0]!r} must be a non-empty string.")
+    # A newline would end the preseed line and start another answer.
+    unfit = sorted(name for name, value in data.items() if not preseedable(value))
+    if unfit:
+        raise ConfigFileError(
+            path,
+            f"password {unfit[0]!r} holds a control character or line break, "
+            "which a preseed line cannot hold.",
+            hint="use printable characters only, or remove it and set generate = true in [passwords].",
+        )
     return {name: str(value) for name, value in data.items()}
+
+
+def preseedable(value: str) -> bool:
+    """Whether ``value`` fits on one debconf-set-selections line as itself."""
+    return not any(unicodedata.category(char) in ("Cc", "Zl", "Zp") for char in value)
 
 
 def new_password(length: int = PASSWORD_LENGTH) -> str:
@@ -303,9 +324,26 @@ def passwords_for(site: Site, names: Iterable[str]) -> dict[str, str]:
     return stored
 
 
+def toml_string(value: str) -> str:
+    """``value`` as a TOML basic string: quotes, backslashes and control characters escaped."""
+    escaped = []
+    for char in value:
+        if char in ('"', "\\"):
+            escaped.append("\\" + char)
+        elif unicodedata.category(char) == "Cc":
+            escaped.append(f"\\u{ord(char):04X}")
+        else:
+            escaped.append(char)
+    return '"' + "".join(escaped) + '"'
+
+
+def _toml_key(name: str) -> str:
+    return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else toml_string(name)
+
+
 def _write_store(path: str, passwords: Mapping[str, str]) -> None:
     header = "# Passwords of the OpenStack site, kept by pkgos preseed generate. Mode 0600.\n"
-    body = "".join(f'{name} = "{value}"\n' for name, value in sorted(passwords.items()))
+    body = "".join(f"{_toml_key(name)} = {toml_string(value)}\n" for name, value in sorted(passwords.items()))
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     fileio.atomic_write(path, (header + body).encode(), new_file_mode=0o600)
 
@@ -505,14 +543,37 @@ def generate(site_path: str, output_dir: str, roles: Iterable[Role] = tuple(Role
     written = []
     for role in roles:
         path = Path(output_dir, f"{role}.preseed")
-        if path.exists() and stat.S_IMODE(path.stat().st_mode) & 0o077:
-            # An older copy is readable by others: close it before it gets
-            # passwords, since the rewrite keeps the file's mode.
-            path.chmod(0o600)
+        _close_older_copy(path)
         text = render(role, role_answers(site, role, passwords))
         fileio.atomic_write(str(path), text.encode(), new_file_mode=0o600)
         written.append(path)
     return written
+
+
+def _close_older_copy(path: Path) -> None:
+    """Make an older copy of a preseed 0600 before it gets passwords (the rewrite keeps its mode).
+
+    A link or a special file in its place is refused: passwords are never
+    written through a path someone else may have pointed elsewhere.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return
+    except OSError:
+        fd = -1
+    try:
+        if fd < 0 or not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ConfigFileError(
+                str(path),
+                "is a link or not a regular file: no preseed is written through it.",
+                hint="remove it, or choose another --output-dir.",
+            )
+        if stat.S_IMODE(os.fstat(fd).st_mode) & 0o077:
+            os.fchmod(fd, 0o600)
+    finally:
+        if fd >= 0:
+            os.close(fd)
 
 
 def _refuse_database_passwords_urls_cannot_hold(

@@ -289,3 +289,45 @@ def test_committed_example_preseeds_are_current(workdir: Path) -> None:
         name = f"{role}.preseed"
         assert (workdir / name).read_text() == (EXAMPLES / name).read_text(), f"run make preseeds ({name})"
     assert (workdir / "example-secrets.toml").read_bytes() == (EXAMPLES / "example-secrets.toml").read_bytes()
+
+
+@pytest.mark.parametrize(
+    "password", ["C:\\new\\path", 'quote"d', "é☃ unicode", "\\u0041 not an escape", "sp ace"]
+)
+def test_stored_passwords_round_trip_through_the_store(workdir: Path, password: str) -> None:
+    site = write_site(workdir)
+    store = workdir / "secrets.toml"
+    store.write_text(f"rabbitmq = {preseed.toml_string(password)}\n")
+    store.chmod(0o600)
+    preseed.generate(site, str(workdir), [Role.COMPUTE])
+    # The store was rewritten with the generated passwords: the stored one is intact.
+    assert preseed.read_store(str(store))["rabbitmq"] == password
+    assert answers((workdir / "compute.preseed").read_text())["nova/rabbit-password"] == (
+        "password",
+        password,
+    )
+
+
+@pytest.mark.parametrize("password", ["two\nlines", "cr\rhere", "nul\x00", "sep\u2028x", "tab\there"])
+def test_a_password_that_would_break_a_preseed_line_is_refused(workdir: Path, password: str) -> None:
+    site = write_site(workdir)
+    store = workdir / "secrets.toml"
+    store.write_text(f"rabbitmq = {preseed.toml_string(password)}\n")
+    store.chmod(0o600)
+    with pytest.raises(ConfigFileError, match="'rabbitmq' holds a control character") as error:
+        preseed.generate(site, str(workdir), [Role.COMPUTE])
+    assert password not in str(error.value)
+    assert not (workdir / "compute.preseed").exists()
+
+
+def test_no_preseed_is_written_through_a_link(workdir: Path) -> None:
+    site = write_site(workdir)
+    target = workdir / "elsewhere"
+    target.write_text("not yours\n")
+    target.chmod(0o644)
+    (workdir / "out").mkdir()
+    (workdir / "out" / "compute.preseed").symlink_to(target)
+    with pytest.raises(ConfigFileError, match="is a link or not a regular file"):
+        preseed.generate(site, str(workdir / "out"), [Role.COMPUTE])
+    assert target.read_text() == "not yours\n"
+    assert target.stat().st_mode & 0o777 == 0o644
