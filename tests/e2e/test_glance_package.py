@@ -27,6 +27,8 @@ from typing import Any
 
 import pytest
 
+from openstack_pkg_tools.build.templates import render
+from openstack_pkg_tools.questions import SHARED_FAMILIES, of_family, switch_of
 from openstack_pkg_tools.urls import DatabaseUrl
 from tests.e2e.debhelpers import (
     ArgvWatch,
@@ -120,6 +122,29 @@ def snapshot() -> dict[str, tuple[int, int, bytes]]:
     return {str(path): (path.stat().st_mtime_ns, path.stat().st_mode, path.read_bytes()) for path in [CONF]}
 
 
+def _untranslated(text: str) -> dict[str, dict[str, str]]:
+    """Template stanzas by name, without their translations (po2debconf's Field-ll fields)."""
+    from debian.deb822 import Deb822
+
+    stanzas = {}
+    for stanza in Deb822.iter_paragraphs(text.splitlines()):
+        fields = {key.lstrip("_"): value for key, value in stanza.items() if "-" not in key}
+        stanzas[fields["Template"]] = fields
+    return stanzas
+
+
+def assert_templates_are_the_table(installed: str) -> None:
+    """Every shared question the package ships is the table's, and every family it ships is whole."""
+    ours = _untranslated("\n\n".join(render(PREFIX, SHARED_FAMILIES)))
+    shipped = {
+        name: fields for name, fields in _untranslated(installed).items() if name.startswith(f"{PREFIX}/")
+    }
+    assert shipped == {name: ours[name] for name in shipped}
+    families = {family for family in SHARED_FAMILIES if switch_of(family).full_name(PREFIX) in shipped}
+    assert families == set(SHARED_FAMILIES)
+    assert set(shipped) == {q.full_name(PREFIX) for family in families for q in of_family(family)}
+
+
 def test_glance_installs_from_a_generated_preseed_and_survives_its_life_cycle(
     workdir: Path, local_mariadb: MariaDB, local_keystone: KeystoneServer
 ) -> None:
@@ -136,6 +161,9 @@ def test_glance_installs_from_a_generated_preseed_and_survives_its_life_cycle(
         assert "failed to preconfigure" not in output
         assert not any(secret in output for secret in secrets)
         assert "warning" not in output
+
+        # The templates the package ships are the question table, rendered.
+        assert_templates_are_the_table(Path(f"/var/lib/dpkg/info/{PACKAGE}.templates").read_text())
 
         # The database: created, its URL written, migrated by Glance itself.
         assert len(tables(local_mariadb, DATABASE)) == GLANCE_TABLES
