@@ -3,11 +3,10 @@
 Each folder of ``demo/packages/`` holds what a packager writes for one
 service: the binary package's ``control`` stanza, its service ``profile.toml``,
 the files it installs in ``/usr/share/<package>/`` (default configuration,
-uwsgi settings), and, for Keystone, its own debconf templates and the
-postinst lines around the generated one (``postinst-head``, ``postinst-tail``).
-Everything else of its debian/ side (merged templates, translations, the
-config, postinst and postrm scripts, which carry the profile) comes from
-``pkgos gen-debian``.
+uwsgi settings). Everything else of its debian/ side (merged templates,
+translations, the config, postinst and postrm scripts, which carry the
+profile) comes from ``pkgos gen-debian``: Keystone's bootstrap too, from its
+profile's ``[keystone_bootstrap]`` and Debian's ``keystone/*`` questions.
 
 ``@PACKAGE@`` and ``@VERSION@`` in those files are the package's name and
 version, so that ``make demo`` and the tests can install the same package
@@ -27,7 +26,7 @@ from pathlib import Path
 PACKAGES = Path(__file__).resolve().parent / "packages"
 PHASES = ("config", "postinst", "postrm")
 # The files of a package's folder that are not installed in /usr/share/<package>/.
-RECIPE_FILES = frozenset({"control", "profile.toml", "templates", "postinst-head", "postinst-tail"})
+RECIPE_FILES = frozenset({"control", "profile.toml"})
 TOOLKIT_DEPENDENCY = "openstack-pkg-tools, "
 
 # run(argv) -> stdout; raises when the command fails.
@@ -67,9 +66,6 @@ def build(consumer: Consumer, workdir: Path, pkgos: Sequence[str], run: Runner) 
     (source / "profile.toml").write_text(consumer.recipe("profile.toml"))
     control = consumer.recipe("control")
     (debian / "control").write_text(f"Source: {package}\n\n{control}")
-    own_templates = consumer.recipe("templates")
-    if own_templates:
-        (debian / f"{package}.templates").write_text(own_templates)
     run(
         [
             *pkgos,
@@ -87,7 +83,8 @@ def build(consumer: Consumer, workdir: Path, pkgos: Sequence[str], run: Runner) 
     (tree / "DEBIAN" / "control").write_text(control)
     (tree / "DEBIAN" / "templates").write_text(run(["po2debconf", str(debian / f"{package}.templates")]))
     for phase in PHASES:
-        script = _with_own_lines(consumer, phase, (debian / f"{package}.{phase}").read_text())
+        # No debhelper snippets in this package: the marker goes.
+        script = (debian / f"{package}.{phase}").read_text().replace("#DEBHELPER#", "")
         path = tree / "DEBIAN" / phase
         path.write_text(script)
         path.chmod(0o755)
@@ -99,18 +96,3 @@ def build(consumer: Consumer, workdir: Path, pkgos: Sequence[str], run: Runner) 
     deb = workdir / f"{package}_{consumer.version}_all.deb"
     run(["dpkg-deb", "--root-owner-group", "--build", str(tree), str(deb)])
     return deb
-
-
-def _with_own_lines(consumer: Consumer, phase: str, script: str) -> str:
-    """The generated script with the package's own postinst lines, and no debhelper marker.
-
-    ``postinst-head`` replaces the generated script's sourcing of confmodule
-    (it sources it first itself); ``postinst-tail`` goes where debhelper's
-    snippets would, which this package has none of.
-    """
-    if phase == "postinst":
-        head = consumer.recipe("postinst-head")
-        if head:
-            script = script.replace(". /usr/share/debconf/confmodule\n", head)
-        script = script.replace("#DEBHELPER#", consumer.recipe("postinst-tail"))
-    return script.replace("#DEBHELPER#", "")

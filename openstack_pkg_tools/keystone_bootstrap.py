@@ -26,7 +26,15 @@ from dataclasses import dataclass, field
 from . import log
 from .errors import InvalidValueError
 from .inifile import IniFile
-from .keystone import AdminCredentials, Endpoints, KeystoneClient, check_region, ensure_project, ensure_role
+from .keystone import (
+    AdminCredentials,
+    Endpoints,
+    KeystoneClient,
+    RetryPolicy,
+    check_region,
+    ensure_project,
+    ensure_role,
+)
 from .keystone.model import DEFAULT_REGION
 from .run import run
 
@@ -43,7 +51,7 @@ MANAGE_TIMEOUT = 900.0
 class BootstrapSpec:
     """What the keystone package bootstraps, from its debconf answers."""
 
-    endpoints: Endpoints
+    endpoints: Endpoints | None
     config_file: str = DEFAULT_CONFIG
     system_user: str = "keystone"
     system_group: str = "keystone"
@@ -117,11 +125,15 @@ def bootstrap_admin(spec: BootstrapSpec, admin_password: str | None) -> bool:
         "--bootstrap-project-name": spec.admin_project,
         "--bootstrap-role-name": spec.admin_role,
         "--bootstrap-service-name": spec.service_name,
-        "--bootstrap-region-id": spec.region,
-        "--bootstrap-public-url": spec.endpoints.public,
-        "--bootstrap-internal-url": spec.endpoints.internal,
-        "--bootstrap-admin-url": spec.endpoints.admin,
     }
+    if spec.endpoints is not None:
+        # The region and the identity endpoints only when they are registered.
+        options |= {
+            "--bootstrap-region-id": spec.region,
+            "--bootstrap-public-url": spec.endpoints.public,
+            "--bootstrap-internal-url": spec.endpoints.internal,
+            "--bootstrap-admin-url": spec.endpoints.admin,
+        }
     argv = [item for pair in options.items() for item in pair]
     with log.step(f"Bootstrapping Keystone: admin user {spec.admin_username}, region {spec.region}"):
         keystone_manage(spec, "bootstrap", *argv, secret_env={"OS_BOOTSTRAP_PASSWORD": admin_password})
@@ -136,13 +148,31 @@ def bootstrap(spec: BootstrapSpec, admin_password: str | None) -> None:
     bootstrap_admin(spec, admin_password)
 
 
+# Patient enough for a Keystone the postinst has just started (uwsgi takes
+# a few seconds to load it): about 45 s in all.
+STARTING = RetryPolicy(attempts=8, first_delay=1.0, factor=1.5)
+
+
 def ensure_service_project(
-    credentials: AdminCredentials, project: str = "service", roles: tuple[str, ...] = STANDARD_ROLES
+    credentials: AdminCredentials,
+    project: str = "service",
+    roles: tuple[str, ...] = STANDARD_ROLES,
+    retry: RetryPolicy | None = None,
 ) -> list[str]:
     """Create the service project and the standard roles; return what was created."""
-    client = KeystoneClient(credentials)
+    client = KeystoneClient(credentials, retry=retry)
     created = (
         [f"project {project}"] if ensure_project(client, project, credentials.project_domain_name) else []
     )
     created += [f"role {role}" for role in roles if ensure_role(client, role)]
     return created
+
+
+def ensure_email(credentials: AdminCredentials, email: str) -> bool:
+    """Give the administrator ``email``, as Debian's package records it; True if changed."""
+    client = KeystoneClient(credentials)
+    users = client.get("/users", {"name": credentials.username}).get("users", [])
+    if not users or users[0].get("email") == email:
+        return False
+    client.patch(f"/users/{users[0]['id']}", {"user": {"email": email}})
+    return True

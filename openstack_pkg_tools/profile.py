@@ -124,6 +124,36 @@ class CatalogEntry:
 
 
 @dataclass(frozen=True)
+class KeystoneBootstrap:
+    """Keystone's own bootstrap, done by the keystone package's postinst.
+
+    ``roles`` are created once Keystone answers (Debian's list: what heat,
+    swift's auto-creation, octavia and magnum expect); ``start`` is the init
+    script started before that, as Debian's postinst does.
+    """
+
+    config: str
+    roles: tuple[str, ...]
+    start: str
+
+
+# The roles Debian's keystone package creates (besides those keystone-manage
+# bootstrap makes: admin, member, reader).
+DEBIAN_KEYSTONE_ROLES = (
+    "service",
+    "heat_stack_owner",
+    "heat_stack_user",
+    "ResellerAdmin",
+    "rating",
+    "k8s_admin",
+    "k8s_developer",
+    "k8s_viewer",
+    "load-balancer_admin",
+    "load-balancer_member",
+)
+
+
+@dataclass(frozen=True)
 class ServiceProfile:
     """Everything the maintainer scripts of one service need to know."""
 
@@ -138,6 +168,7 @@ class ServiceProfile:
     messaging: Messaging | None
     authtoken: Authtoken | None
     catalog: tuple[CatalogEntry, ...]
+    bootstrap: KeystoneBootstrap | None = None
 
     def catalog_for(self, package: str) -> tuple[CatalogEntry, ...]:
         """The catalog entries that ``package``'s scripts register."""
@@ -303,6 +334,21 @@ def _catalog(top: Table, name: str, package: str, prefix: str) -> tuple[CatalogE
     return tuple(entries)
 
 
+def _bootstrap(top: Table, configs: tuple[ConfigFile, ...]) -> KeystoneBootstrap | None:
+    table = top.table("keystone_bootstrap")
+    if table is None:
+        return None
+    bootstrap = KeystoneBootstrap(
+        config=table.path("config", configs[0].target if configs else REQUIRED),
+        roles=table.strings(
+            "roles", list(DEBIAN_KEYSTONE_ROLES), pattern=re.compile(r"[A-Za-z0-9_.-]{1,255}")
+        ),
+        start=table.string("start", "", re.compile(r"[a-z0-9][a-z0-9+.@-]*|")),
+    )
+    table.done()
+    return bootstrap
+
+
 def parse(text: str, source: str) -> ServiceProfile:
     """The profile in TOML ``text``; ``source`` names it in errors."""
     top = tomltable.parse(text, source, ProfileError, PROFILE_HINT)
@@ -323,6 +369,7 @@ def parse(text: str, source: str) -> ServiceProfile:
         messaging=_messaging(top, configs),
         authtoken=_authtoken(top, configs),
         catalog=_catalog(top, name, package, prefix),
+        bootstrap=_bootstrap(top, configs),
     )
     top.done()
     return profile

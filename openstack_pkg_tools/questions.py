@@ -33,7 +33,7 @@ class Family(StrEnum):
     RABBIT = "rabbit"
     KSAT = "ksat"
     ENDPOINT = "endpoint"
-    # Keystone's own package: its administrator and identity endpoint.
+    # Keystone's own package: its bootstrap, administrator and identity endpoints.
     KEYSTONE = "keystone"
 
 
@@ -571,10 +571,6 @@ TABLE: tuple[Question, ...] = (
     ),
 )
 
-# Keystone's family is asked by Keystone's own package, in its own
-# templates; the others are the shared families a packager merges with
-# ``pkgos merge-templates``.
-SHARED_FAMILIES = (Family.DB, Family.RABBIT, Family.KSAT, Family.ENDPOINT)
 ASKER: Mapping[Family, Asker] = {
     Family.DB: Asker.COMMON,
     Family.RABBIT: Asker.COMMON,
@@ -615,13 +611,19 @@ def holds(condition: Condition, answer: Callable[[str], str]) -> bool:
 
 
 def families(profile: ServiceProfile, package: str) -> tuple[Family, ...]:
-    """The shared question families ``package``'s scripts handle."""
+    """The question families ``package``'s scripts handle.
+
+    The package that bootstraps Keystone registers Keystone's catalog entry
+    with the bootstrap (its own family), not with the endpoint family.
+    """
     common = package == profile.package
+    bootstraps = common and profile.bootstrap is not None
     wanted = [
         (Family.DB, common and bool(profile.databases)),
         (Family.RABBIT, common and profile.messaging is not None),
         (Family.KSAT, common and profile.authtoken is not None),
-        (Family.ENDPOINT, bool(profile.catalog_for(package))),
+        (Family.ENDPOINT, bool(profile.catalog_for(package)) and not bootstraps),
+        (Family.KEYSTONE, bootstraps),
     ]
     return tuple(family for family, needed in wanted if needed)
 

@@ -235,8 +235,9 @@ def _bootstrap(args: argparse.Namespace) -> int:
     )
 
     password = _read_password(args)
+    endpoints = _endpoints(args)
     spec = BootstrapSpec(
-        _endpoints(args),
+        endpoints,
         config_file=args.config_file,
         system_user=args.keystone_user,
         system_group=args.keystone_group,
@@ -251,7 +252,7 @@ def _bootstrap(args: argparse.Namespace) -> int:
     if password is None:
         print("no admin password given: the service project is not checked", file=sys.stderr)
         return 0
-    credentials = AdminCredentials(spec.endpoints.internal, spec.admin_username, password, spec.admin_project)
+    credentials = AdminCredentials(endpoints.internal, spec.admin_username, password, spec.admin_project)
     for created in ensure_service_project(credentials):
         print(f"created {created}")
     return 0

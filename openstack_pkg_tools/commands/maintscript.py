@@ -10,7 +10,7 @@ from ..build.maintscripts import GenerateRequest, Style, generate, generate_debi
 from ..build.templates import MergeRequest, merge
 from ..maintscript.phases import Phase, main
 from ..profile import load, shipped_profiles
-from ..questions import SHARED_FAMILIES, Family
+from ..questions import Family
 
 HELP = """\
 Run one maintainer script phase of a service from its profile. dpkg's
@@ -96,7 +96,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     merge.add_argument("package", metavar="PACKAGE")
     merge.add_argument("prefix", metavar="PREFIX")
-    merge.add_argument("families", nargs="+", choices=[f.value for f in SHARED_FAMILIES], metavar="FAMILY")
+    merge.add_argument("families", nargs="+", choices=[f.value for f in Family], metavar="FAMILY")
     merge.add_argument(
         "--debian-dir", default="debian", help="the package's debian/ directory (default: debian)"
     )

@@ -11,14 +11,15 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 
-from .. import dbsync, keystone, ksat, log, rabbit
+from .. import dbsync, keystone, keystone_bootstrap, ksat, log, rabbit
 from ..db import AdminLogin, DatabaseSpec, Engine, backend_for
 from ..errors import PkgosError
 from ..inifile import IniFile
 from ..profile import Database, ServiceProfile
 from ..questions import LOCAL_HOSTS
+from ..run import run
 from ..urls import TransportUrl
-from .plans import AuthtokenPlan, CatalogPlan, DatabasePlan, Plans, TransportPlan
+from .plans import AuthtokenPlan, BootstrapPlan, CatalogPlan, DatabasePlan, Plans, TransportPlan
 
 
 def apply_plans(profile: ServiceProfile, planned: Plans) -> list[str]:
@@ -26,6 +27,8 @@ def apply_plans(profile: ServiceProfile, planned: Plans) -> list[str]:
     done: list[str] = []
     if planned.database is not None:
         done += ensure_databases(profile, planned.database)
+    if planned.bootstrap is not None:
+        done += bootstrap_keystone(profile, planned.bootstrap)
     if planned.transport is not None:
         done += write_transport_url(planned.transport)
     if planned.authtoken is not None:
@@ -54,6 +57,42 @@ def _keystone_step(profile: ServiceProfile, what: str, step: Callable[[], list[s
             f"answers, run: dpkg-reconfigure {profile.package} (answering yes to the Keystone questions)."
         )
         return []
+
+
+def bootstrap_keystone(profile: ServiceProfile, plan: BootstrapPlan) -> list[str]:
+    """Keystone's keys and administrator (its database is migrated by then), then, once the
+    started Keystone answers, the service project, Debian's roles and the administrator's email."""
+    done = []
+    if keystone_bootstrap.setup_fernet_keys(plan.spec):
+        done.append("created Keystone's fernet keys")
+    if keystone_bootstrap.setup_credential_keys(plan.spec):
+        done.append("created Keystone's credential keys")
+    if not keystone_bootstrap.bootstrap_admin(plan.spec, plan.admin_password):
+        # Without the password (forgotten after the first run) nothing below can log in.
+        return done
+    done.append(f"bootstrapped Keystone: administrator {plan.spec.admin_username}")
+    if not plan.start:
+        log.info(
+            "Keystone is not started by this package: once it runs, dpkg-reconfigure with "
+            "create-admin-tenant answered yes creates the service project and roles."
+        )
+        return done
+    # As Debian's postinst does; a policy-rc.d that forbids it (exit 101) leaves
+    # the steps below to warn, and a re-run to finish.
+    run(["invoke-rc.d", plan.start, "start"], ok_codes=(0, 101), timeout=300)
+    credentials = keystone.AdminCredentials(
+        plan.local_url, plan.spec.admin_username, plan.admin_password, project_name=plan.spec.admin_project
+    )
+
+    def api_steps() -> list[str]:
+        created = keystone_bootstrap.ensure_service_project(
+            credentials, roles=plan.roles, retry=keystone_bootstrap.STARTING
+        )
+        if plan.admin_email and keystone_bootstrap.ensure_email(credentials, plan.admin_email):
+            created.append(f"email of {plan.spec.admin_username}")
+        return [f"Keystone: created {item}" for item in created]
+
+    return done + _keystone_step(profile, "the service project and roles", api_steps)
 
 
 def generate_password() -> str:

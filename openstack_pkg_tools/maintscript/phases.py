@@ -137,7 +137,8 @@ def postinst(conf: Debconf, profile: ServiceProfile, package: str, upgrade: bool
     from . import apply  # noqa: PLC0415 (database and Keystone layers: only postinst needs them)
 
     try:
-        address = system.default_route_address() if Family.ENDPOINT in families(profile, package) else ""
+        asks_address = {Family.ENDPOINT, Family.KEYSTONE} & set(families(profile, package))
+        address = system.default_route_address() if asks_address else ""
         planned = plans(profile, package, answers(conf, profile, package), address)
         done = install_files(profile, package)
         done += apply.apply_plans(profile, planned)

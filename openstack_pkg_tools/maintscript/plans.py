@@ -7,11 +7,13 @@ it with the question named and nothing half-done.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from ..errors import InvalidValueError
-from ..keystone.model import Endpoints, check_region, check_url
+from ..keystone.model import Endpoints, check_host, check_region, check_url
+from ..keystone_bootstrap import BootstrapSpec
 from ..profile import CatalogEntry, Database, ServiceProfile
 from ..questions import Family, by_name, families, prefix_of, switch_of
 from ..urls import format_host, needs_encoding
@@ -72,6 +74,22 @@ class CatalogPlan:
 
 
 @dataclass(frozen=True)
+class BootstrapPlan:
+    """Keystone's own bootstrap: keys, administrator, endpoints, then project and roles.
+
+    ``local_url`` is where postinst reaches the Keystone it has just started
+    (this machine), whatever address the endpoints give clients.
+    """
+
+    spec: BootstrapSpec
+    admin_password: str = field(repr=False)
+    admin_email: str
+    roles: tuple[str, ...]
+    start: str
+    local_url: str
+
+
+@dataclass(frozen=True)
 class Plans:
     """Everything postinst applies beyond user, directories and config files."""
 
@@ -79,6 +97,7 @@ class Plans:
     transport: TransportPlan | None = None
     authtoken: AuthtokenPlan | None = None
     catalog: CatalogPlan | None = None
+    bootstrap: BootstrapPlan | None = None
 
 
 class PackageAnswers:
@@ -258,6 +277,71 @@ def catalog_plan(
     )
 
 
+def bootstrap_plan(profile: ServiceProfile, answers: Answers, default_address: str) -> BootstrapPlan:
+    """Keystone's bootstrap from the keystone/* answers (Debian's questions).
+
+    An empty administrator password keeps the administrator as it is (a
+    reconfigure after postinst forgot it); two different ones are refused.
+    """
+    assert profile.bootstrap is not None
+    ks = PackageAnswers(answers, profile.prefix, Family.KEYSTONE)
+    password = ks.get("admin-password")
+    if password != ks.get("admin-password-confirm"):
+        raise InvalidValueError(
+            f"{ks.name('admin-password')} and {ks.name('admin-password-confirm')} differ.",
+            hint=f"answer both again with the same password: dpkg-reconfigure {profile.package}.",
+        )
+    email = ks.get("admin-email").strip()
+    if email and not re.fullmatch(r"[^@\s]+@[^@\s]+", email):
+        raise InvalidValueError(
+            f"{ks.name('admin-email')} is {email!r}, not an email address.",
+            hint=f"answer it again: debconf-set-selections {ks.name('admin-email')}.",
+        )
+    entry = profile.catalog_for(profile.package)[0]
+    endpoints = None
+    if ks.get("register-endpoint") == "true":
+        address = ks.get("endpoint-ip").strip() or default_address
+        host = _host(ks, "endpoint-ip", address)
+        endpoints = _endpoints(ks, f"{ks.choice('endpoint-proto')}://{host}:{entry.port}{entry.path}")
+    spec = BootstrapSpec(
+        endpoints=endpoints,
+        config_file=profile.bootstrap.config,
+        system_user=profile.user.name,
+        system_group=profile.user.name,
+        admin_username=ks.required("admin-user"),
+        admin_project=ks.required("admin-tenant-name"),
+        admin_role=ks.required("admin-role-name"),
+        region=ks.region("region-name"),
+        service_name=entry.name,
+    )
+    return BootstrapPlan(
+        spec=spec,
+        admin_password=password,
+        admin_email=email,
+        roles=profile.bootstrap.roles,
+        start=profile.bootstrap.start,
+        local_url=f"http://127.0.0.1:{entry.port}{entry.path}",
+    )
+
+
+def _host(answers: PackageAnswers, question: str, address: str) -> str:
+    """``address`` as a URL's host (IPv6 in brackets), refused naming ``question`` if it is none."""
+    try:
+        return format_host(check_host(address))
+    except InvalidValueError as error:
+        raise InvalidValueError(
+            f"{answers.name(question)} is {address!r}: {error.message}",
+            hint=f"answer it again: debconf-set-selections {answers.name(question)}.",
+        ) from None
+
+
+def _endpoints(answers: PackageAnswers, url: str) -> Endpoints:
+    try:
+        return Endpoints.same(url)
+    except InvalidValueError as error:
+        raise InvalidValueError(f"{answers.prefix}/endpoint-*: {error.message}", hint=error.hint) from None
+
+
 def plans(profile: ServiceProfile, package: str, answers: Answers, default_address: str = "") -> Plans:
     """Check every answer of every family whose ``configure_*`` is yes, before anything changes.
 
@@ -274,4 +358,5 @@ def plans(profile: ServiceProfile, package: str, answers: Answers, default_addre
         catalog=catalog_plan(profile, package, answers, default_address)
         if Family.ENDPOINT in wanted
         else None,
+        bootstrap=bootstrap_plan(profile, answers, default_address) if Family.KEYSTONE in wanted else None,
     )

@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from ..questions import Family, families, of_family, owner_of, prefix_of
+from ..questions import families, of_family, owner_of, prefix_of
 from .generate import ROLE_HEADER, Role, parse_role, required_questions
 
 TYPES = frozenset({"select", "boolean", "string", "multiselect", "note", "password", "text", "title"})
@@ -100,9 +100,9 @@ def toolkit_questions(owners: Iterable[str] = ()) -> dict[str, Template]:
 def toolkit_templates() -> dict[str, str]:
     """The debconf templates the toolkit gives each package of each shipped service, rendered.
 
-    By package: the question families it asks (db, rabbit, ksat, endpoint),
-    with its prefix, as ``pkgos merge-templates`` puts them into it; the
-    keystone package also has Keystone's own family.
+    By package: the question families it asks (db, rabbit, ksat, endpoint,
+    and Keystone's own for the keystone package), with its prefix, as
+    ``pkgos merge-templates`` puts them into it.
     """
     from ..build.templates import render  # noqa: PLC0415 (only checking needs it)
     from ..profile import load, shipped_profiles  # noqa: PLC0415
@@ -111,10 +111,9 @@ def toolkit_templates() -> dict[str, str]:
     for name in shipped_profiles():
         profile = load(name)
         for package in dict.fromkeys([profile.package, *(entry.package for entry in profile.catalog)]):
-            wanted = families(profile, package)
-            if package == load("keystone").package:
-                wanted += (Family.KEYSTONE,)
-            texts[package] = "\n\n".join(render(prefix_of(profile, package), wanted)) + "\n"
+            texts[package] = (
+                "\n\n".join(render(prefix_of(profile, package), families(profile, package))) + "\n"
+            )
     return texts
 
 

@@ -43,6 +43,7 @@ from ..questions import (
     Family,
     Need,
     by_name,
+    families,
     of_family,
     owner_of,
     prefix_of,
@@ -85,17 +86,14 @@ class ServiceAnswers:
     creates_service_user: bool = False
 
 
-def _api_service(name: str) -> ServiceAnswers:
-    """A controller service: every shared family its profile's packages ask."""
+def _controller_service(name: str) -> ServiceAnswers:
+    """A controller service: every family its profile's packages ask."""
     loaded = profile.load(name)
-    wanted = [
-        (Family.DB, bool(loaded.databases)),
-        (Family.RABBIT, loaded.messaging is not None),
-        (Family.KSAT, loaded.authtoken is not None),
-        (Family.ENDPOINT, bool(loaded.catalog)),
-    ]
-    families = tuple(family for family, asked in wanted if asked)
-    return ServiceAnswers(name, families, creates_service_user=True)
+    packages = (loaded.package, *(entry.package for entry in loaded.catalog))
+    asked = {family for package in packages for family in families(loaded, package)}
+    return ServiceAnswers(
+        name, tuple(family for family in Family if family in asked), creates_service_user=True
+    )
 
 
 def role_services(role: Role) -> tuple[ServiceAnswers, ...]:
@@ -110,9 +108,9 @@ def role_services(role: Role) -> tuple[ServiceAnswers, ...]:
             ServiceAnswers("nova", (Family.RABBIT, Family.KSAT)),
             ServiceAnswers("neutron", (Family.RABBIT, Family.KSAT)),
         )
-    return (
-        ServiceAnswers("keystone", (Family.DB, Family.KEYSTONE)),
-        *(_api_service(name) for name in ("glance", "placement", "nova", "neutron", "heat", "aodh")),
+    return tuple(
+        _controller_service(name)
+        for name in ("keystone", "glance", "placement", "nova", "neutron", "heat", "aodh")
     )
 
 

@@ -131,10 +131,17 @@ def test_keystone_installs_and_bootstraps_itself_from_a_generated_preseed(
     finally:
         stop(process)
 
-    # Reconfigure without a new password keeps the admin as it is, the
-    # config file and the keys untouched.
+    # Reconfigure changes nothing: create-admin-tenant was answered once (as
+    # Debian's package, postinst turns it off), the config file and the keys
+    # stay untouched.
     before = files_under(ETC)
     assert {str(CONF), str(ETC / "fernet-keys" / "0"), str(ETC / "credential-keys" / "0")} <= set(before)
+    assert answers(PREFIX)["create-admin-tenant"] == "false"
+    again = run("dpkg-reconfigure", "-fnoninteractive", PACKAGE)
+    assert f"{PACKAGE}: already set up: nothing changed." in again.stderr
+    assert files_under(ETC) == before
+    # Answered yes again without a password, the bootstrap keeps the administrator as it is.
+    run("debconf-set-selections", stdin=f"{PACKAGE} {PREFIX}/create-admin-tenant boolean true\n")
     again = run("dpkg-reconfigure", "-fnoninteractive", PACKAGE)
     assert "keeping Keystone's admin user as it is" in again.stdout + again.stderr
     assert files_under(ETC) == before

@@ -81,7 +81,8 @@ def test_families_per_package() -> None:
     glance = load("glance")
     assert families(glance, "glance-common") == (Family.DB, Family.RABBIT, Family.KSAT)
     assert families(glance, "glance-api") == (Family.ENDPOINT,)
-    assert families(load("keystone"), "keystone") == (Family.DB, Family.ENDPOINT)
+    # Keystone registers its own catalog entry when it bootstraps (Debian's keystone/* questions).
+    assert families(load("keystone"), "keystone") == (Family.DB, Family.KEYSTONE)
     assert families(glance, "glance-doc") == ()
 
 
@@ -404,3 +405,59 @@ def test_seeded_answers_are_questions_of_the_table(tmp_path: Path) -> None:
     table = {question.name for family in families(profile, "glance-common") for question in of_family(family)}
     assert len(seeded) == 13
     assert set(seeded) <= table
+
+
+KEYSTONE_ANSWERS = {
+    "create-admin-tenant": "true",
+    "admin-user": "admin",
+    "admin-email": "cloud@example.org",
+    "admin-password": "Adm1n$|pass",
+    "admin-password-confirm": "Adm1n$|pass",
+    "admin-role-name": "admin",
+    "admin-tenant-name": "admin",
+    "register-endpoint": "true",
+    "endpoint-ip": "",
+    "endpoint-proto": "https",
+    "region-name": "regionOne",
+}
+
+
+def test_keystone_bootstraps_itself_from_debians_questions() -> None:
+    keystone = load("keystone")
+    planned = plans(keystone, "keystone", KEYSTONE_ANSWERS, "2001:db8::5")
+    assert planned.catalog is None and planned.bootstrap is not None
+    bootstrap = planned.bootstrap
+    assert bootstrap.spec.endpoints is not None
+    assert bootstrap.spec.endpoints.public == "https://[2001:db8::5]:5000/v3"
+    assert (bootstrap.spec.region, bootstrap.spec.service_name) == ("regionOne", "keystone")
+    assert (bootstrap.spec.system_user, bootstrap.spec.config_file) == (
+        "keystone",
+        "/etc/keystone/keystone.conf",
+    )
+    assert bootstrap.local_url == "http://127.0.0.1:5000/v3"
+    assert bootstrap.start == "keystone"
+    assert {"service", "heat_stack_owner", "load-balancer_member"} <= set(bootstrap.roles)
+    assert "Adm1n" not in repr(bootstrap)
+    # Without register-endpoint, keystone-manage registers no endpoint (and no region).
+    unregistered = plans(keystone, "keystone", {**KEYSTONE_ANSWERS, "register-endpoint": "false"}, "")
+    assert unregistered.bootstrap is not None and unregistered.bootstrap.spec.endpoints is None
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {"admin-password-confirm": "other"},
+            "keystone/admin-password and keystone/admin-password-confirm differ",
+        ),
+        ({"admin-email": "not an address"}, "keystone/admin-email is 'not an address'"),
+        ({"endpoint-ip": "http://x:1/"}, "keystone/endpoint-ip is 'http://x:1/'"),
+        ({"region-name": "a b"}, "keystone/region-name is 'a b', not a region name"),
+        ({"admin-user": ""}, "keystone/admin-user is empty"),
+        ({"endpoint-proto": "gopher"}, "keystone/endpoint-proto is 'gopher', not one of http, https"),
+    ],
+)
+def test_bad_keystone_answers_are_refused_by_name(change: dict[str, str], message: str) -> None:
+    with pytest.raises(InvalidValueError, match=message) as error:
+        plans(load("keystone"), "keystone", {**KEYSTONE_ANSWERS, **change}, "192.0.2.5")
+    assert "Adm1n" not in str(error.value)
