@@ -57,7 +57,10 @@ def test_transport_url_replaces_the_legacy_directives(workdir: str) -> None:
 def test_account_is_created_idempotently_and_its_password_updated(
     rabbitmq: RabbitMQ, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    account = RabbitAccount("pkgostest-nova", "s3cr:et@/%41 é", "pkgostest-vhost")
+    # Named per run: the broker is the machine's own, and a killed run may leave its account.
+    account = RabbitAccount(
+        f"pkgostest-nova-{os.getpid()}", "s3cr:et@/%41 é", f"pkgostest-vhost-{os.getpid()}"
+    )
     try:
         assert ensure_account(account) == (
             RabbitChange.CREATED_VHOST,
@@ -71,12 +74,12 @@ def test_account_is_created_idempotently_and_its_password_updated(
         assert rabbitmq.ctl("authenticate_user", account.user, stdin="n3w #pass\n").returncode == 0
         assert rabbitmq.ctl("authenticate_user", account.user, stdin=account.password + "\n").returncode != 0
         permissions = rabbitmq.ctl("list_permissions", "-p", account.vhost, "--silent").stdout
-        assert "pkgostest-nova\t.*\t.*\t.*" in permissions
+        assert f"{account.user}\t.*\t.*\t.*" in permissions
     finally:
         rabbitmq.ctl("delete_user", account.user)
         rabbitmq.ctl("delete_vhost", account.vhost)
     logged = capfd.readouterr()
-    assert "+ rabbitmqctl add_user pkgostest-nova" in logged.err
+    assert f"+ rabbitmqctl add_user {account.user}" in logged.err
     assert account.password not in logged.out + logged.err and "n3w #pass" not in logged.out + logged.err
 
 
