@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 
-from .. import dbsync, keystone, ksat, log, rabbit
+from .. import cells, dbsync, keystone, ksat, log, rabbit
 from ..db import AdminLogin, DatabaseSpec, Engine, backend_for
 from ..errors import PkgosError
 from ..inifile import IniFile
@@ -22,17 +22,24 @@ from .plans import AuthtokenPlan, CatalogPlan, DatabasePlan, Plans, TransportPla
 
 
 def apply_plans(profile: ServiceProfile, planned: Plans) -> list[str]:
-    """Apply the database, message queue, authtoken and catalog plans, in that order."""
+    """Apply the database, message queue, authtoken and catalog plans, in that order.
+
+    A service's cells are made after its migrations and once the message
+    queue's URL is written, which a new cell takes from the config file.
+    """
     done: list[str] = []
     if planned.database is not None:
         done += ensure_databases(profile, planned.database)
     if planned.transport is not None:
         done += write_transport_url(planned.transport)
+    if planned.database is not None and profile.cells is not None:
+        done += cells.ensure_cells(cells.CellsPlan(profile.name, profile.user.name, profile.cells))
     if planned.authtoken is not None:
         done += write_authtoken(planned.authtoken)
         if planned.authtoken.create_user:
             authtoken = planned.authtoken
-            done += _keystone_step(profile, "the service user", lambda: ensure_service_user(authtoken))
+            roles = profile.authtoken.roles if profile.authtoken else ("service",)
+            done += _keystone_step(profile, "the service user", lambda: ensure_service_user(authtoken, roles))
     if planned.catalog is not None:
         catalog = planned.catalog
         done += _keystone_step(profile, "the catalog registration", lambda: register_catalog(catalog))
@@ -152,10 +159,10 @@ def _admin_client(auth_url: str, username: str, password: str, project: str) -> 
     )
 
 
-def ensure_service_user(plan: AuthtokenPlan) -> list[str]:
-    """The service's Keystone user, its password and its ``service`` role."""
+def ensure_service_user(plan: AuthtokenPlan, roles: tuple[str, ...] = ("service",)) -> list[str]:
+    """The service's Keystone user, its password and its roles (the profile's, default ``service``)."""
     client = _admin_client(plan.public_url, plan.admin_username, plan.admin_password, plan.admin_project_name)
-    spec = keystone.ServiceUserSpec(plan.username, plan.password, project=plan.project_name)
+    spec = keystone.ServiceUserSpec(plan.username, plan.password, project=plan.project_name, roles=roles)
     return [f"Keystone: {change}" for change in keystone.ensure_service_user(client, spec).changes]
 
 
