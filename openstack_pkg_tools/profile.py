@@ -161,6 +161,19 @@ class Database:
 
 
 @dataclass(frozen=True)
+class KeystoneBootstrap:
+    """What Keystone's own package makes once it serves: the services' project and the roles.
+
+    The admin account, region and identity endpoints come from the
+    package's debconf answers (``keystone-manage bootstrap``); this is the
+    rest, which every other service's postinst counts on.
+    """
+
+    project: str
+    roles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Messaging:
     """Config files that get ``[DEFAULT] transport_url``."""
 
@@ -213,6 +226,7 @@ class ServiceProfile:
     memberships: tuple[Membership, ...] = ()
     settings: tuple[Setting, ...] = ()
     cells: Cells | None = None
+    bootstrap: KeystoneBootstrap | None = None
 
     def catalog_for(self, package: str) -> tuple[CatalogEntry, ...]:
         """The catalog entries that ``package``'s scripts register."""
@@ -448,6 +462,25 @@ def _authtoken(top: Table, configs: tuple[ConfigFile, ...]) -> Authtoken | None:
     return authtoken
 
 
+def _bootstrap(top: Table) -> KeystoneBootstrap | None:
+    table = top.table("bootstrap")
+    if table is None:
+        return None
+    bootstrap = KeystoneBootstrap(
+        project=table.string("project", "service", re.compile(r"[A-Za-z0-9_.-]{1,64}")),
+        roles=table.strings("roles", pattern=ROLE_RE),
+    )
+    folded = [role.casefold() for role in bootstrap.roles]
+    for index, role in enumerate(folded, start=1):
+        # Keystone compares role names without case on MariaDB: Member is member.
+        if folded.index(role) != index - 1:
+            raise table.fail(
+                f"roles[{index}]", f"{bootstrap.roles[index - 1]!r} is named twice (case aside)."
+            )
+    table.done()
+    return bootstrap
+
+
 def _catalog(top: Table, name: str, package: str, prefix: str) -> tuple[CatalogEntry, ...]:
     entries: list[CatalogEntry] = []
     for table in top.tables("catalog"):
@@ -498,6 +531,7 @@ def parse(text: str, source: str) -> ServiceProfile:
         memberships=_memberships(top, package),
         settings=_settings(top, package, configs),
         cells=_cells(top, configs),
+        bootstrap=_bootstrap(top),
     )
     top.done()
     return profile

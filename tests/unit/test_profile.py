@@ -129,6 +129,11 @@ SETTING = 'name = "foo"\n[[config]]\nsource = "a.conf"\n[[setting]]\n'
         ('name = "foo"\n[messaging]\nconfigs = []\n', "messaging.configs: names no config file"),
         ('name = "foo"\n[[config]]\nsource = "../../etc/shadow"\n', "config[1].source"),
         ("name = \n", "foo.toml: not valid TOML"),
+        (
+            'name = "foo"\n[bootstrap]\nroles = ["member", "Member"]\n',
+            "bootstrap.roles[2]: 'Member' is named twice",
+        ),
+        ('name = "foo"\n[bootstrap]\nroles = ["a role"]\n', "bootstrap.roles[1]: 'a role' does not match"),
         # A trailing newline is not part of a name ("$" would have let it through).
         ('name = "foo\\n"\n', "foo.toml: name: 'foo\\n' does not match"),
         (
@@ -336,3 +341,12 @@ def test_a_config_below_a_subdirectory_keeps_its_path_and_roles_default_to_servi
     assert loaded.configs[0].target == "/etc/foo/plugins/x/y.ini"
     assert loaded.configs[0].package == "foo-common"
     assert loaded.authtoken is not None and loaded.authtoken.roles == ("service",)
+
+
+def test_keystone_bootstraps_the_service_project_and_debians_roles() -> None:
+    bootstrap = load("keystone").bootstrap
+    assert bootstrap is not None and bootstrap.project == "service"
+    assert {"admin", "member", "reader", "service", "heat_stack_owner", "heat_stack_user"} <= set(
+        bootstrap.roles
+    )
+    assert load("nova").bootstrap is None
