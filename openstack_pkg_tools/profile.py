@@ -472,7 +472,7 @@ def _bootstrap(top: Table) -> KeystoneBootstrap | None:
     )
     folded = [role.casefold() for role in bootstrap.roles]
     for index, role in enumerate(folded, start=1):
-        # Keystone compares role names without case on MariaDB: Member is member.
+        # MariaDB's default collation compares role names without case: Member clashes with member.
         if folded.index(role) != index - 1:
             raise table.fail(
                 f"roles[{index}]", f"{bootstrap.roles[index - 1]!r} is named twice (case aside)."
