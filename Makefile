@@ -23,9 +23,11 @@ DEBIAN_DEB := debhelper dh-python pybuild-plugin-pyproject python3-all python3-s
 # Maintainer script tests: apt-utils (preconfigure, so config runs twice),
 # po-debconf and gettext (merge-templates and po2debconf), adduser.
 DEBIAN_TEST_MAINT := apt-utils po-debconf gettext adduser
-# Real servers for the database and message-queue tests, and Glance for a
-# real schema migration (installed without recommends by ensure-debs).
-DEBIAN_TEST_DB := mariadb-server postgresql rabbitmq-server python3-glance python3-oslo.messaging
+# Real servers for the database and message-queue tests, and Glance, Nova,
+# Placement and Neutron for real schema migrations (the libraries only, so
+# no Debian maintainer script runs; installed without recommends by ensure-debs).
+DEBIAN_TEST_DB := mariadb-server postgresql rabbitmq-server python3-glance python3-oslo.messaging \
+	python3-nova python3-placement python3-neutron
 # Meta-packages: dpkg-deb and dpkg-scanpackages (flat repository), lintian.
 DEBIAN_METAPKG := dpkg-dev lintian
 

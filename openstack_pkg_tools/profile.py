@@ -1,10 +1,11 @@
 """ServiceProfile: what one OpenStack service needs, declared once in TOML.
 
-A profile says which system user the service runs as, which directories
-and configuration files it owns, which databases it keeps in which config
-directive, whether it talks to the message queue and to Keystone, and what
-it registers in the Keystone catalog. It is data: ``maintscript`` turns it
-and the debconf answers into actions.
+A profile says which system user the service runs as, which directories,
+configuration files, group memberships and fixed settings each package of
+the service brings, which databases it keeps in which config directive
+(and which cells), whether it talks to the message queue and to Keystone,
+and what it registers in the Keystone catalog. It is data: the maintainer
+scripts turn it and the debconf answers into actions.
 
 Profiles are validated when loaded; every problem names the file and the
 key (``glance.toml: database[1].section: expected a string``), so a broken
@@ -22,6 +23,7 @@ from typing import Any
 
 from . import tomltable
 from .errors import ConfigFileError
+from .inifile import normalize_section
 from .tomltable import REQUIRED, Table
 
 NAME_RE = re.compile(r"[a-z][a-z0-9-]*")
@@ -29,6 +31,11 @@ NAME_RE = re.compile(r"[a-z][a-z0-9-]*")
 PACKAGE_RE = re.compile(r"[a-z0-9][a-z0-9+.-]+")
 # A file below /usr/share/<package>/.
 SOURCE_RE = re.compile(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*")
+# A section or a key of an oslo.config file, as a setting names them.
+SECTION_RE = re.compile(r"[A-Za-z0-9_:.-]+")
+KEY_RE = re.compile(r"[A-Za-z0-9_.-]+")
+# A Keystone role name: what Debian's and the services' policies use.
+ROLE_RE = re.compile(r"[A-Za-z0-9_.:-]+")
 # Directories a purge may delete: below these, and never one of them.
 PURGEABLE_ROOTS = ("/var/lib", "/var/log", "/var/cache", "/etc")
 
@@ -49,12 +56,30 @@ class SystemUser:
     uid: int | None = None
     gid: int | None = None
     shell: str = "/usr/sbin/nologin"
-    groups: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Membership:
+    """The service user joins ``group`` when ``package`` is configured.
+
+    The group comes with what that package depends on (``libvirt`` from
+    libvirt-daemon-system for nova-compute-qemu), so only its postinst can
+    count on it.
+    """
+
+    group: str
+    package: str
 
 
 @dataclass(frozen=True)
 class Directory:
-    """A directory the service owns; ``purge`` removes it with its content on purge."""
+    """A directory of the service; ``purge`` removes it with its content on purge.
+
+    ``package`` is the package whose postinst creates it and whose purge
+    removes it; None for /etc, /var/lib and /var/log of the service, which
+    every package of the service creates (as Debian's packages do) and the
+    profile's own package purges.
+    """
 
     path: str
     mode: int
@@ -62,14 +87,58 @@ class Directory:
     group: str
     purge: bool = False
     enforce_mode: bool = False
+    package: str | None = None
 
 
 @dataclass(frozen=True)
 class ConfigFile:
-    """A default configuration file installed once from ``/usr/share/<package>/``."""
+    """A default configuration file ``package`` installs once from ``/usr/share/<package>/``.
+
+    ``group`` None is the service's group.
+    """
 
     source: str
     target: str
+    package: str
+    mode: int = 0o640
+    owner: str = "root"
+    group: str | None = None
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A directive a profile fixes: ``package``'s postinst writes it in ``config``.
+
+    The value is escaped for oslo.config (``$`` doubled) unless ``raw``,
+    which keeps a ``$name`` reference one. With ``enforce`` the value is
+    written on every configure, as Debian's scripts do (``flavor =
+    keystone``); without it only when the directive is not set yet, so an
+    administrator's value stays. A value the administrator is asked for is
+    not a setting: it belongs to a debconf question.
+    """
+
+    package: str
+    config: str
+    section: str
+    key: str
+    value: str
+    raw: bool = False
+    enforce: bool = True
+
+
+@dataclass(frozen=True)
+class Cells:
+    """The cells a multi-cell service (nova) keeps besides cell0, made after its migrations.
+
+    Each cell takes its database and message-queue URLs from ``config``
+    (``[database] connection``, ``[DEFAULT] transport_url``), so no password
+    goes on a command line; ``command`` is the management program
+    (``nova-manage``) with any arguments that come before ``cell_v2``.
+    """
+
+    names: tuple[str, ...]
+    config: str
+    command: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -104,6 +173,9 @@ class Authtoken:
 
     configs: tuple[str, ...]
     section: str = "keystone_authtoken"
+    # The service user's roles in its project (see docs/packaging.md for
+    # why nova's, neutron's and placement's need admin under Debian 12's policies).
+    roles: tuple[str, ...] = ("service",)
 
 
 @dataclass(frozen=True)
@@ -127,24 +199,32 @@ class CatalogEntry:
 class KeystoneBootstrap:
     """Keystone's own bootstrap, done by the keystone package's postinst.
 
-    ``roles`` are created once Keystone answers (Debian's list: what heat,
-    swift's auto-creation, octavia and magnum expect); ``start`` is the init
-    script started before that, as Debian's postinst does.
+    The admin account, region and identity endpoints come from the
+    package's debconf answers (``keystone-manage bootstrap``). Then, once
+    Keystone serves, the ``project`` service users live in and the
+    ``roles`` every other service's postinst counts on are made; ``start``
+    is the init script started before that, as Debian's postinst does.
     """
 
     config: str
+    project: str
     roles: tuple[str, ...]
     start: str
 
 
-# The roles Debian's keystone package creates (besides those keystone-manage
-# bootstrap makes: admin, member, reader).
+# The roles Debian's keystone creates: its postinst's list, less the legacy
+# KeystoneAdmin and KeystoneServiceAdmin, and Member, which differs only in
+# case from bootstrap's member (MariaDB's default collation would clash them).
 DEBIAN_KEYSTONE_ROLES = (
+    "admin",
+    "member",
+    "reader",
     "service",
     "heat_stack_owner",
     "heat_stack_user",
     "ResellerAdmin",
     "rating",
+    "owner",
     "k8s_admin",
     "k8s_developer",
     "k8s_viewer",
@@ -168,11 +248,47 @@ class ServiceProfile:
     messaging: Messaging | None
     authtoken: Authtoken | None
     catalog: tuple[CatalogEntry, ...]
+    memberships: tuple[Membership, ...] = ()
+    settings: tuple[Setting, ...] = ()
+    cells: Cells | None = None
     bootstrap: KeystoneBootstrap | None = None
 
     def catalog_for(self, package: str) -> tuple[CatalogEntry, ...]:
         """The catalog entries that ``package``'s scripts register."""
         return tuple(entry for entry in self.catalog if entry.package == package)
+
+    def directories_for(self, package: str) -> tuple[Directory, ...]:
+        """The directories ``package``'s postinst creates: the service's own and its package's."""
+        return tuple(d for d in self.directories if d.package in (None, package))
+
+    def purged_by(self, package: str) -> tuple[Directory, ...]:
+        """The directories ``package``'s purge removes (or removes once empty)."""
+        return tuple(d for d in self.directories if (d.package or self.package) == package)
+
+    def configs_for(self, package: str) -> tuple[ConfigFile, ...]:
+        """The default config files ``package`` installs."""
+        return tuple(config for config in self.configs if config.package == package)
+
+    def memberships_for(self, package: str) -> tuple[Membership, ...]:
+        """The groups the service user joins when ``package`` is configured."""
+        return tuple(m for m in self.memberships if m.package == package)
+
+    def settings_for(self, package: str) -> tuple[Setting, ...]:
+        """The settings ``package``'s postinst writes, in profile order."""
+        return tuple(setting for setting in self.settings if setting.package == package)
+
+    @property
+    def packages(self) -> tuple[str, ...]:
+        """Every package the profile names, the profile's own first."""
+        named = [
+            self.package,
+            *(entry.package for entry in self.catalog),
+            *(d.package for d in self.directories if d.package),
+            *(config.package for config in self.configs),
+            *(m.package for m in self.memberships),
+            *(setting.package for setting in self.settings),
+        ]
+        return tuple(dict.fromkeys(named))
 
     @property
     def percent_in_url(self) -> bool:
@@ -188,10 +304,21 @@ def _user(top: Table, name: str) -> SystemUser:
         uid=table.integer("uid", 100, 65535, None),
         gid=table.integer("gid", 100, 65535, None),
         shell=table.path("shell", "/usr/sbin/nologin"),
-        groups=table.strings("groups", []),
     )
     table.done()
     return user
+
+
+def _package(table: Table, default: str) -> str:
+    return table.string("package", default, PACKAGE_RE)
+
+
+def _memberships(top: Table, package: str) -> tuple[Membership, ...]:
+    memberships = []
+    for table in top.tables("membership"):
+        memberships.append(Membership(table.string("group", pattern=NAME_RE), _package(table, package)))
+        table.done()
+    return tuple(memberships)
 
 
 def _default_directories(name: str, user: str) -> list[Directory]:
@@ -202,11 +329,11 @@ def _default_directories(name: str, user: str) -> list[Directory]:
     ]
 
 
-def _directories(top: Table, name: str, user: str) -> tuple[Directory, ...]:
+def _directories(top: Table, name: str, user: str, package: str) -> tuple[Directory, ...]:
     by_path = {directory.path: directory for directory in _default_directories(name, user)}
     for table in top.tables("directory"):
         path = table.path("path")
-        default = by_path.get(path, Directory(path, 0o750, user, user))
+        default = by_path.get(path, Directory(path, 0o750, user, user, package=package))
         directory = Directory(
             path=path,
             mode=table.mode("mode", default.mode),
@@ -214,6 +341,7 @@ def _directories(top: Table, name: str, user: str) -> tuple[Directory, ...]:
             group=table.string("group", default.group, NAME_RE),
             purge=table.boolean("purge", default.purge),
             enforce_mode=table.boolean("enforce_mode", False),
+            package=_package(table, default.package) if default.package else None,
         )
         if directory.purge and not is_purgeable(path):
             raise table.fail("purge", f"{path} is not below one of {', '.join(PURGEABLE_ROOTS)}.")
@@ -230,16 +358,65 @@ def is_purgeable(path: str) -> bool:
     )
 
 
-def _configs(top: Table, name: str) -> tuple[ConfigFile, ...]:
-    configs = []
+def _configs(top: Table, name: str, package: str) -> tuple[ConfigFile, ...]:
+    configs: list[ConfigFile] = []
     for table in top.tables("config"):
         source = table.string("source", pattern=SOURCE_RE)
         if any(part in (".", "..") for part in source.split("/")):
             raise table.fail("source", f"{source!r} leaves /usr/share/<package>/.")
-        target = table.path("target", f"/etc/{name}/{posixpath.basename(source)}")
-        configs.append(ConfigFile(source, target))
+        config = ConfigFile(
+            source=source,
+            target=table.path("target", f"/etc/{name}/{source}"),
+            package=_package(table, package),
+            mode=table.mode("mode", 0o640),
+            owner=table.string("owner", "root", NAME_RE),
+            group=table.string("group", None, NAME_RE),
+        )
+        if any(other.target == config.target for other in configs):
+            raise table.fail("target", f"{config.target} is installed twice.")
         table.done()
+        configs.append(config)
     return tuple(configs)
+
+
+def _settings(top: Table, package: str, configs: tuple[ConfigFile, ...]) -> tuple[Setting, ...]:
+    settings: list[Setting] = []
+    default_config = configs[0].target if configs else REQUIRED
+    for table in top.tables("setting"):
+        setting = Setting(
+            package=_package(table, package),
+            config=table.path("config", default_config),
+            section=table.string("section", pattern=SECTION_RE),
+            key=table.string("key", pattern=KEY_RE),
+            value=table.string("value"),
+            raw=table.boolean("raw", False),
+            enforce=table.boolean("enforce", True),
+        )
+        if "\n" in setting.value or "\r" in setting.value:
+            raise table.fail("value", "contains a line break, which an oslo.config file cannot hold.")
+        table.done()
+        where = (setting.config, normalize_section(setting.section), setting.key)
+        if any((s.config, normalize_section(s.section), s.key) == where for s in settings):
+            raise table.fail("key", f"[{setting.section}] {setting.key} in {setting.config} is set twice.")
+        settings.append(setting)
+    return tuple(settings)
+
+
+def _cells(top: Table, configs: tuple[ConfigFile, ...]) -> Cells | None:
+    table = top.table("cells")
+    if table is None:
+        return None
+    names = table.strings("names", pattern=re.compile(r"[A-Za-z0-9_-]{1,64}"))
+    if not names:
+        raise table.fail("names", "names no cell.")
+    if "cell0" in names:
+        raise table.fail("names", "cell0 is made by map_cell0 (a database of the profile), not here.")
+    command = table.strings("command")
+    if not command:
+        raise table.fail("command", "is empty.")
+    cells = Cells(names, table.path("config", configs[0].target if configs else REQUIRED), command)
+    table.done()
+    return cells
 
 
 def _section_key(table: Table, key: str, default: str) -> str:
@@ -302,7 +479,10 @@ def _authtoken(top: Table, configs: tuple[ConfigFile, ...]) -> Authtoken | None:
     table, files = _config_list(top, "keystone_authtoken", configs)
     if table is None:
         return None
-    authtoken = Authtoken(files, _section_key(table, "section", "keystone_authtoken"))
+    roles = table.strings("roles", ["service"], ROLE_RE)
+    if not roles:
+        raise table.fail("roles", "names no role; the service user needs one (service).")
+    authtoken = Authtoken(files, _section_key(table, "section", "keystone_authtoken"), roles)
     table.done()
     return authtoken
 
@@ -340,11 +520,17 @@ def _bootstrap(top: Table, configs: tuple[ConfigFile, ...]) -> KeystoneBootstrap
         return None
     bootstrap = KeystoneBootstrap(
         config=table.path("config", configs[0].target if configs else REQUIRED),
-        roles=table.strings(
-            "roles", list(DEBIAN_KEYSTONE_ROLES), pattern=re.compile(r"[A-Za-z0-9_.-]{1,255}")
-        ),
+        project=table.string("project", "service", re.compile(r"[A-Za-z0-9_.-]{1,64}")),
+        roles=table.strings("roles", list(DEBIAN_KEYSTONE_ROLES), pattern=ROLE_RE),
         start=table.string("start", "", re.compile(r"[a-z0-9][a-z0-9+.@-]*|")),
     )
+    folded = [role.casefold() for role in bootstrap.roles]
+    for index, role in enumerate(folded, start=1):
+        # MariaDB's default collation compares role names without case: Member clashes with member.
+        if folded.index(role) != index - 1:
+            raise table.fail(
+                f"roles[{index}]", f"{bootstrap.roles[index - 1]!r} is named twice (case aside)."
+            )
     table.done()
     return bootstrap
 
@@ -354,8 +540,8 @@ def parse(text: str, source: str) -> ServiceProfile:
     top = tomltable.parse(text, source, ProfileError, PROFILE_HINT)
     name = top.string("name", pattern=NAME_RE)
     user = _user(top, name)
-    configs = _configs(top, name)
     package = top.string("package", f"{name}-common", PACKAGE_RE)
+    configs = _configs(top, name, package)
     prefix = top.string("prefix", name, PACKAGE_RE)
     profile = ServiceProfile(
         source=source,
@@ -363,12 +549,15 @@ def parse(text: str, source: str) -> ServiceProfile:
         package=package,
         prefix=prefix,
         user=user,
-        directories=_directories(top, name, user.name),
+        directories=_directories(top, name, user.name, package),
         configs=configs,
         databases=_databases(top, name, configs),
         messaging=_messaging(top, configs),
         authtoken=_authtoken(top, configs),
         catalog=_catalog(top, name, package, prefix),
+        memberships=_memberships(top, package),
+        settings=_settings(top, package, configs),
+        cells=_cells(top, configs),
         bootstrap=_bootstrap(top, configs),
     )
     top.done()

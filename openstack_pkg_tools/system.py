@@ -57,7 +57,7 @@ def ensure_group(name: str, gid: int | None = None) -> bool:
 
 
 def ensure_user(user: SystemUser) -> bool:
-    """Create the system user and its group; add it to its extra groups. True if created."""
+    """Create the system user and its group; True if created."""
     ensure_group(user.name, user.gid)
     created = False
     current = _user_id(user.name)
@@ -70,21 +70,26 @@ def ensure_user(user: SystemUser) -> bool:
         created = True
     elif user.uid is not None and current != user.uid:
         log.warning(f"user {user.name} has id {current}, not the reserved {user.uid}; keeping it.")
-    for group in user.groups:
-        _join(user.name, group)
     return created
 
 
-def _join(user: str, group: str) -> None:
+def ensure_membership(user: str, group: str) -> bool:
+    """Add ``user`` to ``group``; True if added.
+
+    The group comes with a package the calling package depends on
+    (libvirt-daemon-system brings ``libvirt``), so a missing one is an error.
+    """
     try:
         members = grp.getgrnam(group).gr_mem
     except KeyError:
-        # The group comes with an optional package (libvirt for nova):
-        # joining it is the job of the postinst that runs once it exists.
-        log.info(f"group {group} does not exist; {user} is not added to it.")
-        return
-    if user not in members:
-        run(["adduser", "--quiet", user, group])
+        raise SystemSetupError(
+            f"Cannot add {user} to group {group}: the group does not exist.",
+            hint=f"install the package that creates {group} (the package's dependencies should).",
+        ) from None
+    if user in members:
+        return False
+    run(["adduser", "--quiet", user, group])
+    return True
 
 
 def _ids(owner: str, group: str, path: str) -> tuple[int, int]:
@@ -127,15 +132,20 @@ def ensure_directory(directory: Directory) -> bool:
 
 
 def install_config(config: ConfigFile, package: str, group: str) -> bool:
-    """Install a default config from ``/usr/share/<package>/`` once: 0640 root:<group>.
+    """Install ``package``'s default config once from ``/usr/share/<package>/``.
 
-    An existing file is the administrator's and is never replaced.
+    The file gets the profile's mode and owner (0640 root:``group``, the
+    service's group, unless the profile says otherwise). A file another
+    package installs is left to it; an existing file is the
+    administrator's and is never replaced.
     """
-    if os.path.lexists(config.target):
+    if config.package != package or os.path.lexists(config.target):
         return False
     source = os.path.join(share_dir(package), config.source)
-    _, gid = _ids("root", group, config.target)
-    return atomic_write(config.target, read_bytes(source), new_file_mode=0o640, new_file_owner=(0, gid))
+    uid, gid = _ids(config.owner, config.group or group, config.target)
+    return atomic_write(
+        config.target, read_bytes(source), new_file_mode=config.mode, new_file_owner=(uid, gid)
+    )
 
 
 def share_dir(package: str) -> str:

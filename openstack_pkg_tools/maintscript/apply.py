@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 
-from .. import dbsync, keystone, keystone_bootstrap, ksat, log, rabbit
+from .. import cells, dbsync, keystone, keystone_bootstrap, ksat, log, rabbit
 from ..db import AdminLogin, DatabaseSpec, Engine, backend_for
 from ..errors import PkgosError
 from ..inifile import IniFile
@@ -23,7 +23,11 @@ from .plans import AuthtokenPlan, BootstrapPlan, CatalogPlan, DatabasePlan, Plan
 
 
 def apply_plans(profile: ServiceProfile, planned: Plans) -> list[str]:
-    """Apply the database, message queue, authtoken and catalog plans, in that order."""
+    """Apply the database, message queue, authtoken and catalog plans, in that order.
+
+    A service's cells are made after its migrations and once the message
+    queue's URL is written, which a new cell takes from the config file.
+    """
     done: list[str] = []
     if planned.database is not None:
         done += ensure_databases(profile, planned.database)
@@ -31,11 +35,14 @@ def apply_plans(profile: ServiceProfile, planned: Plans) -> list[str]:
         done += bootstrap_keystone(profile, planned.bootstrap)
     if planned.transport is not None:
         done += write_transport_url(planned.transport)
+    if planned.database is not None and profile.cells is not None:
+        done += cells.ensure_cells(cells.CellsPlan(profile.name, profile.user.name, profile.cells))
     if planned.authtoken is not None:
         done += write_authtoken(planned.authtoken)
         if planned.authtoken.create_user:
             authtoken = planned.authtoken
-            done += _keystone_step(profile, "the service user", lambda: ensure_service_user(authtoken))
+            roles = profile.authtoken.roles if profile.authtoken else ("service",)
+            done += _keystone_step(profile, "the service user", lambda: ensure_service_user(authtoken, roles))
     if planned.catalog is not None:
         catalog = planned.catalog
         done += _keystone_step(profile, "the catalog registration", lambda: register_catalog(catalog))
@@ -86,7 +93,7 @@ def bootstrap_keystone(profile: ServiceProfile, plan: BootstrapPlan) -> list[str
 
     def api_steps() -> list[str]:
         created = keystone_bootstrap.ensure_service_project(
-            credentials, roles=plan.roles, retry=keystone_bootstrap.STARTING
+            credentials, project=plan.project, roles=plan.roles, retry=keystone_bootstrap.STARTING
         )
         if plan.admin_email and keystone_bootstrap.ensure_email(credentials, plan.admin_email):
             created.append(f"email of {plan.spec.admin_username}")
@@ -191,10 +198,10 @@ def _admin_client(auth_url: str, username: str, password: str, project: str) -> 
     )
 
 
-def ensure_service_user(plan: AuthtokenPlan) -> list[str]:
-    """The service's Keystone user, its password and its ``service`` role."""
+def ensure_service_user(plan: AuthtokenPlan, roles: tuple[str, ...] = ("service",)) -> list[str]:
+    """The service's Keystone user, its password and its roles (the profile's, default ``service``)."""
     client = _admin_client(plan.public_url, plan.admin_username, plan.admin_password, plan.admin_project_name)
-    spec = keystone.ServiceUserSpec(plan.username, plan.password, project=plan.project_name)
+    spec = keystone.ServiceUserSpec(plan.username, plan.password, project=plan.project_name, roles=roles)
     return [f"Keystone: {change}" for change in keystone.ensure_service_user(client, spec).changes]
 
 

@@ -25,7 +25,7 @@ import sys
 from collections.abc import Sequence
 from enum import StrEnum
 
-from .. import log, system
+from .. import log, steps, system
 from ..debconf import Debconf, ensure_frontend
 from ..errors import InvalidValueError, PkgosError
 from ..profile import PACKAGE_RE, ServiceProfile, load, parse
@@ -92,23 +92,6 @@ def answers(conf: Debconf, profile: ServiceProfile, package: str) -> dict[str, s
 # -- postinst: apply ---------------------------------------------------------------
 
 
-def install_files(profile: ServiceProfile, package: str) -> list[str]:
-    """User, group, directories and default configs; what was done, for the summary."""
-    done = []
-    if system.ensure_user(profile.user):
-        done.append(f"created system user {profile.user.name}")
-    for directory in profile.directories:
-        if system.ensure_directory(directory):
-            done.append(
-                f"created {directory.path} ({directory.mode:04o} {directory.owner}:{directory.group})"
-            )
-    if package == profile.package:
-        for config in profile.configs:
-            if system.install_config(config, package, profile.user.name):
-                done.append(f"installed {config.target}")
-    return done
-
-
 def forget_secrets(conf: Debconf, profile: ServiceProfile, package: str) -> None:
     """Wipe the admin passwords and turn the one-shot switches off, of the families ``package`` asks.
 
@@ -140,7 +123,7 @@ def postinst(conf: Debconf, profile: ServiceProfile, package: str, upgrade: bool
         asks_address = {Family.ENDPOINT, Family.KEYSTONE} & set(families(profile, package))
         address = system.default_route_address() if asks_address else ""
         planned = plans(profile, package, answers(conf, profile, package), address)
-        done = install_files(profile, package)
+        done = steps.install_files(profile, package)
         done += apply.apply_plans(profile, planned)
         if upgrade and planned.database is None and _configured_database(profile, package):
             done += apply.sync_databases(profile, profile.databases)
@@ -162,22 +145,7 @@ def purge(conf: Debconf | None, profile: ServiceProfile, package: str) -> list[s
         conf.go()
         if conf.get_bool(question):
             done += _drop_databases(conf, profile, package)
-    if package == profile.package:
-        for config in profile.configs:
-            if system.remove_file(config.target):
-                done.append(f"removed {config.target}")
-    # Deepest first: a directory below /etc/<svc> goes before /etc/<svc> is
-    # found empty or not.
-    for directory in sorted(profile.directories, key=lambda d: d.path.count("/"), reverse=True):
-        # A directory that is not purged whole (/etc/<svc>) goes only once empty.
-        removed = (
-            system.remove_tree(directory.path)
-            if directory.purge
-            else package == profile.package and system.remove_empty_directory(directory.path)
-        )
-        if removed:
-            done.append(f"removed {directory.path}")
-    return done
+    return done + steps.purge_files(profile, package)
 
 
 def _drop_databases(conf: Debconf, profile: ServiceProfile, package: str) -> list[str]:

@@ -84,6 +84,7 @@ class BootstrapPlan:
     spec: BootstrapSpec
     admin_password: str = field(repr=False)
     admin_email: str
+    project: str
     roles: tuple[str, ...]
     start: str
     local_url: str
@@ -318,6 +319,7 @@ def bootstrap_plan(profile: ServiceProfile, answers: Answers, default_address: s
         spec=spec,
         admin_password=password,
         admin_email=email,
+        project=profile.bootstrap.project,
         roles=profile.bootstrap.roles,
         start=profile.bootstrap.start,
         local_url=f"http://127.0.0.1:{entry.port}{entry.path}",

@@ -60,7 +60,8 @@ def test_reserved_ids_and_nova_databases() -> None:
         ("nova_api", "api_database", "connection"),
         ("nova_cell0", "", ""),
     ]
-    assert [database.percent_in_url for database in nova.databases] == [True, True, True]
+    # map_cell0 percent-decodes the URL it derives for cell0 (see nova.toml).
+    assert [database.percent_in_url for database in nova.databases] == [True, True, False]
     assert [database.percent_in_url for database in load("keystone").databases] == [False]
     assert [command for database in nova.databases for command in database.sync] == [
         ("nova-manage", "api_db", "sync"),
@@ -89,6 +90,10 @@ def test_heat_registers_two_services_from_two_packages() -> None:
     heat = load("heat")
     assert [entry.type for entry in heat.catalog_for("heat-api")] == ["orchestration"]
     assert [entry.name for entry in heat.catalog_for("heat-api-cfn")] == ["heat-cfn"]
+
+
+# A profile with one config file, before a setting's keys.
+SETTING = 'name = "foo"\n[[config]]\nsource = "a.conf"\n[[setting]]\n'
 
 
 @pytest.mark.parametrize(
@@ -124,6 +129,64 @@ def test_heat_registers_two_services_from_two_packages() -> None:
         ('name = "foo"\n[messaging]\nconfigs = []\n', "messaging.configs: names no config file"),
         ('name = "foo"\n[[config]]\nsource = "../../etc/shadow"\n', "config[1].source"),
         ("name = \n", "foo.toml: not valid TOML"),
+        (
+            'name = "foo"\n[[config]]\nsource = "foo.conf"\n'
+            '[keystone_bootstrap]\nroles = ["member", "Member"]\n',
+            "keystone_bootstrap.roles[2]: 'Member' is named twice",
+        ),
+        (
+            'name = "foo"\n[[config]]\nsource = "foo.conf"\n[keystone_bootstrap]\nroles = ["a role"]\n',
+            "keystone_bootstrap.roles[1]: 'a role' does not match",
+        ),
+        # A trailing newline is not part of a name ("$" would have let it through).
+        ('name = "foo\\n"\n', "foo.toml: name: 'foo\\n' does not match"),
+        (
+            'name = "foo"\n[[catalog]]\npackage = "foo-api\\n"\ntype = "x"\nport = 1\ndescription = "x"\n',
+            "catalog[1].package",
+        ),
+        ('name = "foo"\n[user]\ngroups = ["libvirt"]\n', "user.groups: unknown key"),
+        ('name = "foo"\n[[membership]]\npackage = "foo-compute"\n', "membership[1].group: missing"),
+        ('name = "foo"\n[[config]]\nsource = "a.conf"\npackage = "Foo"\n', "config[1].package: 'Foo'"),
+        ('name = "foo"\n[[config]]\nsource = "a.conf"\nmode = "640"\n', "config[1].mode: '640'"),
+        ('name = "foo"\n[[config]]\nsource = "a.conf"\n[[config]]\nsource = "a.conf"\n', "config[2].target"),
+        ('name = "foo"\n[[setting]]\nsection = "a"\nkey = "b"\nvalue = "c"\n', "setting[1].config: missing"),
+        (
+            SETTING + 'section = "a b"\nkey = "b"\nvalue = "c"\n',
+            "setting[1].section: 'a b' does not match",
+        ),
+        (
+            SETTING + 'section = "a"\nkey = "b"\nvalue = 60\n',
+            "setting[1].value: expected a string",
+        ),
+        (
+            SETTING + 'section = "a"\nkey = "b"\nvalue = "x\\ny"\n',
+            "setting[1].value: contains a line break",
+        ),
+        (
+            SETTING + 'section = "a"\nkey = "b"\nvalue = "1"\n'
+            '[[setting]]\nsection = "A"\nkey = "b"\nvalue = "2"\n',
+            "setting[2].key: [A] b in /etc/foo/a.conf is set twice",
+        ),
+        (
+            'name = "foo"\n[[config]]\nsource = "a.conf"\n[cells]\nnames = []\ncommand = ["x"]\n',
+            "cells.names: names no",
+        ),
+        (
+            'name = "foo"\n[[config]]\nsource = "a.conf"\n[cells]\nnames = ["cell0"]\ncommand = ["x"]\n',
+            "cells.names: cell0 is made",
+        ),
+        (
+            'name = "foo"\n[[config]]\nsource = "a.conf"\n[cells]\nnames = ["cell1"]\n',
+            "cells.command: missing",
+        ),
+        (
+            'name = "foo"\n[keystone_authtoken]\nconfigs = ["/etc/foo/a"]\nroles = []\n',
+            "keystone_authtoken.roles: names no",
+        ),
+        (
+            'name = "foo"\n[keystone_authtoken]\nconfigs = ["/etc/foo/a"]\nroles = ["a dmin"]\n',
+            "keystone_authtoken.roles[1]: 'a dmin'",
+        ),
     ],
 )
 def test_mistakes_name_the_file_and_the_key(text: str, message: str) -> None:
@@ -172,3 +235,122 @@ def test_keystone_key_repositories_belong_to_keystone_and_go_with_purge() -> Non
             "keystone",
             True,
         )
+
+
+# Debian 12's packages of the services the cloud needs (neutron-server and
+# glance are empty transitional packages there).
+DEBIAN_PACKAGES = {
+    "keystone": {"keystone"},
+    "glance": {"glance-common", "glance-api"},
+    "placement": {"placement-common", "placement-api"},
+    "nova": {
+        "nova-common", "nova-api", "nova-conductor", "nova-scheduler", "nova-compute",
+        "nova-compute-qemu", "nova-compute-kvm",
+    },
+    "neutron": {
+        "neutron-common", "neutron-api", "neutron-rpc-server", "neutron-linuxbridge-agent",
+        "neutron-dhcp-agent", "neutron-metadata-agent",
+    },
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(DEBIAN_PACKAGES))
+def test_the_cloud_profiles_name_only_debian_packages(name: str) -> None:
+    assert set(load(name).packages) <= DEBIAN_PACKAGES[name]
+
+
+def test_nova_joins_libvirt_only_from_the_compute_packages_and_has_a_login_shell() -> None:
+    nova = load("nova")
+    assert nova.user.shell == "/bin/sh"
+    joining = {package for package in DEBIAN_PACKAGES["nova"] if nova.memberships_for(package)}
+    assert joining == {"nova-compute-qemu", "nova-compute-kvm"}
+    assert [m.group for m in nova.memberships_for("nova-compute-qemu")] == ["libvirt"]
+    assert [c.source for c in nova.configs_for("nova-common")] == [
+        "nova.conf",
+        "api-paste.ini",
+        "logging.conf",
+    ]
+    assert nova.cells is not None and nova.cells.names == ("cell1",)
+    assert nova.cells.config == "/etc/nova/nova.conf" and nova.cells.command == ("nova-manage",)
+    interval = nova.settings_for("nova-scheduler")
+    assert [(s.section, s.key, s.value, s.enforce) for s in interval] == [
+        ("scheduler", "discover_hosts_in_cells_interval", "300", False)
+    ]
+    assert nova.settings_for("nova-common") == ()
+
+
+def test_neutron_files_and_settings_by_package() -> None:
+    neutron = load("neutron")
+    assert [e.package for e in neutron.catalog] == ["neutron-api"]
+    common = {c.target: (c.mode, c.owner, c.group) for c in neutron.configs_for("neutron-common")}
+    assert common == {
+        "/etc/neutron/neutron.conf": (0o660, "root", None),
+        "/etc/neutron/api-paste.ini": (0o640, "root", None),
+        "/etc/neutron/plugins/ml2/ml2_conf.ini": (0o640, "root", None),
+        "/etc/neutron/dhcp_agent.ini": (0o640, "root", None),
+        "/etc/neutron/l3_agent.ini": (0o640, "root", None),
+    }
+    [metadata] = neutron.configs_for("neutron-metadata-agent")
+    assert (metadata.target, metadata.mode, metadata.owner, metadata.group) == (
+        "/etc/neutron/metadata_agent.ini", 0o640, "neutron", "neutron",
+    )  # fmt: skip
+    assert neutron.databases[0].sync == (
+        (
+            "neutron-db-manage", "--config-file", "/etc/neutron/neutron.conf",
+            "--config-file", "/etc/neutron/plugins/ml2/ml2_conf.ini", "upgrade", "head",
+        ),
+    )  # fmt: skip
+    settings = {(s.config, s.section, s.key): s.value for s in neutron.settings_for("neutron-common")}
+    assert settings[("/etc/neutron/neutron.conf", "experimental", "linuxbridge")] == "true"
+    assert settings[("/etc/neutron/plugins/ml2/ml2_conf.ini", "ml2", "mechanism_drivers")] == (
+        "linuxbridge,l2population"
+    )
+    assert {s.config for s in neutron.settings_for("neutron-linuxbridge-agent")} == {
+        "/etc/neutron/plugins/ml2/linuxbridge_agent.ini"
+    }
+    assert neutron.authtoken is not None and neutron.authtoken.roles == ("service", "admin")
+
+
+def test_directories_belong_to_a_package_for_creation_and_purge() -> None:
+    neutron = load("neutron")
+    mine = {d.path for d in neutron.directories_for("neutron-dhcp-agent")}
+    assert mine == {"/etc/neutron", "/var/lib/neutron", "/var/log/neutron"}
+    assert {d.path for d in neutron.directories_for("neutron-common")} == mine | {
+        "/var/lib/neutron/dhcp", "/etc/neutron/server.conf.d", "/etc/neutron/agent.conf.d",
+    }  # fmt: skip
+    assert neutron.purged_by("neutron-dhcp-agent") == ()
+    assert {d.path for d in neutron.purged_by("neutron-common")} == {
+        d.path for d in neutron.directories_for("neutron-common")
+    }
+
+
+def test_glance_installs_debians_eleven_config_files_and_the_keystone_flavor() -> None:
+    glance = load("glance")
+    assert len(glance.configs_for("glance-common")) == 11
+    assert {d.path for d in glance.purged_by("glance-common")} >= {
+        "/var/lib/glance/images", "/var/lib/glance/image-cache",
+    }  # fmt: skip
+    [flavor] = glance.settings_for("glance-common")
+    assert (flavor.config, flavor.section, flavor.key, flavor.value) == (
+        "/etc/glance/glance-api.conf", "paste_deploy", "flavor", "keystone",
+    )  # fmt: skip
+    assert glance.messaging is not None and glance.messaging.configs == ("/etc/glance/glance-api.conf",)
+
+
+def test_a_config_below_a_subdirectory_keeps_its_path_and_roles_default_to_service() -> None:
+    loaded = parse(
+        'name = "foo"\n[[config]]\nsource = "plugins/x/y.ini"\n[keystone_authtoken]\n',
+        "foo.toml",
+    )
+    assert loaded.configs[0].target == "/etc/foo/plugins/x/y.ini"
+    assert loaded.configs[0].package == "foo-common"
+    assert loaded.authtoken is not None and loaded.authtoken.roles == ("service",)
+
+
+def test_keystone_bootstraps_the_service_project_and_debians_roles() -> None:
+    bootstrap = load("keystone").bootstrap
+    assert bootstrap is not None and bootstrap.project == "service"
+    assert {"admin", "member", "reader", "service", "heat_stack_owner", "heat_stack_user"} <= set(
+        bootstrap.roles
+    )
+    assert load("nova").bootstrap is None

@@ -1,0 +1,86 @@
+"""What one package of a service sets up on the system, from its profile.
+
+A service is several packages (nova-common, nova-api, nova-scheduler,
+nova-compute-qemu, ...); each one's postinst sets up its own part of the
+profile: the service user (every package, as Debian's scripts do), the
+group memberships, directories and default config files that package
+brings, and the settings the profile fixes in its config files. Its purge
+removes the config files and directories it created. Every step checks
+first, so a second run changes nothing and rewrites no file.
+"""
+
+from __future__ import annotations
+
+import os
+
+from . import system
+from .errors import PkgosError
+from .inifile import IniFile, oslo_literal
+from .profile import ServiceProfile, Setting
+
+
+class SettingError(PkgosError):
+    """A setting the profile fixes cannot be written."""
+
+
+def install_files(profile: ServiceProfile, package: str) -> list[str]:
+    """User, memberships, directories, default configs and settings of ``package``; what was done."""
+    done = []
+    user = profile.user.name
+    if system.ensure_user(profile.user):
+        done.append(f"created system user {user}")
+    for membership in profile.memberships_for(package):
+        if system.ensure_membership(user, membership.group):
+            done.append(f"added {user} to group {membership.group}")
+    for directory in profile.directories_for(package):
+        if system.ensure_directory(directory):
+            done.append(
+                f"created {directory.path} ({directory.mode:04o} {directory.owner}:{directory.group})"
+            )
+    for config in profile.configs_for(package):
+        if system.install_config(config, package, user):
+            done.append(f"installed {config.target}")
+    return done + write_settings(profile, package)
+
+
+def write_settings(profile: ServiceProfile, package: str) -> list[str]:
+    """Write the settings ``package`` fixes, each config file opened and written once."""
+    by_file: dict[str, list[Setting]] = {}
+    for setting in profile.settings_for(package):
+        by_file.setdefault(setting.config, []).append(setting)
+    done = []
+    for path, settings in by_file.items():
+        if not os.path.exists(path):
+            first = settings[0]
+            raise SettingError(
+                f"Cannot set [{first.section}] {first.key} in {path}: the file does not exist.",
+                hint=f"reinstall the package that ships {path}, or fix the profile's setting.",
+            )
+        with IniFile(path) as conf:
+            for setting in settings:
+                value = setting.value if setting.raw else oslo_literal(setting.value)
+                # Without enforce, a value already there is the administrator's.
+                if setting.enforce or conf.get(setting.section, setting.key) is None:
+                    conf.set(setting.section, setting.key, value)
+            if conf.changed:
+                done.append(f"wrote {', '.join(f'[{s.section}] {s.key}' for s in settings)} in {path}")
+    return done
+
+
+def purge_files(profile: ServiceProfile, package: str) -> list[str]:
+    """Remove the config files and directories ``package`` created (the system user stays)."""
+    done = []
+    for config in profile.configs_for(package):
+        if system.remove_file(config.target):
+            done.append(f"removed {config.target}")
+    # Deepest first: a directory below /etc/<svc> goes before /etc/<svc> is
+    # found empty or not.
+    for directory in sorted(profile.purged_by(package), key=lambda d: d.path.count("/"), reverse=True):
+        # A directory that is not purged whole (/etc/<svc>) goes only once empty.
+        if directory.purge:
+            removed = system.remove_tree(directory.path)
+        else:
+            removed = system.remove_empty_directory(directory.path)
+        if removed:
+            done.append(f"removed {directory.path}")
+    return done
