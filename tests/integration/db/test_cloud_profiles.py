@@ -36,6 +36,9 @@ from tests.integration.db.cloud import (
 from tests.servers.mariadb import MariaDB
 from tests.servers.rabbitmq import RabbitMQ
 
+# The broker is shared by the session's tests: an account of this test's own.
+RABBIT_USER = "pkgostest-cells-nova"
+
 
 def _system_user(name: str) -> str:
     try:
@@ -72,12 +75,12 @@ def test_nova_api_database_cell0_and_cell1_once(mariadb: MariaDB, rabbitmq: Rabb
     try:
         assert nova.cells is not None
         conf = nova.cells.config
-        ensure_account(RabbitAccount("pkgostest-nova", PASSWORD))
+        ensure_account(RabbitAccount(RABBIT_USER, PASSWORD))
         # The order of apply_plans: migrations, transport_url, then the cells.
         assert apply.sync_databases(nova, nova.databases) == ["ran the database migrations of pkgostest-nova"]
         plan = cells.CellsPlan(nova.name, user, nova.cells)
         assert cells.ensure_cells(plan) == []  # no transport_url yet: nothing to make a cell of
-        apply.write_transport_url(TransportPlan(rabbitmq.host, "pkgostest-nova", PASSWORD, (conf,)))
+        apply.write_transport_url(TransportPlan(rabbitmq.host, RABBIT_USER, PASSWORD, (conf,)))
         assert cells.ensure_cells(plan) == ["created pkgostest-nova cell cell1"]
         listed = subprocess.run(
             [*nova.cells.command, "cell_v2", "list_cells"], capture_output=True, text=True, check=True
@@ -106,9 +109,10 @@ print(json.dumps([conf.database.connection, conf.api_database.connection, conf.t
 """)
         )
         assert read[:2] == [main.url().render(), api.url().render()]
-        assert read[2] == f"rabbit://pkgostest-nova:{PASSWORD}@{rabbitmq.host}:5672/"
+        assert read[2] == f"rabbit://{RABBIT_USER}:{PASSWORD}@{rabbitmq.host}:5672/"
     finally:
         drop_databases(specs)
+        rabbitmq.ctl("delete_user", RABBIT_USER)
 
 
 @pytest.mark.slow
