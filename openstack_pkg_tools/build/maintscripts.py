@@ -95,11 +95,10 @@ def script_text(request: GenerateRequest, profile: ServiceProfile, phase: Phase,
 def _prepared(request: GenerateRequest) -> tuple[ServiceProfile, str | None]:
     """The profile, checked for the package, and its text to embed (None for a shipped profile)."""
     profile, text = load_with_text(request.profile)
-    if not families(profile, request.package) and request.package != profile.package:
+    if request.package not in profile.packages:
         raise InvalidValueError(
             f"Package {request.package} has nothing to configure in profile {profile.source}.",
-            hint=f"use {profile.package}, or one of the catalog packages "
-            f"({', '.join(entry.package for entry in profile.catalog) or 'none'}).",
+            hint=f"use one of the packages it names: {', '.join(profile.packages)}.",
         )
     if text is not None and END_OF_PROFILE in text.splitlines():
         raise InvalidValueError(

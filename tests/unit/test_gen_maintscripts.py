@@ -58,7 +58,7 @@ def test_a_package_the_profile_does_not_know_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["gen-maintscripts", "glance", "glance-doc", "--debian-dir", str(tmp_path)]) == 2
-    assert "Hint: use glance-common, or one of the catalog packages (glance-api)" in capsys.readouterr().err
+    assert "Hint: use one of the packages it names: glance-common, glance-api." in capsys.readouterr().err
 
 
 def test_profile_check_and_list(capsys: pytest.CaptureFixture[str]) -> None:
@@ -167,3 +167,13 @@ def test_a_profile_that_would_end_its_here_document_is_refused(
     assert main(["gen-debian", str(profile), "mysvc", "--debian-dir", str(tmp_path), "--shell"]) == 2
     assert "END_OF_PKGOS_PROFILE" in capsys.readouterr().err
     assert sorted(os.listdir(tmp_path)) == ["profile.toml"]
+
+
+@pytest.mark.parametrize("package", ["nova-scheduler", "nova-compute-qemu", "neutron-dhcp-agent"])
+def test_packages_with_only_files_or_settings_get_their_scripts(package: str, tmp_path: Path) -> None:
+    # They ask no question, but set up their own directories, memberships and settings.
+    service = package.split("-", maxsplit=1)[0]
+    assert main(["gen-maintscripts", service, package, "--debian-dir", str(tmp_path)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        f"{package}.{phase}" for phase in ("config", "postinst", "postrm")
+    ]
