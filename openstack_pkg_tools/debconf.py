@@ -82,8 +82,10 @@ class Debconf:
     object with ``command()`` and ``stop()``.
     """
 
-    def __init__(self, channel: _Channel) -> None:
+    def __init__(self, channel: _Channel, *, shared: bool = False) -> None:
         self._channel = channel
+        # A shell script's own channel: the script talks on it after us.
+        self._shared = shared
 
     @classmethod
     def open(cls) -> Debconf:
@@ -94,9 +96,10 @@ class Debconf:
         (``DEBCONF_REDIR``): a command it runs talks there.
         """
         write = None  # Debian's module then writes to stdout
-        if os.environ.get("DEBCONF_REDIR"):
+        shared = bool(os.environ.get("DEBCONF_REDIR"))
+        if shared:
             write = open(CONFMODULE_FD, "w", encoding="utf-8", closefd=False)  # noqa: SIM115 (lives as long as the process)
-        return cls(_debian_debconf().Debconf(write=write))
+        return cls(_debian_debconf().Debconf(write=write), shared=shared)
 
     def _command(self, command: str, *params: str) -> str:
         try:
@@ -168,5 +171,11 @@ class Debconf:
         self._command("purge")
 
     def stop(self) -> None:
-        """End the conversation (the frontend keeps the answers)."""
-        self._channel.stop()
+        """End the conversation (the frontend keeps the answers).
+
+        Not on a shell script's channel: the script goes on talking after
+        pkgos returns (debhelper's ``db_purge`` in postrm purge), and after
+        a STOP the frontend answers nothing, so the script would wait forever.
+        """
+        if not self._shared:
+            self._channel.stop()

@@ -87,7 +87,19 @@ Description: test package for openstack-pkg-tools maintainer scripts
 pytestmark = pytest.mark.slow
 
 
-def _build(workdir: Path, package: str = PACKAGE, *style: str) -> Path:
+# What dh_installdebconf puts at #DEBHELPER# in a postrm: it talks to debconf
+# after the toolkit's line, on the same conversation.
+DEBCONF_PURGE_BLOCK = """\
+# Automatically added by dh_installdebconf/13.11.4
+if [ "$1" = purge ] && [ -e /usr/share/debconf/confmodule ]; then
+	. /usr/share/debconf/confmodule
+	db_purge
+fi
+# End automatically added section
+"""
+
+
+def _build(workdir: Path, package: str = PACKAGE, *style: str, postrm_block: str = "") -> Path:
     workdir = workdir / package
     workdir.mkdir()
     profile = workdir / "profile.toml"
@@ -106,8 +118,9 @@ def _build(workdir: Path, package: str = PACKAGE, *style: str) -> Path:
     (tree / "DEBIAN" / "templates").write_text(templates)
     for phase in ("config", "postinst", "postrm"):
         script = (debian / f"{package}.{phase}").read_text()
-        # What dh_installdeb does with the debhelper marker when it has no snippet.
-        (tree / "DEBIAN" / phase).write_text(script.replace("#DEBHELPER#", ""))
+        # What dh_installdeb does with the debhelper marker: its snippets, or nothing.
+        snippet = postrm_block if phase == "postrm" else ""
+        (tree / "DEBIAN" / phase).write_text(script.replace("#DEBHELPER#", snippet))
         (tree / "DEBIAN" / phase).chmod(0o755)
     share = tree / "usr" / "share" / package
     share.mkdir(parents=True)
@@ -267,7 +280,7 @@ def test_shell_maintainer_scripts_work_the_same(workdir: Path) -> None:
     package = "pkgostest-shfoo"
     forget_everything(package)
     try:
-        deb = _build(workdir, package, "--shell")
+        deb = _build(workdir, package, "--shell", postrm_block=DEBCONF_PURGE_BLOCK)
         result = apt_install(deb)
         assert "failed to preconfigure" not in result.stdout + result.stderr
         conf = Path(f"/etc/{package}/{package}.conf")
@@ -280,7 +293,10 @@ def test_shell_maintainer_scripts_work_the_same(workdir: Path) -> None:
         )
         run("dpkg-reconfigure", "-fnoninteractive", package)
         assert selections(package)["ksat-admin-password"] == ""
-        purge(package)
+        # debhelper's db_purge after the toolkit's line gets its answer: the
+        # toolkit left the conversation open (a STOP made it wait forever).
+        purged = run("timeout", "120", "dpkg", "--purge", package, check=False)
+        assert purged.returncode == 0, purged.stderr
         assert not Path(f"/var/lib/{package}").exists()
         assert selections(package) == {}
     finally:
