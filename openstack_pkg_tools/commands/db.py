@@ -9,8 +9,9 @@ from ..db import AdminLogin, DatabaseSpec, backend_for, validate
 from ..dbsync import SyncPlan, sync
 from ..errors import InvalidValueError
 from ..inifile import IniFile
+from ..secretfile import read_secret_file
 from ..urls import DatabaseUrl, Engine
-from .secret_input import add_secret_options, from_file, read_secret
+from .secret_input import add_secret_options, read_secret
 
 HELP = """\
 Create, check and drop a service's database and database user, and write
@@ -141,7 +142,7 @@ def _dbsync_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParse
 
 def _spec(args: argparse.Namespace) -> DatabaseSpec:
 
-    admin_password = from_file(args.admin_password_file) if args.admin_password_file else None
+    admin_password = read_secret_file(args.admin_password_file) if args.admin_password_file else None
     admin = AdminLogin(args.admin_user, admin_password, args.admin_host, args.admin_port, args.admin_socket)
     return DatabaseSpec(
         Engine(args.engine),

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import os
 import shlex
-import stat
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..errors import ConfigFileError, InvalidValueError
 from ..fileio import read_bytes
+from ..secretfile import read_secret_file
 from .model import DEFAULT_DOMAIN, AdminCredentials
 
 CLOUDS_YAML_PATHS = (
@@ -45,21 +45,6 @@ def from_variables(variables: Mapping[str, str], origin: str) -> AdminCredential
     )
 
 
-def read_secret_file(path: str) -> str:
-    """The content of a file that holds a secret, refused if others can read it."""
-    try:
-        mode = os.stat(path).st_mode
-    except OSError as error:
-        raise ConfigFileError(path, f"cannot be read: {error.strerror}.") from None
-    if stat.S_IMODE(mode) & 0o077:
-        raise ConfigFileError(
-            path,
-            f"holds a secret but its mode is {stat.S_IMODE(mode):04o}: group and others can read it.",
-            hint=f"chmod 0600 {path}",
-        )
-    return read_bytes(path).decode("utf-8")
-
-
 def parse_openrc(text: str, path: str) -> dict[str, str]:
     """``OS_*`` assignments of an openrc-style file (``export`` and quotes allowed)."""
     variables: dict[str, str] = {}
@@ -86,7 +71,7 @@ def parse_openrc(text: str, path: str) -> dict[str, str]:
 
 def from_file(path: str) -> AdminCredentials:
     """Credentials from an openrc-style file that only its owner can read."""
-    return from_variables(parse_openrc(read_secret_file(path), path), path)
+    return from_variables(parse_openrc(read_secret_file(path, whole=True), path), path)
 
 
 def from_clouds_yaml(cloud: str, paths: Sequence[str] = CLOUDS_YAML_PATHS) -> AdminCredentials:
