@@ -14,11 +14,13 @@ from __future__ import annotations
 import os
 import pwd
 import shlex
+import stat
 import time
 from dataclasses import dataclass
 
 from . import log
-from .errors import InvalidValueError, PkgosError, last_lines
+from .errors import ConfigFileError, InvalidValueError, PkgosError, last_lines
+from .fileio import create_file, kind_of, open_directory
 from .run import run
 
 TIMEOUT_EXIT = 124
@@ -108,14 +110,35 @@ def _check_user(plan: SyncPlan) -> None:
 
 
 def _prepare_log(plan: SyncPlan) -> None:
+    """Make the log file exist, the service user's, without following what that user planted.
+
+    The directory belongs to the service user, who may have put a link or
+    a FIFO at the log's name: the file is created relative to the
+    directory with ``O_EXCL``/``O_NOFOLLOW`` and given away through its
+    descriptor, an existing name must be a regular file, and ``run()``
+    appends to it with ``O_NOFOLLOW``.
+    """
     entry = pwd.getpwnam(plan.run_as)
-    directory = os.path.dirname(plan.log_path)
-    if not os.path.isdir(directory):
+    directory, name = os.path.split(plan.log_path)
+    if not os.path.lexists(directory):
         os.makedirs(directory, mode=0o750)
-        os.chown(directory, entry.pw_uid, entry.pw_gid)
-    if not os.path.exists(plan.log_path):
-        os.close(os.open(plan.log_path, os.O_CREAT | os.O_WRONLY, 0o640))
-        os.chown(plan.log_path, entry.pw_uid, entry.pw_gid)
+        os.chown(directory, entry.pw_uid, entry.pw_gid, follow_symlinks=False)
+    directory_fd = open_directory(directory)
+    try:
+        try:
+            os.close(create_file(directory_fd, name, 0o640, (entry.pw_uid, entry.pw_gid), plan.log_path))
+        except FileExistsError:
+            status = os.stat(name, dir_fd=directory_fd, follow_symlinks=False)
+            if not stat.S_ISREG(status.st_mode):
+                raise ConfigFileError(
+                    plan.log_path,
+                    f"is {kind_of(status.st_mode)}, not a regular file: refusing to write the log there.",
+                    hint="remove it (someone who can write the directory put it there), then run again.",
+                ) from None
+        except OSError as error:
+            raise ConfigFileError(plan.log_path, f"cannot be created: {error.strerror}.") from None
+    finally:
+        os.close(directory_fd)
 
 
 def _run_with_retries(plan: SyncPlan, command: tuple[str, ...]) -> None:

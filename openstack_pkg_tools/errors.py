@@ -66,6 +66,7 @@ class CommandError(PkgosError):
     ) -> None:
         if reason is None:
             reason = f"exited with code {exit_code}"
+        self.reason = reason
         tail = last_lines(stderr, self.TAIL_LINES)
         message = f"Command failed: {command}: {reason}."
         if tail:
@@ -80,3 +81,21 @@ def last_lines(text: str, count: int) -> str:
     """The last ``count`` non-empty lines of ``text``, indented for a message."""
     lines = [line for line in text.splitlines() if line.strip()]
     return "\n".join("  " + line for line in lines[-count:])
+
+
+def redact(text: str, *secrets: str | None) -> str:
+    """``text`` with every secret replaced by ``***``, as it is and percent-encoded.
+
+    For what a server or a child printed: a child given a URL may print it
+    with the password encoded.
+    """
+    for secret in secrets:
+        if not secret:
+            continue
+        text = text.replace(secret, "***")
+        from urllib.parse import quote  # noqa: PLC0415 (only messages that may hold a secret need it)
+
+        encoded = quote(secret, safe="")
+        if encoded != secret:
+            text = text.replace(encoded, "***")
+    return text

@@ -92,12 +92,19 @@ def ensure_account(account: RabbitAccount) -> tuple[RabbitChange, ...]:
         _ctl("add_vhost", account.vhost)
         changes.append(RabbitChange.CREATED_VHOST)
     added = run(
-        ["rabbitmqctl", "add_user", account.user], stdin=account.password + "\n", ok_codes=(0, USER_EXISTS)
+        ["rabbitmqctl", "add_user", account.user],
+        stdin=account.password + "\n",
+        ok_codes=(0, USER_EXISTS),
+        secrets=(account.password,),
     )
     if added.exit_code == 0:
         changes.append(RabbitChange.CREATED_USER)
     elif not _authenticates(account):
-        run(["rabbitmqctl", "change_password", account.user], stdin=account.password + "\n")
+        run(
+            ["rabbitmqctl", "change_password", account.user],
+            stdin=account.password + "\n",
+            secrets=(account.password,),
+        )
         changes.append(RabbitChange.UPDATED_PASSWORD)
     if not _has_full_permissions(account):
         _ctl("set_permissions", "-p", account.vhost, account.user, ALL, ALL, ALL)
@@ -114,6 +121,7 @@ def _authenticates(account: RabbitAccount) -> bool:
         ["rabbitmqctl", "authenticate_user", account.user],
         stdin=account.password + "\n",
         ok_codes=(0, AUTH_FAILED),
+        secrets=(account.password,),
     )
     return result.exit_code == 0
 

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ..errors import InvalidValueError, PkgosError
+from ..errors import InvalidValueError, PkgosError, redact
 from ..urls import DatabaseUrl, Engine, format_host
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "Engine",
     "Outcome",
     "backend_for",
+    "redact",
     "validate",
 ]
 
@@ -229,11 +230,3 @@ def _validate_password(spec: DatabaseSpec) -> None:
 
 def _has_control(text: str) -> bool:
     return any(ord(char) < 32 or ord(char) == 127 for char in text)
-
-
-def redact(text: str, *secrets: str | None) -> str:
-    """``text`` with every secret replaced by ``***`` (for server messages)."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text

@@ -29,5 +29,10 @@ def read_password(source: str) -> str:
 
 def hash_password(password: str) -> str:
     """The SHA-512 crypt hash of ``password`` (computed by openssl, the password on its stdin)."""
-    result = run(["openssl", "passwd", "-6", "-stdin"], stdin=password + "\n", hint="install openssl.")
+    result = run(
+        ["openssl", "passwd", "-6", "-stdin"],
+        stdin=password + "\n",
+        hint="install openssl.",
+        secrets=(password,),
+    )
     return result.stdout.strip()
