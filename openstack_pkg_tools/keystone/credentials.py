@@ -87,16 +87,25 @@ def cloud_entry(cloud: str, paths: Sequence[str] = CLOUDS_YAML_PATHS) -> tuple[d
         [os.environ["OS_CLIENT_CONFIG_FILE"]] if os.environ.get("OS_CLIENT_CONFIG_FILE") else list(paths)
     )
     for path in candidates:
-        if not os.path.exists(path):
+        if not os.path.lexists(path):
             continue
         try:
-            data = yaml.safe_load(read_bytes(path)) or {}
+            data = yaml.safe_load(read_bytes(path, limit=1024 * 1024)) or {}
         except yaml.YAMLError as error:
             # PyYAML's message quotes the offending line, which may hold a password.
             mark = getattr(error, "problem_mark", None)
             line = None if mark is None else mark.line + 1
             raise ConfigFileError(path, "is not valid YAML.", line=line, hint="fix the file.") from None
-        entry = (data.get("clouds") or {}).get(cloud) if isinstance(data, dict) else None
+        clouds = data.get("clouds") if isinstance(data, dict) else None
+        if clouds is not None and not isinstance(clouds, dict):
+            raise ConfigFileError(
+                path,
+                "'clouds' is not a mapping of cloud names.",
+                hint="see the clouds.yaml example in the docs.",
+            )
+        entry = (clouds or {}).get(cloud)
+        if entry is not None and not isinstance(entry, dict):
+            raise ConfigFileError(path, f"cloud {cloud!r} is not a mapping.", hint="fix the file.")
         if isinstance(entry, dict):
             return entry, f"cloud {cloud!r} of {path}"
     raise InvalidValueError(
@@ -107,6 +116,11 @@ def cloud_entry(cloud: str, paths: Sequence[str] = CLOUDS_YAML_PATHS) -> tuple[d
 
 def _cloud_credentials(entry: dict[str, Any], origin: str) -> AdminCredentials:
     auth = entry.get("auth") or {}
+    if not isinstance(auth, dict) or not all(isinstance(value, str | int) for value in auth.values()):
+        raise InvalidValueError(
+            f"The 'auth' of {origin} is not a mapping of names to values.",
+            hint="write auth_url, username, password... under auth:.",
+        )
     variables = {
         "OS_AUTH_URL": auth.get("auth_url", ""),
         "OS_USERNAME": auth.get("username", ""),
