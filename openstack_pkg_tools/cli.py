@@ -81,7 +81,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         signal.signal(number, _terminate)
     arguments = list(sys.argv[1:] if argv is None else argv)
     command = arguments[0] if arguments else None
-    return run_handler(build_parser(command).parse_args(arguments))
+    try:
+        args = build_parser(command).parse_args(arguments)
+    except KeyboardInterrupt:
+        return _interrupted()
+    except Terminated as signal_received:
+        return _terminated(signal_received)
+    return run_handler(args)
+
+
+def _interrupted() -> int:
+    print("pkgos: interrupted", file=sys.stderr)
+    return 130
+
+
+def _terminated(signal_received: Terminated) -> int:
+    print(f"pkgos: terminated by signal {signal_received.signal_number}", file=sys.stderr)
+    return 128 + signal_received.signal_number
 
 
 def run_handler(args: argparse.Namespace) -> int:
@@ -100,11 +116,9 @@ def run_handler(args: argparse.Namespace) -> int:
         print(f"pkgos: error: {unexpected(error)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("pkgos: interrupted", file=sys.stderr)
-        return 130
+        return _interrupted()
     except Terminated as signal_received:
-        print(f"pkgos: terminated by signal {signal_received.signal_number}", file=sys.stderr)
-        return 128 + signal_received.signal_number
+        return _terminated(signal_received)
 
 
 def unexpected(error: OSError | UnicodeError) -> str:
