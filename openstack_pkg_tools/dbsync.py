@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import re
 import shlex
 import stat
 import time
@@ -24,6 +25,7 @@ from .fileio import create_file, kind_of, open_directory
 from .run import run
 
 TIMEOUT_EXIT = 124
+SERVICE_NAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
 KILL_AFTER = 10
 TAIL_LINES = 20
 # What a migration prints when the database server does not answer (yet).
@@ -60,6 +62,13 @@ class SyncPlan:
     retry_delay: float = 5.0
 
     def __post_init__(self) -> None:
+        for what, name in (("service", self.service), ("user", self.user or self.service)):
+            if not SERVICE_NAME.fullmatch(name):
+                # The service names the log directory, /var/log/<service>: no "..", no "/".
+                raise InvalidValueError(
+                    f"Invalid {what} name {name!r} for a database migration.",
+                    hint="use the service's name, e.g. glance (lower-case letters, digits, '-', '_').",
+                )
         if not self.commands or not all(self.commands):
             raise InvalidValueError(
                 f"No migration command given for {self.service!r}.",

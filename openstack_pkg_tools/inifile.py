@@ -496,6 +496,11 @@ class _Reader:
         return ConfigFileError(self.path, problem, line=self.raw.count(b"\n", 0, start) + 1, hint=hint)
 
 
+def _shown(name: str) -> str:
+    """``name`` as a message shows it: quoted when it holds a line break or another control character."""
+    return name if name.isprintable() else repr(name)
+
+
 def _check_encodable(what: str, text: str) -> None:
     """Refuse text that is not valid UTF-8 once written (bytes the command line could not decode)."""
     try:
@@ -796,7 +801,7 @@ class IniFile:
             return encode_value(value)
         except InvalidValueError as error:
             raise InvalidValueError(
-                f"Cannot set [{section}] {key} in {self.path}: {error.message}", error.hint
+                f"Cannot set [{_shown(section)}] {_shown(key)} in {self.path}: {error.message}", error.hint
             ) from None
 
     def _blocks_of(self, section: str) -> list[_Block]:

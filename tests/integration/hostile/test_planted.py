@@ -27,9 +27,17 @@ def refused(result: object, *words: str) -> None:
 
 def sqlite_ensure(attacker: Attacker) -> object:
     return pkgos(
-        "db", "ensure", "--engine", "sqlite", "--name", NAME, "--user", attacker.name,
-        "--sqlite-dir", str(attacker.home),
-    )  # fmt: skip
+        "db",
+        "ensure",
+        "--engine",
+        "sqlite",
+        "--name",
+        NAME,
+        "--user",
+        attacker.name,
+        "--sqlite-dir",
+        str(attacker.home),
+    )
 
 
 def test_sqlite_ensure_never_gives_away_a_linked_file(attacker: Attacker, victim: Path) -> None:
