@@ -69,6 +69,12 @@ class SyncPlan:
                     f"Invalid {what} name {name!r} for a database migration.",
                     hint="use the service's name, e.g. glance (lower-case letters, digits, '-', '_').",
                 )
+        if self.log_dir is not None and (not self.log_dir.startswith("/") or not self.log_dir.isprintable()):
+            raise InvalidValueError(
+                f"Invalid log directory {self.log_dir!r}: "
+                "it must be an absolute path without control characters.",
+                hint="e.g. /var/log/glance.",
+            )
         if not self.commands or not all(self.commands):
             raise InvalidValueError(
                 f"No migration command given for {self.service!r}.",

@@ -205,8 +205,16 @@ def validate(spec: DatabaseSpec, *, password: bool = True) -> None:
 
 
 def _validate_servers(spec: DatabaseSpec) -> None:
-    """The hosts and ports the service and the administrator connect to."""
+    """The hosts and ports the service and the administrator connect to; SQLite's directory."""
     if spec.engine is Engine.SQLITE:
+        directory = spec.sqlite_dir
+        if directory is not None and (not directory.startswith("/") or not directory.isprintable()):
+            # The path goes into [database] connection, which holds no line break.
+            raise InvalidValueError(
+                f"Invalid SQLite directory {directory!r}: it must be an absolute path without "
+                "control characters.",
+                hint="e.g. /var/lib/glance.",
+            )
         return
     check_host(spec.host, "database")
     check_port(spec.port, "database")

@@ -40,6 +40,12 @@ def case(*argv: str | bytes, stdin: bytes = b"", env: dict[str, str] | None = No
     return Case(argv, stdin, env or {}, says)
 
 
+def cloud_case(clouds_yaml: str, says: str) -> Case:
+    """``keystone register`` with the credentials of cloud ``x`` in the clouds.yaml ``clouds_yaml``."""
+    argv = ("keystone", "register", "glance", "--public-url", "http://h:1", "--os-cloud", "x")
+    return case(*argv, env={"OS_CLIENT_CONFIG_FILE": clouds_yaml}, says=says)
+
+
 PW = ("--password-file", "{pw}")
 MYSQL = ("db", "ensure", "--engine", "mysql", "--name", "glance", *PW)
 RABBIT = ("rabbit", "ensure", "--config", "{conf}", "--user", "glance", *PW)
@@ -79,6 +85,9 @@ CASES = {
     "db reserved name case": case("db", "drop", "--engine", "mysql", "--name", "Information_Schema"),
     "db reserved user": case("db", "drop", "--engine", "mysql", "--name", "glance", "--user", "root"),
     "db name newline": case("db", "drop", "--engine", "mysql", "--name", "glance\n", says="Invalid"),
+    "db sqlite dir newline": case(
+        "db", "ensure", "--engine", "sqlite", "--name", "g", "--user", "nobody", "--sqlite-dir", "/tmp/x\n"
+    ),
     "db admin port": case(*MYSQL, "--admin-port", "99999", says="port"),
     "db port zero": case(*MYSQL, "--port", "0", says="port"),
     "db port unicode digit": case(*MYSQL, "--port", "\u00b2", says="port"),
@@ -97,6 +106,9 @@ CASES = {
     "dbsync timeout nan": case("dbsync", "glance", "--timeout", "nan", "--", "true"),
     "dbsync attempts zero": case("dbsync", "glance", "--attempts", "0", "--", "true"),
     "dbsync service path": case("dbsync", "../../etc", "--user", "nobody", "--", "true", says="service name"),
+    "dbsync log dir newline": case(
+        "dbsync", "glance", "--log-dir", "/tmp/x\n", "--", "true", says="log directory"
+    ),
     "dbsync no such user": case("dbsync", "pkgosnouser", "--", "true", says="does not exist"),
     # rabbit
     "rabbit host bracket": case(*RABBIT, "--host", "[::1", says="host"),
@@ -132,50 +144,10 @@ CASES = {
         "{openrc}",
     ),
     "keystone region newline": case(*REGISTER, "{openrc}", "--region", "RegionOne\n", says="region"),
-    "keystone clouds list": case(
-        "keystone",
-        "register",
-        "glance",
-        "--public-url",
-        "http://h:1",
-        "--os-cloud",
-        "x",
-        env={"OS_CLIENT_CONFIG_FILE": "{cloudslist}"},
-        says="mapping",
-    ),
-    "keystone cloud string": case(
-        "keystone",
-        "register",
-        "glance",
-        "--public-url",
-        "http://h:1",
-        "--os-cloud",
-        "x",
-        env={"OS_CLIENT_CONFIG_FILE": "{cloudstring}"},
-        says="mapping",
-    ),
-    "keystone cloud auth list": case(
-        "keystone",
-        "register",
-        "glance",
-        "--public-url",
-        "http://h:1",
-        "--os-cloud",
-        "x",
-        env={"OS_CLIENT_CONFIG_FILE": "{cloudauth}"},
-        says="mapping",
-    ),
-    "keystone clouds invalid YAML": case(
-        "keystone",
-        "register",
-        "glance",
-        "--public-url",
-        "http://h:1",
-        "--os-cloud",
-        "x",
-        env={"OS_CLIENT_CONFIG_FILE": "{cloudsbad}"},
-        says="YAML",
-    ),
+    "keystone clouds list": cloud_case("{cloudslist}", says="mapping"),
+    "keystone cloud string": cloud_case("{cloudstring}", says="mapping"),
+    "keystone cloud auth list": cloud_case("{cloudauth}", says="mapping"),
+    "keystone clouds invalid YAML": cloud_case("{cloudsbad}", says="YAML"),
     "keystone user password invalid UTF-8": case(
         "keystone", "service-user", "glance", "--password-file", "{pwbad}", "--admin-file", "{openrc}"
     ),
