@@ -114,3 +114,47 @@ def test_values_a_file_cannot_hold_are_refused(tmp_path: Path) -> None:
         result = ini_set(path, "DEFAULT", "x", value)
         assert result.returncode == 2 and "line break" in result.stderr, result.stderr
     assert not path.exists()
+
+
+URL_PIECES = st.sampled_from(
+    [
+        *[
+            "mysql+pymysql://",
+            "rabbit://",
+            "sqlite:///",
+            "u",
+            ":",
+            "@",
+            "[",
+            "]",
+            "::1",
+            "%",
+            "%ff",
+            "%41",
+            "/",
+            "?",
+            "#",
+            ",",
+            "h",
+            "5672",
+            "99999",
+            "²",
+            "é",
+        ],
+        " ",
+        "\n",
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=st.lists(st.one_of(URL_PIECES, st.text(max_size=3)), max_size=12).map("".join))
+def test_parsing_any_url_is_a_value_or_one_invalid_value_error(text: str) -> None:
+    from openstack_pkg_tools.errors import InvalidValueError
+    from openstack_pkg_tools.urls import DatabaseUrl, TransportUrl
+
+    for parse in (DatabaseUrl.parse, TransportUrl.parse):
+        try:
+            parse(text)
+        except InvalidValueError as error:
+            assert "\n" not in error.message or "\n" in text
