@@ -57,6 +57,7 @@ _KINDS = {
     0o020000: "a character device",
     0o010000: "a FIFO (named pipe)",
 }
+_MOST_HOPS = 40  # symbolic links followed in a row, as Linux's MAXSYMLINKS
 # errno values (Linux), without importing errno.
 _ELOOP = 40
 _ENOTDIR = 20
@@ -122,15 +123,22 @@ def _lstat(path: str) -> posix.stat_result | None:
 
 
 def _resolved(path: str) -> tuple[str, posix.stat_result | None]:
-    """The file ``path`` names (a link's target when it may be followed) and its status."""
-    info = _lstat(path)
-    if info is None or info.st_mode & _FILE_TYPE_BITS != _SYMBOLIC_LINK:
-        return path, info
-    _check_link(path, info)
-    import os.path  # noqa: PLC0415 (links only; see the module's docstring)
+    """The file ``path`` names and its status: a link is followed, hop by hop, where the rule allows.
 
-    target = os.path.realpath(path)
-    return target, _lstat(target)
+    Each link of a chain is checked where it stands, so a root-owned link
+    cannot lead root on to a link another user planted.
+    """
+    for _hop in range(_MOST_HOPS):
+        info = _lstat(path)
+        if info is None or info.st_mode & _FILE_TYPE_BITS != _SYMBOLIC_LINK:
+            return path, info
+        _check_link(path, info)
+        try:
+            target = posix.readlink(path)
+        except OSError as error:
+            raise ConfigFileError(path, f"cannot read this symbolic link: {error.strerror}.") from None
+        path = target if target.startswith("/") else _split(path)[0] + target
+    raise ConfigFileError(path, "too many levels of symbolic links.", hint="check where the links lead.")
 
 
 def _refuse_special(path: str, info: posix.stat_result) -> None:

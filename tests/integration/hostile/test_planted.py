@@ -106,6 +106,17 @@ def test_ini_set_never_writes_through_a_planted_link(attacker: Attacker, victim:
     assert untouched(victim) == before
 
 
+def test_a_root_link_leading_to_a_planted_link_is_not_followed(attacker: Attacker, victim: Path) -> None:
+    # /etc/glance/glance.conf -> /var/lib/glance/glance.conf (root's own link),
+    # where the service user has put a link to a root file.
+    before = untouched(victim)
+    planted = attacker.plant_link("glance.conf", victim)
+    config = attacker.safe / "glance.conf"
+    config.symlink_to(planted)
+    refused(pkgos("ini", "set", str(config), "DEFAULT", "debug", "true"), "refusing to follow")
+    assert untouched(victim) == before
+
+
 def test_ini_set_replaces_a_planted_file_but_keeps_root_out_of_it(attacker: Attacker) -> None:
     # A regular file of the attacker's in its own directory: edited, and
     # still the attacker's (it was already), nothing else touched.
