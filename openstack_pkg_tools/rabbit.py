@@ -31,6 +31,7 @@ LEGACY_SECTIONS = (DEFAULT_SECTION, "oslo_messaging_rabbit")
 USER_EXISTS = 70
 AUTH_FAILED = 65
 ALL = ".*"
+MAX_NAME = 255  # RabbitMQ keeps names as short strings (at most 255 bytes on the wire)
 NAME = re.compile(r"[^\s\x00-\x1f\x7f-][^\s\x00-\x1f\x7f]*")
 
 
@@ -69,10 +70,10 @@ class RabbitAccount:
 
     def __post_init__(self) -> None:
         for what, value in (("user", self.user), ("virtual host", self.vhost)):
-            if not NAME.fullmatch(value):
+            if not NAME.fullmatch(value) or len(value.encode()) > MAX_NAME:
                 raise InvalidValueError(
-                    f"Invalid RabbitMQ {what} {value!r}: it must not be empty, start with '-', "
-                    "or hold white space or control characters.",
+                    f"Invalid RabbitMQ {what} {value!r}: it must be 1 to {MAX_NAME} bytes, not start "
+                    "with '-', and hold no white space or control characters.",
                     hint="use the service's name, e.g. glance.",
                 )
         if not self.password or self.password != self.password.strip() or "\n" in self.password:

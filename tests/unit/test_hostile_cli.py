@@ -114,6 +114,9 @@ CASES = {
     "rabbit host bracket": case(*RABBIT, "--host", "[::1", says="host"),
     "rabbit port": case(*RABBIT, "--host", "h", "--port", "99999", says="port"),
     "rabbit vhost newline": case(*RABBIT, "--host", "h", "--vhost", "v\n", "--create-user", says="virtual"),
+    "rabbit user too long": case(
+        *RABBIT[:4], "--user", "g" * 256, *PW, "--host", "h", "--create-user", says="255"
+    ),
     # keystone: credentials of the wrong shape, secrets in URLs
     "keystone openrc readable": case(*REGISTER, "{openrc644}", says="chmod 600"),
     "keystone openrc fifo": case(*REGISTER, "{fifo}", says="FIFO"),
