@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 
 from . import log
-from .errors import ConfigFileError, InvalidValueError, PkgosError, last_lines
+from .errors import ConfigFileError, InvalidValueError, PkgosError, last_lines, redact_urls
 from .fileio import create_file, kind_of, open_directory
 from .run import run
 
@@ -180,7 +180,7 @@ def _failure(plan: SyncPlan, command: tuple[str, ...], exit_code: int, output: s
         reason = f"did not finish within {plan.timeout:g} s"
     else:
         reason = f"exited with code {exit_code}"
-    tail = last_lines(output, TAIL_LINES)
+    tail = redact_urls(last_lines(output, TAIL_LINES))
     return DbSyncError(
         f"The {plan.service} database migration failed: {shlex.join(command)} (as {plan.run_as}) {reason}."
         + (f"\n{tail}" if tail else ""),

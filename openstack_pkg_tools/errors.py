@@ -50,7 +50,8 @@ class CommandError(PkgosError):
 
     The message holds the pasteable command (which never contains a secret:
     secrets travel on stdin or in files), the exit code and the last lines
-    of its error output.
+    of its error output, with the password of any URL in them replaced by
+    ``***`` (``redact_urls``).
     """
 
     TAIL_LINES = 20
@@ -67,7 +68,7 @@ class CommandError(PkgosError):
         if reason is None:
             reason = f"exited with code {exit_code}"
         self.reason = reason
-        tail = last_lines(stderr, self.TAIL_LINES)
+        tail = redact_urls(last_lines(stderr, self.TAIL_LINES))
         message = f"Command failed: {command}: {reason}."
         if tail:
             message += "\n" + tail
@@ -99,3 +100,16 @@ def redact(text: str, *secrets: str | None) -> str:
         if encoded != secret:
             text = text.replace(encoded, "***")
     return text
+
+
+def redact_urls(text: str) -> str:
+    """``text`` with the password of every ``scheme://user:password@`` URL in it replaced by ``***``.
+
+    A safety net for what a child printed (a migration that quotes its
+    database URL): the secrets a caller knows are redacted by ``redact``.
+    """
+    if "://" not in text:
+        return text
+    import re  # noqa: PLC0415 (only text holding a URL needs it)
+
+    return re.sub(r"([A-Za-z][A-Za-z0-9+.-]*://[^\s:/@]*:)[^\s]*@", r"\1***@", text)

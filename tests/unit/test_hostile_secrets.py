@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from openstack_pkg_tools.errors import CommandError, ConfigFileError, InvalidValueError, redact
+from openstack_pkg_tools.errors import CommandError, ConfigFileError, InvalidValueError, redact, redact_urls
 from openstack_pkg_tools.run import run
 from openstack_pkg_tools.secretfile import (
     SECRET_LIMIT,
@@ -46,6 +46,13 @@ def test_a_childs_error_output_is_redacted(tmp_path: Path) -> None:
 def test_without_secrets_named_the_output_is_quoted_as_is() -> None:
     with pytest.raises(CommandError, match="plain words"):
         run(["sh", "-c", "echo plain words >&2; exit 1"])
+
+
+def test_urls_a_child_prints_lose_their_password() -> None:
+    with pytest.raises(CommandError) as caught:
+        run(["sh", "-c", "echo 'cannot connect to mysql+pymysql://glance:pa%40ss@db/glance?x=1' >&2; exit 1"])
+    assert "mysql+pymysql://glance:***@db/glance?x=1" in str(caught.value)
+    assert redact_urls("rabbit://u:p@h1:5672,v:q@h2/ and http://h/x") == "rabbit://u:***@h2/ and http://h/x"
 
 
 def test_redact_replaces_every_form_and_only_secrets() -> None:
