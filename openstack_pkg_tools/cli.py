@@ -61,20 +61,82 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived: raised so that every ``finally`` (temporary files) runs."""
+
+    def __init__(self, signal_number: int) -> None:
+        super().__init__(signal_number)
+        self.signal_number = signal_number
+
+
+def _terminate(signal_number: int, _frame: object) -> None:
+    raise Terminated(signal_number)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``pkgos`` with ``argv``; return the exit code."""
+    import signal  # noqa: PLC0415 (the command only; the library never sets handlers)
+
+    for number in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, _terminate)
     arguments = list(sys.argv[1:] if argv is None else argv)
     command = arguments[0] if arguments else None
-    return run_handler(build_parser(command).parse_args(arguments))
+    try:
+        args = build_parser(command).parse_args(arguments)
+    except KeyboardInterrupt:
+        return _interrupted()
+    except Terminated as signal_received:
+        return _terminated(signal_received)
+    return run_handler(args)
+
+
+def _interrupted() -> int:
+    print("pkgos: interrupted", file=sys.stderr)
+    return 130
+
+
+def _terminated(signal_received: Terminated) -> int:
+    print(f"pkgos: terminated by signal {signal_received.signal_number}", file=sys.stderr)
+    return 128 + signal_received.signal_number
 
 
 def run_handler(args: argparse.Namespace) -> int:
-    """Run the handler ``args`` selected; turn the toolkit's errors into exit code 2."""
+    """Run the handler ``args`` selected; turn the toolkit's errors into exit code 2.
+
+    An OSError or UnicodeError that no code of the toolkit turned into its
+    own error is a bug, but the user still gets one line, naming what
+    failed and the line of the toolkit it came from, not a traceback.
+    """
     try:
         return int(args.handler(args))
     except PkgosError as error:
         print(f"pkgos: error: {error}", file=sys.stderr)
         return error.exit_code
+    except (OSError, UnicodeError) as error:
+        print(f"pkgos: error: {unexpected(error)}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
-        print("pkgos: interrupted", file=sys.stderr)
-        return 130
+        return _interrupted()
+    except Terminated as signal_received:
+        return _terminated(signal_received)
+
+
+def unexpected(error: OSError | UnicodeError) -> str:
+    """One line for an error the toolkit did not expect: what, and where in the toolkit."""
+    import traceback  # noqa: PLC0415 (only on this path)
+
+    frames = traceback.extract_tb(error.__traceback__)
+    ours = [frame for frame in frames if f"/{__package__}/" in frame.filename] or frames
+    where = ""
+    if ours:
+        frame = ours[-1]
+        where = f" (in {__package__}{frame.filename.rpartition(__package__)[2]}:{frame.lineno}, {frame.name})"
+    if isinstance(error, OSError):
+        detail = error.strerror or str(error)
+        subject = f"{error.filename}: " if error.filename else ""
+    else:
+        detail, subject = str(error), ""
+    return (
+        f"{subject}{detail}{where}. Hint: this is a {type(error).__name__} the toolkit did not expect; "
+        "please report it with the command that caused it."
+    )

@@ -13,15 +13,19 @@ from __future__ import annotations
 
 import os
 import pwd
+import re
 import shlex
+import stat
 import time
 from dataclasses import dataclass
 
 from . import log
-from .errors import InvalidValueError, PkgosError, last_lines
+from .errors import ConfigFileError, InvalidValueError, PkgosError, last_lines, redact_urls
+from .fileio import create_file, kind_of, open_directory
 from .run import run
 
 TIMEOUT_EXIT = 124
+SERVICE_NAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
 KILL_AFTER = 10
 TAIL_LINES = 20
 # What a migration prints when the database server does not answer (yet).
@@ -58,6 +62,19 @@ class SyncPlan:
     retry_delay: float = 5.0
 
     def __post_init__(self) -> None:
+        for what, name in (("service", self.service), ("user", self.user or self.service)):
+            if not SERVICE_NAME.fullmatch(name):
+                # The service names the log directory, /var/log/<service>: no "..", no "/".
+                raise InvalidValueError(
+                    f"Invalid {what} name {name!r} for a database migration.",
+                    hint="use the service's name, e.g. glance (lower-case letters, digits, '-', '_').",
+                )
+        if self.log_dir is not None and (not self.log_dir.startswith("/") or not self.log_dir.isprintable()):
+            raise InvalidValueError(
+                f"Invalid log directory {self.log_dir!r}: "
+                "it must be an absolute path without control characters.",
+                hint="e.g. /var/log/glance.",
+            )
         if not self.commands or not all(self.commands):
             raise InvalidValueError(
                 f"No migration command given for {self.service!r}.",
@@ -108,14 +125,35 @@ def _check_user(plan: SyncPlan) -> None:
 
 
 def _prepare_log(plan: SyncPlan) -> None:
+    """Make the log file exist, the service user's, without following what that user planted.
+
+    The directory belongs to the service user, who may have put a link or
+    a FIFO at the log's name: the file is created relative to the
+    directory with ``O_EXCL``/``O_NOFOLLOW`` and given away through its
+    descriptor, an existing name must be a regular file, and ``run()``
+    appends to it with ``O_NOFOLLOW``.
+    """
     entry = pwd.getpwnam(plan.run_as)
-    directory = os.path.dirname(plan.log_path)
-    if not os.path.isdir(directory):
+    directory, name = os.path.split(plan.log_path)
+    if not os.path.lexists(directory):
         os.makedirs(directory, mode=0o750)
-        os.chown(directory, entry.pw_uid, entry.pw_gid)
-    if not os.path.exists(plan.log_path):
-        os.close(os.open(plan.log_path, os.O_CREAT | os.O_WRONLY, 0o640))
-        os.chown(plan.log_path, entry.pw_uid, entry.pw_gid)
+        os.chown(directory, entry.pw_uid, entry.pw_gid, follow_symlinks=False)
+    directory_fd = open_directory(directory)
+    try:
+        try:
+            os.close(create_file(directory_fd, name, 0o640, (entry.pw_uid, entry.pw_gid), plan.log_path))
+        except FileExistsError:
+            status = os.stat(name, dir_fd=directory_fd, follow_symlinks=False)
+            if not stat.S_ISREG(status.st_mode):
+                raise ConfigFileError(
+                    plan.log_path,
+                    f"is {kind_of(status.st_mode)}, not a regular file: refusing to write the log there.",
+                    hint="remove it (someone who can write the directory put it there), then run again.",
+                ) from None
+        except OSError as error:
+            raise ConfigFileError(plan.log_path, f"cannot be created: {error.strerror}.") from None
+    finally:
+        os.close(directory_fd)
 
 
 def _run_with_retries(plan: SyncPlan, command: tuple[str, ...]) -> None:
@@ -142,7 +180,7 @@ def _failure(plan: SyncPlan, command: tuple[str, ...], exit_code: int, output: s
         reason = f"did not finish within {plan.timeout:g} s"
     else:
         reason = f"exited with code {exit_code}"
-    tail = last_lines(output, TAIL_LINES)
+    tail = redact_urls(last_lines(output, TAIL_LINES))
     return DbSyncError(
         f"The {plan.service} database migration failed: {shlex.join(command)} (as {plan.run_as}) {reason}."
         + (f"\n{tail}" if tail else ""),

@@ -50,7 +50,8 @@ class CommandError(PkgosError):
 
     The message holds the pasteable command (which never contains a secret:
     secrets travel on stdin or in files), the exit code and the last lines
-    of its error output.
+    of its error output, with the password of any URL in them replaced by
+    ``***`` (``redact_urls``).
     """
 
     TAIL_LINES = 20
@@ -66,7 +67,8 @@ class CommandError(PkgosError):
     ) -> None:
         if reason is None:
             reason = f"exited with code {exit_code}"
-        tail = last_lines(stderr, self.TAIL_LINES)
+        self.reason = reason
+        tail = redact_urls(last_lines(stderr, self.TAIL_LINES))
         message = f"Command failed: {command}: {reason}."
         if tail:
             message += "\n" + tail
@@ -80,3 +82,34 @@ def last_lines(text: str, count: int) -> str:
     """The last ``count`` non-empty lines of ``text``, indented for a message."""
     lines = [line for line in text.splitlines() if line.strip()]
     return "\n".join("  " + line for line in lines[-count:])
+
+
+def redact(text: str, *secrets: str | None) -> str:
+    """``text`` with every secret replaced by ``***``, as it is and percent-encoded.
+
+    For what a server or a child printed: a child given a URL may print it
+    with the password encoded.
+    """
+    for secret in secrets:
+        if not secret:
+            continue
+        text = text.replace(secret, "***")
+        from urllib.parse import quote  # noqa: PLC0415 (only messages that may hold a secret need it)
+
+        encoded = quote(secret, safe="")
+        if encoded != secret:
+            text = text.replace(encoded, "***")
+    return text
+
+
+def redact_urls(text: str) -> str:
+    """``text`` with the password of every ``scheme://user:password@`` URL in it replaced by ``***``.
+
+    A safety net for what a child printed (a migration that quotes its
+    database URL): the secrets a caller knows are redacted by ``redact``.
+    """
+    if "://" not in text:
+        return text
+    import re  # noqa: PLC0415 (only text holding a URL needs it)
+
+    return re.sub(r"([A-Za-z][A-Za-z0-9+.-]*://[^\s:/@]*:)[^\s]*@", r"\1***@", text)

@@ -35,7 +35,7 @@ at the lines that are neither comments nor empty (see ``_line_starts``).
 """
 
 from .errors import ConfigFileError, InvalidValueError
-from .fileio import atomic_write, read_bytes
+from .fileio import FileLock, MissingFileError, Version, atomic_write, read_identified
 
 DEFAULT_SECTION = "DEFAULT"
 
@@ -63,20 +63,65 @@ def encode_value(value: str) -> str:
 def oslo_literal(value: str) -> str:
     """``value`` escaped so that an OpenStack service reads it verbatim.
 
-    When a service reads its options, oslo.config replaces ``$name`` and
-    ``${name}`` with the value of another option (``lock_path =
-    $state_path/lock``), and ``$$`` with ``$``. A password such as ``a$b``
-    written as it is would make the service fail or read something else, so
-    a literal value has each ``$`` doubled before ``IniFile.set`` writes it.
-    The editor itself writes text as given, because a ``$name`` reference in
-    a configuration file is meant as one.
+    When a service reads its options, oslo.config first turns ``\\$`` into
+    ``$$``, then replaces ``$name`` and ``${name}`` with the value of another
+    option (``lock_path = $state_path/lock``) and ``$$`` with ``$``. A
+    password such as ``a$b`` written as it is would make the service fail
+    or read something else, so a literal value has each ``$`` doubled, or
+    written ``\\$`` after a backslash (``\\$$`` would lose the backslash),
+    before ``IniFile.set`` writes it. The editor itself writes text as
+    given, because a ``$name`` reference in a configuration file is meant
+    as one.
     """
-    return value.replace("$", "$$")
+    if "$" not in value:
+        return value
+    *before_dollars, last = value.split("$")
+    escaped = [piece + ("\\$" if piece.endswith("\\") else "$$") for piece in before_dollars]
+    return "".join([*escaped, last])
 
 
 def oslo_unliteral(text: str) -> str:
-    """The value a service reads from ``text`` written by ``oslo_literal``."""
-    return text.replace("$$", "$")
+    """The value a service reads from ``text``, references (``$name``) left as written.
+
+    The inverse of ``oslo_literal``: ``\\$`` and ``$$`` read as ``$``.
+    """
+    if "$" not in text:
+        return text
+    text = text.replace("\\$", "$$")
+    pieces = text.split("$$")
+    return "$".join(pieces)
+
+
+def oslo_references(text: str) -> list[str]:
+    """The options that ``text`` refers to (``$name``, ``${name}``), as oslo.config finds them."""
+    if "$" not in text:
+        return []
+    import re  # noqa: PLC0415 (only values holding a "$" need it)
+
+    # string.Template's pattern with oslo.config's idpattern, after its "\$" rule.
+    pattern = re.compile(r"\$(?:(\$)|([_a-z][._a-z0-9]*)|\{([_a-z][._a-z0-9]*)\})", re.IGNORECASE)
+    return [
+        named or braced
+        for escaped, named, braced in pattern.findall(text.replace("\\$", "$$"))
+        if not escaped
+    ]
+
+
+def paste_literal(value: str) -> str:
+    """``value`` escaped for a paste file (``api-paste.ini``), read with ConfigParser interpolation.
+
+    There ``%(name)s`` refers to another option and ``%%`` is ``%``; any
+    other ``%`` is an error when the service starts.
+    """
+    return value.replace("%", "%%")
+
+
+def paste_unliteral(text: str) -> str | None:
+    """The value a paste file's reader gets from ``text``; None when it holds a reference or a stray ``%``."""
+    pieces = text.split("%%")
+    if any("%" in piece for piece in pieces):
+        return None
+    return "%".join(pieces)
 
 
 def decode_value(text: str) -> str:
@@ -162,13 +207,18 @@ class _Malformed(Exception):
 class _Directive:
     """A live ``key = value`` line and its continuation lines in a block."""
 
-    __slots__ = ("end", "key", "start", "value")
+    __slots__ = ("end", "key", "start", "written")
 
-    def __init__(self, key: str, start: int, end: int, value: str) -> None:
+    def __init__(self, key: str, start: int, end: int, written: list[str]) -> None:
         self.key = key
         self.start = start  # offset of the key line in the block's text
         self.end = end  # offset after its last continuation line
-        self.value = value
+        self.written = written  # the stripped text after the separator, then each continuation line
+
+    @property
+    def value(self) -> str:
+        """The value oslo.config reads (one pair of quotes removed from the first line)."""
+        return "\n".join([decode_value(self.written[0]), *self.written[1:]])
 
 
 def _directive_at(text: str, start: int) -> _Directive | None:
@@ -190,7 +240,7 @@ def _directive_at(text: str, start: int) -> _Directive | None:
     key = body[:split].strip()
     if not key:
         raise _Malformed(start, "a directive has an empty name")
-    parts = [decode_value(body[split + 1 :])]
+    parts = [body[split + 1 :].strip()]
     while end < len(text):
         next_end = _line_end(text, end)
         continued = text[end:next_end].rstrip()
@@ -198,7 +248,7 @@ def _directive_at(text: str, start: int) -> _Directive | None:
             break
         parts.append(continued.lstrip())
         end = next_end
-    return _Directive(key, start, end, "\n".join(parts))
+    return _Directive(key, start, end, parts)
 
 
 def _parse(text: str, in_section: bool) -> list[_Directive]:
@@ -358,6 +408,8 @@ class _Reader:
     def blocks(self) -> list[_Block]:
         """Every block of the file, the preamble first (maybe empty)."""
         raw, view = self.raw, memoryview(self.raw)
+        if b"\r" in raw and raw.count(b"\r") != raw.count(b"\r\n"):
+            self._lone_carriage_return()
         starts = _line_starts(raw)
         headers = [start for start in starts if raw.startswith(b"[", start)]
         ends = [*headers[1:], len(raw)]
@@ -368,6 +420,24 @@ class _Reader:
         ]
         self._check(blocks, headers, starts)
         return blocks
+
+    def _lone_carriage_return(self) -> None:
+        """Refuse a carriage return that no line feed follows, even in a comment.
+
+        oslo.config reads a file with Python's universal newlines, where a
+        lone CR ends a line: ``# note\rdebug = true`` is a directive to a
+        service and a comment to a line-feed reader. Such a file is refused
+        rather than read otherwise than the service reads it.
+        """
+        position = self.raw.find(b"\r")
+        while self.raw.startswith(b"\r\n", position):
+            position = self.raw.find(b"\r", position + 2)
+        start = self.raw.rfind(b"\n", 0, position) + 1
+        raise self._error(
+            start,
+            "a carriage return without a line feed, which oslo.config reads as a line break.",
+            "remove the carriage return (or end the line with CR LF), then run again.",
+        )
 
     def _section_name(self, start: int) -> str:
         body = self._line(start).rstrip()
@@ -426,6 +496,22 @@ class _Reader:
         return ConfigFileError(self.path, problem, line=self.raw.count(b"\n", 0, start) + 1, hint=hint)
 
 
+def _shown(name: str) -> str:
+    """``name`` as a message shows it: quoted when it holds a line break or another control character."""
+    return name if name.isprintable() else repr(name)
+
+
+def _check_encodable(what: str, text: str) -> None:
+    """Refuse text that is not valid UTF-8 once written (bytes the command line could not decode)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidValueError(
+            f"the {what} is not valid UTF-8, and a service cannot read a file holding it.",
+            hint="give the text in UTF-8.",
+        ) from None
+
+
 def _check_section_name(section: str) -> None:
     if not section or section != section.strip() or "]" in section or "\n" in section or "\r" in section:
         raise InvalidValueError(
@@ -474,13 +560,20 @@ class IniFile:
         self.path = path
         self.new_file_mode = new_file_mode
         self.new_file_owner = new_file_owner
+        self._create = create
+        self._lock: FileLock | None = None
+        self._load()
+
+    def _load(self) -> None:
+        """Read and check the file (nothing, for a missing file to create)."""
         try:
-            raw = read_bytes(path)
-        except ConfigFileError:
-            if not create:
+            raw, version = read_identified(self.path)
+        except MissingFileError:
+            if not self._create:
                 raise
-            raw = b""
-        self._blocks = _Reader(path, raw).blocks()
+            raw, version = b"", None
+        self._version: Version | None = version
+        self._blocks = _Reader(self.path, raw).blocks()
         self._saved = self._pieces()  # the file's content, as read or last written
         first_line = raw[: raw.find(b"\n") + 1]
         self._eol = "\r\n" if first_line.endswith(b"\r\n") else "\n"
@@ -488,11 +581,20 @@ class IniFile:
     # -- context manager ---------------------------------------------------
 
     def __enter__(self) -> "IniFile":
+        """Lock the file against other writers; read it again if one replaced it meanwhile."""
+        self._lock = FileLock.acquire(self.path)
+        if self._lock.version != self._version:
+            self._load()
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, *_exc_info: object) -> None:
-        if exc_type is None:
-            self.save()
+        try:
+            if exc_type is None:
+                self.save()
+        finally:
+            if self._lock is not None:
+                self._lock.release()
+                self._lock = None
 
     def text(self) -> str:
         """The file's content with the edits made so far."""
@@ -516,6 +618,8 @@ class IniFile:
             self.path, pieces, new_file_mode=self.new_file_mode, new_file_owner=self.new_file_owner
         )
         self._saved = pieces
+        if written:
+            self._version = None  # a later edit under the lock reads the file again
         return written
 
     def _pieces(self) -> list[bytes | memoryview]:
@@ -554,6 +658,15 @@ class IniFile:
         found = self._live(section, key)
         return found[-1][1].value if found else None
 
+    def get_written(self, section: str, key: str) -> str | None:
+        """The text after the separator as written (no quotes removed), or None when unset.
+
+        What readers other than oslo.config (ConfigParser, which reads paste
+        files) take as the value.
+        """
+        found = self._live(section, key)
+        return "\n".join(found[-1][1].written) if found else None
+
     def keys(self, section: str) -> list[str]:
         """The keys set in ``section``, each once, in file order."""
         names: dict[str, None] = {}
@@ -564,8 +677,12 @@ class IniFile:
 
     # -- editing ------------------------------------------------------------
 
-    def set(self, section: str, key: str, value: str) -> None:
+    def set(self, section: str, key: str, value: str, *, verbatim: bool = False) -> None:
         """Make ``key`` in ``section`` read as ``value``.
+
+        ``verbatim`` writes ``value`` as the text after the separator, with
+        no quotes added: for readers other than oslo.config (see
+        ``get_written``); it must then have no white space at either end.
 
         The live line is replaced in place; else the commented default
         (``#key = <None>``) is un-commented and replaced in place; else the
@@ -573,7 +690,7 @@ class IniFile:
         added at the end of the file. Other live lines for the same key are
         removed, so the file holds exactly one.
         """
-        encoded = self._checked(section, key, value)
+        encoded = self._checked(section, key, value, verbatim=verbatim)
         found = self._live(section, key)
         if found:
             *duplicates, (block, directive) = found
@@ -666,15 +783,25 @@ class IniFile:
 
     # -- internals ----------------------------------------------------------
 
-    def _checked(self, section: str, key: str, value: str) -> str:
+    def _checked(self, section: str, key: str, value: str, *, verbatim: bool = False) -> str:
         """The encoded value, after checking the section, key and value."""
         try:
             _check_section_name(section)
             _check_key(key)
+            for what, text in (("section name", section), ("directive name", key), ("value", value)):
+                _check_encodable(what, text)
+            if verbatim:
+                if value != value.strip():
+                    raise InvalidValueError(
+                        "the value starts or ends with white space, which this file's reader strips.",
+                        hint="remove the white space from the value.",
+                    )
+                encode_value(value)  # the line-break check
+                return value
             return encode_value(value)
         except InvalidValueError as error:
             raise InvalidValueError(
-                f"Cannot set [{section}] {key} in {self.path}: {error.message}", error.hint
+                f"Cannot set [{_shown(section)}] {_shown(key)} in {self.path}: {error.message}", error.hint
             ) from None
 
     def _blocks_of(self, section: str) -> list[_Block]:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from . import tomltable
+from . import fileio, tomltable
 from .errors import ConfigFileError
 from .inifile import normalize_section
 from .tomltable import REQUIRED, Table
@@ -581,15 +581,20 @@ def load_with_text(name_or_path: str) -> tuple[ServiceProfile, str | None]:
     """``load()``, and the text of a profile file (None for a shipped profile), read once."""
     if "/" in name_or_path or name_or_path.endswith(".toml"):
         path = os.path.abspath(name_or_path)
+        # A regular file only (a FIFO would hang the build), read the one way files are read.
         try:
-            with open(path, encoding="utf-8") as handle:
-                text = handle.read()
-        except OSError as error:
-            raise ProfileError(path, f"cannot be read: {error.strerror}.", hint="check the path.") from None
+            text = fileio.read_bytes(path).decode("utf-8")
+        except UnicodeDecodeError:
+            raise ProfileError(path, "is not UTF-8 text.", hint="check the path.") from None
+        except ConfigFileError as error:
+            problem = error.message.removeprefix(f"{path}: ")
+            raise ProfileError(path, f"cannot be read: {problem}", hint=error.hint) from None
         return parse(text, path), text
     if name_or_path not in shipped_profiles():
         raise ProfileError(
-            f"profiles/{name_or_path}.toml",
+            f"profiles/{name_or_path!r}.toml"
+            if not NAME_RE.fullmatch(name_or_path)
+            else f"profiles/{name_or_path}.toml",
             "no such shipped profile.",
             hint=f"use one of {', '.join(shipped_profiles())}, or give a profile file's path.",
         )

@@ -31,6 +31,7 @@ LEGACY_SECTIONS = (DEFAULT_SECTION, "oslo_messaging_rabbit")
 USER_EXISTS = 70
 AUTH_FAILED = 65
 ALL = ".*"
+MAX_NAME = 255  # RabbitMQ keeps names as short strings (at most 255 bytes on the wire)
 NAME = re.compile(r"[^\s\x00-\x1f\x7f-][^\s\x00-\x1f\x7f]*")
 
 
@@ -63,10 +64,10 @@ class RabbitAccount:
 
     def __post_init__(self) -> None:
         for what, value in (("user", self.user), ("virtual host", self.vhost)):
-            if not NAME.fullmatch(value):
+            if not NAME.fullmatch(value) or len(value.encode()) > MAX_NAME:
                 raise InvalidValueError(
-                    f"Invalid RabbitMQ {what} {value!r}: it must not be empty, start with '-', "
-                    "or hold white space or control characters.",
+                    f"Invalid RabbitMQ {what} {value!r}: it must be 1 to {MAX_NAME} bytes, not start "
+                    "with '-', and hold no white space or control characters.",
                     hint="use the service's name, e.g. glance.",
                 )
         if not self.password or self.password != self.password.strip() or "\n" in self.password:
@@ -86,12 +87,19 @@ def ensure_account(account: RabbitAccount) -> tuple[RabbitChange, ...]:
         _ctl("add_vhost", account.vhost)
         changes.append(RabbitChange.CREATED_VHOST)
     added = run(
-        ["rabbitmqctl", "add_user", account.user], stdin=account.password + "\n", ok_codes=(0, USER_EXISTS)
+        ["rabbitmqctl", "add_user", account.user],
+        stdin=account.password + "\n",
+        ok_codes=(0, USER_EXISTS),
+        secrets=(account.password,),
     )
     if added.exit_code == 0:
         changes.append(RabbitChange.CREATED_USER)
     elif not _authenticates(account):
-        run(["rabbitmqctl", "change_password", account.user], stdin=account.password + "\n")
+        run(
+            ["rabbitmqctl", "change_password", account.user],
+            stdin=account.password + "\n",
+            secrets=(account.password,),
+        )
         changes.append(RabbitChange.UPDATED_PASSWORD)
     if not _has_full_permissions(account):
         _ctl("set_permissions", "-p", account.vhost, account.user, ALL, ALL, ALL)
@@ -108,6 +116,7 @@ def _authenticates(account: RabbitAccount) -> bool:
         ["rabbitmqctl", "authenticate_user", account.user],
         stdin=account.password + "\n",
         ok_codes=(0, AUTH_FAILED),
+        secrets=(account.password,),
     )
     return result.exit_code == 0
 

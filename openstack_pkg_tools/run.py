@@ -11,7 +11,10 @@ Every child process of the toolkit is started by ``run()``:
   no secret, leaks into it by inheritance;
 * secrets go in through ``stdin=``;
 * a failure raises ``CommandError`` with the command, the exit code and the
-  last lines of the error output.
+  last lines of the error output, every secret the caller names
+  (``secrets=``) replaced by ``***`` in it, also percent-encoded (a child
+  may print the URL it was given);
+* ``output_log`` is appended to without following a link at its name.
 
 It is built on the ``sh`` module, using only what sh 1.14 (Debian 12) and
 sh 2.x share.
@@ -22,12 +25,13 @@ from __future__ import annotations
 import io
 import os
 import shlex
+import stat
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO
 
 from . import log
-from .errors import CommandError
+from .errors import CommandError, ConfigFileError, redact
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -88,6 +92,7 @@ def run(
     ok_codes: Collection[int] = (0,),
     output_log: str | None = None,
     hint: str | None = None,
+    secrets: Collection[str | None] = (),
 ) -> Completed:
     """Run ``argv`` and wait for it.
 
@@ -95,7 +100,8 @@ def run(
     variables to the fixed base environment. ``output_log`` names a file
     that the child's stdout and stderr are appended to as they come.
     ``ok_codes`` are the exit codes that count as success. ``hint`` goes into
-    the error raised when the command fails.
+    the error raised when the command fails. ``secrets`` (typically what
+    goes in on ``stdin``) are redacted from that error.
     """
     argv = tuple(argv)
     if not argv:
@@ -104,7 +110,7 @@ def run(
     log.info("+ " + command)
     if isinstance(stdin, str):
         stdin = stdin.encode("utf-8")
-    log_file = open(output_log, "ab") if output_log else None  # noqa: SIM115 (closed below)
+    log_file = _open_log(output_log) if output_log else None
     out, err = _Tee(log_file), _Tee(log_file)
     options: dict[str, object] = {
         "_in": stdin if stdin is not None else b"",
@@ -121,10 +127,33 @@ def run(
         options["_timeout"] = timeout
     try:
         exit_code = _wait(argv, options, hint)
+    except CommandError as error:
+        if any(secrets):
+            raise CommandError(
+                error.command,
+                exit_code=error.returncode,
+                stderr=redact(error.stderr, *secrets),
+                reason=error.reason,
+                hint=error.hint,
+            ) from None
+        raise
     finally:
         if log_file is not None:
             log_file.close()
     return Completed(argv, exit_code, out.text(), err.text())
+
+
+def _open_log(path: str) -> IO[bytes]:
+    """``path`` opened for appending; a link or anything but a regular file refused."""
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags, 0o640)
+    except OSError as error:
+        raise ConfigFileError(path, f"cannot be opened to append the output: {error.strerror}.") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise ConfigFileError(path, "is not a regular file: refusing to append the output to it.")
+    return os.fdopen(fd, "ab")
 
 
 def _wait(argv: tuple[str, ...], options: dict[str, object], hint: str | None) -> int:

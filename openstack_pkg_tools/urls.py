@@ -74,8 +74,14 @@ def needs_encoding(text: str) -> bool:
 
 
 def decode_component(text: str) -> str:
-    """Undo ``encode_component`` (once)."""
-    return unquote(text, encoding="utf-8", errors="strict")
+    """Undo ``encode_component`` (once); a ``%`` sequence that is not UTF-8 is an error."""
+    try:
+        return unquote(text, encoding="utf-8", errors="strict")
+    except UnicodeDecodeError:
+        raise InvalidValueError(
+            "A percent-encoded part of a URL is not UTF-8 once decoded.",
+            hint="fix the URL in the configuration file.",
+        ) from None
 
 
 def format_host(host: str) -> str:
@@ -83,11 +89,57 @@ def format_host(host: str) -> str:
     return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
-def _check_host(host: str, what: str) -> None:
-    if not host or re.search(r"[\s/?#@\[\],]", host.strip("[]")):
+MAX_HOST_LENGTH = 253
+_HOST_NAME = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?\.?")
+_IPV6 = re.compile(r"[0-9A-Fa-f:.]+(%[A-Za-z0-9_.-]+)?")
+
+
+def check_host(host: str, what: str) -> None:
+    """Refuse anything but a host name, an IPv4 address or an IPv6 address (bracketed or not).
+
+    An unbalanced bracket, white space, control characters or URL
+    delimiters would change the meaning of the URL the host goes into.
+    """
+    bare = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    ipv6 = ":" in bare
+    valid = (
+        0 < len(bare) <= MAX_HOST_LENGTH
+        and (_IPV6.fullmatch(bare) is not None if ipv6 else _HOST_NAME.fullmatch(bare) is not None)
+        and (bare == host or ipv6)
+    )
+    if not valid:
         raise InvalidValueError(
-            f"Invalid {what} host {host!r}.", hint="give a host name, an IPv4 address or an IPv6 address."
+            f"Invalid {what} host {host!r}.",
+            hint="give a host name, an IPv4 address or an IPv6 address (in brackets or not, "
+            "but with both brackets).",
         )
+
+
+def check_port(port: int | None, what: str) -> None:
+    """Refuse a port outside 1-65535 (None means the default and passes)."""
+    if port is not None and not 0 < port < 65536:
+        raise InvalidValueError(f"Invalid {what} port {port}: a port is a number from 1 to 65535.")
+
+
+def redact_url(text: str) -> str:
+    """``text`` with the password of a ``scheme://user:password@host`` URL replaced by ``***``.
+
+    For URLs that come from outside (``OS_AUTH_URL``) and are quoted in a
+    message.
+    """
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        return text
+    authority_end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    userinfo, at, _hostport = rest[:authority_end].rpartition("@")
+    if not at:
+        return text
+    user = userinfo.partition(":")[0]
+    return f"{scheme}://{user}:{REDACTED}@{rest[len(userinfo) + 1 :]}"
+
+
+def _check_host(host: str, what: str) -> None:
+    check_host(host, what)
 
 
 def _split_authority(text: str) -> tuple[str | None, str]:
@@ -114,7 +166,7 @@ def _split_hostport(text: str, url: str) -> tuple[str, int | None]:
         host, _, port_text = text.partition(":")
     if not port_text:
         return host, None
-    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+    if not (port_text.isascii() and port_text.isdigit()) or not 0 < int(port_text) < 65536:
         raise _unparsable(url, f"the port {port_text!r} is not a number from 1 to 65535")
     return host, int(port_text)
 
@@ -153,6 +205,7 @@ class DatabaseUrl:
             return
         if self.host is not None:
             _check_host(self.host, "database")
+        check_port(self.port, "database")
         if not self.database or re.search(r"[/?#%\s]", self.database):
             raise InvalidValueError(
                 f"Invalid database name {self.database!r} in a URL.",
@@ -247,6 +300,7 @@ class TransportHost:
 
     def __post_init__(self) -> None:
         _check_host(self.host, "message queue")
+        check_port(self.port, "message queue")
 
     def render(self, secret: str | None) -> str:
         """``user:pass@host:port``; ``secret`` is the already encoded password text."""

@@ -9,8 +9,10 @@ from ..db import AdminLogin, DatabaseSpec, backend_for, validate
 from ..dbsync import SyncPlan, sync
 from ..errors import InvalidValueError
 from ..inifile import IniFile
+from ..secretfile import read_secret_file
 from ..urls import DatabaseUrl, Engine
-from .secret_input import add_secret_options, from_file, read_secret
+from .arguments import count, port, seconds
+from .secret_input import add_secret_options, read_secret
 
 HELP = """\
 Create, check and drop a service's database and database user, and write
@@ -81,7 +83,7 @@ def _spec_parser(
     parser.add_argument(
         "--host", default="127.0.0.1", help="host the service connects to (default 127.0.0.1)"
     )
-    parser.add_argument("--port", type=int, help="port the service connects to (default: the engine's)")
+    parser.add_argument("--port", type=port, help="port the service connects to (default: the engine's)")
     parser.add_argument(
         "--client-host",
         action="append",
@@ -92,7 +94,7 @@ def _spec_parser(
     parser.add_argument("--admin-user", help="administrator (default: root, or postgres)")
     parser.add_argument("--admin-password-file", metavar="FILE", help="administrator's password (mode 0600)")
     parser.add_argument("--admin-host", help="server to administer (default: the local one, over its socket)")
-    parser.add_argument("--admin-port", type=int, help="its port")
+    parser.add_argument("--admin-port", type=port, help="its port")
     parser.add_argument("--admin-socket", help="its unix socket (MariaDB) or socket directory (PostgreSQL)")
     parser.add_argument(
         "--sqlite-dir", metavar="DIR", help="SQLite: directory of the file (default /var/lib/NAME)"
@@ -113,7 +115,7 @@ def _url_parser(actions: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--user", help="database user (default: NAME)")
     add_secret_options(parser, "password", "the user's password")
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int)
+    parser.add_argument("--port", type=port)
     parser.add_argument("--redacted", action="store_true", help="print *** instead of the password")
     parser.add_argument("--from-config", metavar="FILE", help="read the URL from FILE instead")
     parser.add_argument("--section", default="database")
@@ -132,16 +134,16 @@ def _dbsync_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParse
     parser.add_argument("service", metavar="SERVICE")
     parser.add_argument("--user", help="system user to run as (default: SERVICE)")
     parser.add_argument("--log-dir", metavar="DIR", help="where dbsync.log goes (default /var/log/SERVICE)")
-    parser.add_argument("--timeout", type=float, default=900.0, help="seconds per command (default 900)")
-    parser.add_argument("--attempts", type=int, default=5, help="tries while the server is unreachable")
-    parser.add_argument("--retry-delay", type=float, default=5.0, help="seconds between tries (default 5)")
+    parser.add_argument("--timeout", type=seconds, default=900.0, help="seconds per command (default 900)")
+    parser.add_argument("--attempts", type=count, default=5, help="tries while the server is unreachable")
+    parser.add_argument("--retry-delay", type=seconds, default=5.0, help="seconds between tries (default 5)")
     parser.add_argument("command", nargs="+", metavar="-- COMMAND", help="the migration command")
     parser.set_defaults(handler=_dbsync)
 
 
 def _spec(args: argparse.Namespace) -> DatabaseSpec:
 
-    admin_password = from_file(args.admin_password_file) if args.admin_password_file else None
+    admin_password = read_secret_file(args.admin_password_file) if args.admin_password_file else None
     admin = AdminLogin(args.admin_user, admin_password, args.admin_host, args.admin_port, args.admin_socket)
     return DatabaseSpec(
         Engine(args.engine),

@@ -17,9 +17,10 @@ from ..keystone import (
     ensure_service_user,
     register_service,
 )
-from ..keystone.credentials import load, read_secret_file
+from ..keystone.credentials import load
 from ..keystone.model import DEFAULT_REGION
 from ..keystone.services import KNOWN_SERVICES
+from .secret_input import add_secret_options, read_secret
 
 HELP = """\
 Register OpenStack services in the Keystone catalog and create their
@@ -96,12 +97,6 @@ def _endpoint_options(parser: argparse.ArgumentParser, url: str, region: str) ->
     parser.add_argument("--region", default=DEFAULT_REGION, help=f"{region} (default: {DEFAULT_REGION})")
 
 
-def _password_options(parser: argparse.ArgumentParser, what: str, required: bool) -> None:
-    group = parser.add_mutually_exclusive_group(required=required)
-    group.add_argument("--password-stdin", action="store_true", help=f"read {what} from stdin")
-    group.add_argument("--password-file", metavar="FILE", help=f"read {what} from FILE (mode 0600)")
-
-
 def _add_register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = _subparser(actions, "register", "register a service and its three endpoints", REGISTER_EPILOG)
     parser.add_argument("service", metavar="SERVICE", help="service name, e.g. glance")
@@ -119,7 +114,7 @@ def _add_service_user(actions: argparse._SubParsersAction[argparse.ArgumentParse
         actions, "service-user", "create or update a service's user, project and roles", SERVICE_USER_EPILOG
     )
     parser.add_argument("username", metavar="USERNAME", help="the service user, e.g. glance")
-    _password_options(parser, "the service user's password", required=True)
+    add_secret_options(parser, "password", "the service user's password", required=True)
     parser.add_argument("--project", default="service", help="the user's project (default: service)")
     parser.add_argument(
         "--role",
@@ -141,7 +136,7 @@ def _add_bootstrap(actions: argparse._SubParsersAction[argparse.ArgumentParser])
         "bootstrap Keystone itself: db_sync, key repositories, admin, identity endpoints, service project",
         BOOTSTRAP_EPILOG,
     )
-    _password_options(parser, "the admin password (without one the admin is kept as it is)", required=False)
+    add_secret_options(parser, "password", "the admin password (without one the admin is kept as it is)")
     parser.add_argument("--config-file", default="/etc/keystone/keystone.conf", help="keystone.conf to use")
     parser.add_argument(
         "--keystone-user", default="keystone", help="system user owning the keys (default: keystone)"
@@ -159,21 +154,6 @@ def _add_bootstrap(actions: argparse._SubParsersAction[argparse.ArgumentParser])
         help="skip the service project and roles (they need Keystone running at the internal URL)",
     )
     parser.set_defaults(handler=_bootstrap)
-
-
-def _read_password(args: argparse.Namespace) -> str | None:
-    if args.password_stdin:
-        text = sys.stdin.read()
-    elif args.password_file:
-        text = read_secret_file(args.password_file)
-    else:
-        return None
-    password = text.removesuffix("\n").removesuffix("\r")
-    if not password:
-        raise InvalidValueError(
-            "The password read is empty.", hint="pass a non-empty password on stdin or in the file."
-        )
-    return password
 
 
 def _client(args: argparse.Namespace) -> KeystoneClient:
@@ -212,7 +192,7 @@ def _register(args: argparse.Namespace) -> int:
 
 
 def _service_user(args: argparse.Namespace) -> int:
-    password = _read_password(args)
+    password = read_secret(args, "password")
     assert password is not None  # the option group is required
     spec = ServiceUserSpec(
         args.username,
@@ -234,7 +214,7 @@ def _bootstrap(args: argparse.Namespace) -> int:
         ensure_service_project,
     )
 
-    password = _read_password(args)
+    password = read_secret(args, "password")
     endpoints = _endpoints(args)
     spec = BootstrapSpec(
         endpoints,

@@ -8,6 +8,7 @@ from .. import log
 from ..errors import InvalidValueError
 from ..rabbit import RabbitAccount, ensure_account, write_transport_url
 from ..urls import TransportHost, TransportUrl
+from .arguments import port
 from .secret_input import add_secret_options, read_secret
 
 HELP = """\
@@ -38,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     ensure.add_argument("--config", metavar="FILE", required=True, help="the service's configuration file")
     ensure.add_argument("--host", action="append", required=True, help="broker host (repeatable)")
-    ensure.add_argument("--port", type=int, default=5672, help="broker port (default 5672)")
+    ensure.add_argument("--port", type=port, default=5672, help="broker port (default 5672)")
     ensure.add_argument("--user", required=True, help="RabbitMQ user")
     add_secret_options(ensure, "password", "the RabbitMQ user's password")
     ensure.add_argument("--vhost", help="virtual host (default: the broker's default, /)")

@@ -22,8 +22,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ..errors import InvalidValueError, PkgosError
-from ..urls import DatabaseUrl, Engine, format_host
+from ..errors import InvalidValueError, PkgosError, redact
+from ..urls import DatabaseUrl, Engine, check_host, check_port, format_host
 
 __all__ = [
     "AdminLogin",
@@ -34,6 +34,7 @@ __all__ = [
     "Engine",
     "Outcome",
     "backend_for",
+    "redact",
     "validate",
 ]
 
@@ -43,6 +44,12 @@ NAME_LIMITS = {Engine.MYSQL: 64, Engine.PGSQL: 63, Engine.SQLITE: 64}
 USER_LIMITS = {Engine.MYSQL: 128, Engine.PGSQL: 63, Engine.SQLITE: 32}
 DATABASE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 SYSTEM_USER = re.compile(r"[a-z_][a-z0-9_-]*")
+# The servers' own databases and accounts: 'db drop --name mysql' must not
+# drop MariaDB's grant tables, nor 'db ensure --user root' reset root's password.
+RESERVED_DATABASES = frozenset(
+    {"mysql", "information_schema", "performance_schema", "sys", "postgres", "template0", "template1"}
+)
+RESERVED_USERS = frozenset({"root", "mysql", "mariadb.sys", "postgres", "public", "debian-sys-maint"})
 
 
 class DatabaseError(PkgosError):
@@ -179,7 +186,13 @@ def validate(spec: DatabaseSpec, *, password: bool = True) -> None:
             f"the limit of {engine}.",
             hint="choose a shorter name.",
         )
+    if engine is not Engine.SQLITE and spec.name.lower() in RESERVED_DATABASES:
+        raise InvalidValueError(
+            f"Refusing the database name {spec.name!r}: it is the database server's own.",
+            hint="use the service's name, e.g. glance or nova_api.",
+        )
     _validate_user(spec)
+    _validate_servers(spec)
     if engine is not Engine.SQLITE:
         if password:
             _validate_password(spec)
@@ -191,6 +204,25 @@ def validate(spec: DatabaseSpec, *, password: bool = True) -> None:
                 )
 
 
+def _validate_servers(spec: DatabaseSpec) -> None:
+    """The hosts and ports the service and the administrator connect to; SQLite's directory."""
+    if spec.engine is Engine.SQLITE:
+        directory = spec.sqlite_dir
+        if directory is not None and (not directory.startswith("/") or not directory.isprintable()):
+            # The path goes into [database] connection, which holds no line break.
+            raise InvalidValueError(
+                f"Invalid SQLite directory {directory!r}: it must be an absolute path without "
+                "control characters.",
+                hint="e.g. /var/lib/glance.",
+            )
+        return
+    check_host(spec.host, "database")
+    check_port(spec.port, "database")
+    if spec.admin.host is not None:
+        check_host(spec.admin.host, "database administration")
+    check_port(spec.admin.port, "database administration")
+
+
 def _validate_user(spec: DatabaseSpec) -> None:
     limit = USER_LIMITS[spec.engine]
     size = len(spec.user.encode()) if spec.engine is Engine.PGSQL else len(spec.user)
@@ -199,6 +231,13 @@ def _validate_user(spec: DatabaseSpec) -> None:
             f"Invalid database user name {spec.user!r} for {spec.engine}: it must be 1 to {limit} "
             f"{'bytes' if spec.engine is Engine.PGSQL else 'characters'} without control characters.",
             hint="choose a shorter user name, e.g. the service's name.",
+        )
+    if spec.engine is not Engine.SQLITE and (
+        spec.user.lower() in RESERVED_USERS or spec.user.lower().startswith("pg_")
+    ):
+        raise InvalidValueError(
+            f"Refusing the database user name {spec.user!r}: it is the database server's own account.",
+            hint="use the service's name, e.g. glance.",
         )
     if spec.engine is Engine.MYSQL and any(ord(char) > 0xFFFF for char in spec.user):
         # MariaDB keeps user names in utf8mb3, which has no 4-byte characters.
@@ -229,11 +268,3 @@ def _validate_password(spec: DatabaseSpec) -> None:
 
 def _has_control(text: str) -> bool:
     return any(ord(char) < 32 or ord(char) == 127 for char in text)
-
-
-def redact(text: str, *secrets: str | None) -> str:
-    """``text`` with every secret replaced by ``***`` (for server messages)."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text

@@ -4,6 +4,15 @@ The directory is created if missing (0750, owned by the service user); the
 file is created by opening it, and kept owned by the service user with
 mode 0640 (the service writes it; its group may read it).
 
+The directory belongs to the service user, who may plant a link or a FIFO
+under the file's name: every step works relative to one descriptor of the
+directory, never follows a link and changes the owner through a
+descriptor of the file itself (``fchown``), so root never gives away or
+writes another file. A new file is made and switched to WAL mode in a
+private directory of root's inside it, reached through ``/proc/self/fd``
+(the service user can rename that directory but not enter it), then
+linked into place, failing if the name was taken meanwhile.
+
 A new file is switched to write-ahead logging: OpenStack services keep read
 transactions open between requests, and in SQLite's default journal mode an
 open reader makes every write of another connection fail with "database is
@@ -17,7 +26,10 @@ import contextlib
 import os
 import pwd
 import sqlite3
+import stat
 
+from ..errors import ConfigFileError
+from ..fileio import create_file, kind_of, open_directory
 from . import Change, DatabaseError, DatabaseSpec, Outcome, validate
 
 FILE_MODE = 0o640
@@ -34,23 +46,29 @@ class SqliteBackend:
         validate(spec)
         owner = _owner(spec)
         path = spec.sqlite_path
-        directory = os.path.dirname(path)
+        directory, name = os.path.split(path)
         changes: list[Change] = []
-        if not os.path.isdir(directory):
+        if not os.path.lexists(directory):
             os.makedirs(directory, mode=DIRECTORY_MODE)
-            os.chown(directory, *owner)
-        if not os.path.exists(path):
-            # Created with the final mode, so it is never readable by others.
-            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, FILE_MODE))
-            _use_write_ahead_log(path)
-            changes.append(Change.CREATED_DATABASE)
-        status = os.stat(path)
-        if (status.st_uid, status.st_gid) != owner:
-            os.chown(path, *owner)
-            changes.append(Change.CHANGED_OWNER)
-        if status.st_mode & 0o7777 != FILE_MODE:
-            os.chmod(path, FILE_MODE)
-            changes.append(Change.CHANGED_MODE)
+            os.chown(directory, *owner, follow_symlinks=False)
+        directory_fd = open_directory(directory)
+        try:
+            if _entry(directory_fd, name, path) is None:
+                _create(directory_fd, name, path)
+                changes.append(Change.CREATED_DATABASE)
+            fd = _open_file(directory_fd, name, path)
+            try:
+                status = os.fstat(fd)
+                if (status.st_uid, status.st_gid) != owner:
+                    os.fchown(fd, *owner)
+                    changes.append(Change.CHANGED_OWNER)
+                if stat.S_IMODE(status.st_mode) != FILE_MODE:
+                    os.fchmod(fd, FILE_MODE)
+                    changes.append(Change.CHANGED_MODE)
+            finally:
+                os.close(fd)
+        finally:
+            os.close(directory_fd)
         self.check(spec)
         return Outcome(tuple(changes))
 
@@ -67,15 +85,30 @@ class SqliteBackend:
         return Outcome((Change.DROPPED_DATABASE,))
 
     def check(self, spec: DatabaseSpec) -> None:
-        """Open the file and read from it."""
+        """Open the file and read from it.
+
+        The file is opened here (no link followed) and SQLite reads it
+        through ``/proc/self/fd`` as immutable: a journal the directory's
+        owner planted beside it is never rolled back into it by root.
+        """
         validate(spec)
         path = spec.sqlite_path
-        if not os.path.exists(path):
-            raise DatabaseError(
-                f"The SQLite database {path} does not exist.", hint="run 'pkgos db ensure' first."
-            )
+        directory, name = os.path.split(path)
         try:
-            connection = sqlite3.connect(f"file:{path}?mode=rw", uri=True)
+            directory_fd = open_directory(directory)
+        except ConfigFileError:
+            directory_fd = -1
+        try:
+            if directory_fd < 0 or _entry(directory_fd, name, path) is None:
+                raise DatabaseError(
+                    f"The SQLite database {path} does not exist.", hint="run 'pkgos db ensure' first."
+                )
+            fd = _open_file(directory_fd, name, path)
+        finally:
+            if directory_fd >= 0:
+                os.close(directory_fd)
+        try:
+            connection = sqlite3.connect(f"file:/proc/self/fd/{fd}?mode=ro&immutable=1", uri=True)
             try:
                 connection.execute("PRAGMA schema_version").fetchone()
             finally:
@@ -85,6 +118,60 @@ class SqliteBackend:
                 f"Cannot open the SQLite database {path}: {error}.",
                 hint="check that the file is a SQLite database and readable.",
             ) from None
+        finally:
+            os.close(fd)
+
+
+def _entry(directory_fd: int, name: str, path: str) -> os.stat_result | None:
+    """The status of ``name`` (not following a link); None when missing; a link or special file refused."""
+    try:
+        status = os.stat(name, dir_fd=directory_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return None
+    if not stat.S_ISREG(status.st_mode):
+        raise DatabaseError(
+            f"{path} is {kind_of(status.st_mode)}, not a SQLite file: refusing to use it.",
+            hint="remove it (someone who can write the directory put it there), then run again.",
+        )
+    return status
+
+
+def _open_file(directory_fd: int, name: str, path: str) -> int:
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        fd = os.open(name, flags, dir_fd=directory_fd)
+    except OSError as error:
+        raise DatabaseError(f"Cannot open the SQLite database {path}: {error.strerror}.") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise DatabaseError(f"{path} is not a regular file: refusing to use it.")
+    return fd
+
+
+def _create(directory_fd: int, name: str, path: str) -> None:
+    """Make ``name`` a new WAL-mode SQLite file (root's, 0640), or fail if the name is taken."""
+    private = f".pkgos-{os.urandom(6).hex()}"
+    os.mkdir(private, 0o700, dir_fd=directory_fd)
+    private_fd = os.open(private, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=directory_fd)
+    try:
+        made = os.fstat(private_fd)
+        if made.st_uid != os.geteuid() or stat.S_IMODE(made.st_mode) != 0o700:
+            raise DatabaseError(f"The private directory made beside {path} was swapped: refusing to go on.")
+        os.close(create_file(private_fd, name, FILE_MODE, None, path))
+        _use_write_ahead_log(f"/proc/self/fd/{private_fd}/{name}")
+        try:
+            os.link(name, name, src_dir_fd=private_fd, dst_dir_fd=directory_fd, follow_symlinks=False)
+        except FileExistsError:
+            raise DatabaseError(
+                f"{path} appeared while it was being created.", hint="check who writes there, then run again."
+            ) from None
+    finally:
+        for leftover in (name, *(name + suffix for suffix in WAL_SUFFIXES)):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(leftover, dir_fd=private_fd)
+        os.close(private_fd)
+        with contextlib.suppress(OSError):
+            os.rmdir(private, dir_fd=directory_fd)
 
 
 def _use_write_ahead_log(path: str) -> None:

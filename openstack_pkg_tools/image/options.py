@@ -52,9 +52,17 @@ DEFAULT_COMPONENTS = ("main",)
 MIB = 1024 * 1024
 MIN_IMAGE_SIZE = 1024 * MIB
 
-_SIZE = re.compile(r"^([0-9]+)([KMGT]?)(i?B)?$", re.IGNORECASE)
+# Matched with fullmatch: "$" would also match before a trailing newline,
+# and a name or URL with a newline would reach sources.list or a shell line.
+_SIZE = re.compile(r"([0-9]{1,15})([KMGT]?)(i?B)?", re.IGNORECASE)
 _UNITS = {"": 1, "K": 1024, "M": MIB, "G": 1024 * MIB, "T": 1024 * 1024 * MIB}
-_PACKAGE = re.compile(r"^[a-z0-9][a-z0-9+.-]+$")
+_PACKAGE = re.compile(r"[a-z0-9][a-z0-9+.-]+")
+_MIRROR = re.compile(r"(https?|file)://[\x21-\x7e]+")
+_LOGIN = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
+_COMPONENT = re.compile(r"[a-z0-9][a-z0-9_.-]*(/[a-z0-9_.-]+)?")
+MAX_IMAGE_SIZE = (
+    16 * 1024 * 1024 * MIB
+)  # 16 TiB: qemu-img's and ext4's practical bounds are far above any image
 
 
 @dataclass(frozen=True)
@@ -99,7 +107,7 @@ class ImageOptions:
 
 def parse_size(text: str) -> int:
     """Bytes from a size such as ``2G``, ``2048M``, ``3GiB`` or a plain byte count."""
-    match = _SIZE.match(text.strip())
+    match = _SIZE.fullmatch(text.strip())
     if not match:
         raise InvalidValueError(
             f"Image size {text!r} is not a size.", hint="write it like 2G, 2048M or 3GiB."
@@ -124,30 +132,41 @@ def validate(options: ImageOptions) -> ImageOptions:
             f"Architecture {options.architecture!r} is not supported.",
             hint="use one of: " + ", ".join(ARCHITECTURES) + ".",
         )
-    if options.image_size < MIN_IMAGE_SIZE or options.image_size % MIB:
+    if not MIN_IMAGE_SIZE <= options.image_size <= MAX_IMAGE_SIZE or options.image_size % MIB:
         raise InvalidValueError(
             f"Image size {options.image_size} bytes is too small or not a whole number of MiB.",
-            hint="use at least 1G, in whole MiB (e.g. 2G).",
+            hint="use 1G to 16T, in whole MiB (e.g. 2G).",
         )
     for package in options.extra_packages:
-        if not _PACKAGE.match(package):
+        if not _PACKAGE.fullmatch(package):
             raise InvalidValueError(
                 f"Extra package {package!r} is not a Debian package name.",
                 hint="separate packages with commas: -e vim,curl.",
             )
     for url in (options.mirror, options.sources_mirror, options.security_mirror):
-        if not re.match(r"^(https?|file)://[^\s]+$", url):
+        if not _MIRROR.fullmatch(url):
             raise InvalidValueError(
                 f"Mirror {url!r} is not an http(s):// or file:// URL.",
                 hint="e.g. http://deb.debian.org/debian.",
             )
-    if not re.match(r"^[a-z_][a-z0-9_-]{0,31}$", options.login):
+    for component in options.components:
+        if not _COMPONENT.fullmatch(component):
+            raise InvalidValueError(
+                f"Archive component {component!r} is not a component name.", hint="e.g. main,contrib."
+            )
+    if not _LOGIN.fullmatch(options.login):
         raise InvalidValueError(
             f"Login {options.login!r} is not a valid user name.", hint="use lower-case letters and digits."
         )
     _check_file("Hook script", options.hook_script, executable=True)
     _check_file("Root ssh key", options.root_ssh_key, executable=False)
-    if options.name is not None and (not options.name or "/" in options.name or options.name.startswith(".")):
+    if options.name is not None and (
+        not options.name
+        or "/" in options.name
+        or options.name.startswith(".")
+        or not options.name.isprintable()
+        or len(options.name.encode()) > 200
+    ):
         raise InvalidValueError(
             f"Output name {options.name!r} is not a file name.", hint="e.g. -o debian-12."
         )

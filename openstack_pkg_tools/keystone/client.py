@@ -24,6 +24,7 @@ from typing import Any
 
 from .. import log
 from ..errors import PkgosError
+from ..urls import redact_url
 from .model import AdminCredentials
 
 READ_METHODS = frozenset({"GET", "HEAD"})
@@ -191,13 +192,13 @@ class KeystoneClient:
                     # Sending a create again could duplicate it: the next
                     # run reads what Keystone holds and finishes the work.
                     raise KeystoneError(
-                        f"{method} {path} on Keystone at {self.credentials.auth_url} failed: "
+                        f"{method} {path} on Keystone at {redact_url(self.credentials.auth_url)} failed: "
                         f"{failure.reason}; it may or may not have been applied.",
                         hint="check Keystone's log, then run again: registration is idempotent.",
                     ) from None
                 if not delays:
                     raise KeystoneUnreachableError(
-                        f"Cannot {method} {path} on Keystone at {self.credentials.auth_url}: "
+                        f"Cannot {method} {path} on Keystone at {redact_url(self.credentials.auth_url)}: "
                         f"{failure.reason} (tried {self.retry.attempts} times).",
                         hint="start Keystone or fix the address, then run again: "
                         "registration is idempotent and repairs what is missing.",
@@ -265,7 +266,7 @@ class KeystoneClient:
                 hint="check the admin password and user name.",
             )
         raise KeystoneError(
-            f"Keystone at {self.credentials.auth_url} answered {status} to {method} {path}: "
+            f"Keystone at {redact_url(self.credentials.auth_url)} answered {status} to {method} {path}: "
             f"{_message(response)}",
             hint="see Keystone's log; then run again: registration is idempotent.",
         )

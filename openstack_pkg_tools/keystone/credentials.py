@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import os
 import shlex
-import stat
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..errors import ConfigFileError, InvalidValueError
 from ..fileio import read_bytes
+from ..secretfile import read_secret_file
 from .model import DEFAULT_DOMAIN, AdminCredentials
 
 CLOUDS_YAML_PATHS = (
@@ -45,21 +45,6 @@ def from_variables(variables: Mapping[str, str], origin: str) -> AdminCredential
     )
 
 
-def read_secret_file(path: str) -> str:
-    """The content of a file that holds a secret, refused if others can read it."""
-    try:
-        mode = os.stat(path).st_mode
-    except OSError as error:
-        raise ConfigFileError(path, f"cannot be read: {error.strerror}.") from None
-    if stat.S_IMODE(mode) & 0o077:
-        raise ConfigFileError(
-            path,
-            f"holds a secret but its mode is {stat.S_IMODE(mode):04o}: group and others can read it.",
-            hint=f"chmod 0600 {path}",
-        )
-    return read_bytes(path).decode("utf-8")
-
-
 def parse_openrc(text: str, path: str) -> dict[str, str]:
     """``OS_*`` assignments of an openrc-style file (``export`` and quotes allowed)."""
     variables: dict[str, str] = {}
@@ -86,7 +71,7 @@ def parse_openrc(text: str, path: str) -> dict[str, str]:
 
 def from_file(path: str) -> AdminCredentials:
     """Credentials from an openrc-style file that only its owner can read."""
-    return from_variables(parse_openrc(read_secret_file(path), path), path)
+    return from_variables(parse_openrc(read_secret_file(path, whole=True), path), path)
 
 
 def from_clouds_yaml(cloud: str, paths: Sequence[str] = CLOUDS_YAML_PATHS) -> AdminCredentials:
@@ -102,16 +87,25 @@ def cloud_entry(cloud: str, paths: Sequence[str] = CLOUDS_YAML_PATHS) -> tuple[d
         [os.environ["OS_CLIENT_CONFIG_FILE"]] if os.environ.get("OS_CLIENT_CONFIG_FILE") else list(paths)
     )
     for path in candidates:
-        if not os.path.exists(path):
+        if not os.path.lexists(path):
             continue
         try:
-            data = yaml.safe_load(read_bytes(path)) or {}
+            data = yaml.safe_load(read_bytes(path, limit=1024 * 1024)) or {}
         except yaml.YAMLError as error:
             # PyYAML's message quotes the offending line, which may hold a password.
             mark = getattr(error, "problem_mark", None)
             line = None if mark is None else mark.line + 1
             raise ConfigFileError(path, "is not valid YAML.", line=line, hint="fix the file.") from None
-        entry = (data.get("clouds") or {}).get(cloud) if isinstance(data, dict) else None
+        clouds = data.get("clouds") if isinstance(data, dict) else None
+        if clouds is not None and not isinstance(clouds, dict):
+            raise ConfigFileError(
+                path,
+                "'clouds' is not a mapping of cloud names.",
+                hint="see the clouds.yaml example in the docs.",
+            )
+        entry = (clouds or {}).get(cloud)
+        if entry is not None and not isinstance(entry, dict):
+            raise ConfigFileError(path, f"cloud {cloud!r} is not a mapping.", hint="fix the file.")
         if isinstance(entry, dict):
             return entry, f"cloud {cloud!r} of {path}"
     raise InvalidValueError(
@@ -122,6 +116,11 @@ def cloud_entry(cloud: str, paths: Sequence[str] = CLOUDS_YAML_PATHS) -> tuple[d
 
 def _cloud_credentials(entry: dict[str, Any], origin: str) -> AdminCredentials:
     auth = entry.get("auth") or {}
+    if not isinstance(auth, dict) or not all(isinstance(value, str | int) for value in auth.values()):
+        raise InvalidValueError(
+            f"The 'auth' of {origin} is not a mapping of names to values.",
+            hint="write auth_url, username, password... under auth:.",
+        )
     variables = {
         "OS_AUTH_URL": auth.get("auth_url", ""),
         "OS_USERNAME": auth.get("username", ""),

@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from ..errors import InvalidValueError
+from ..urls import redact_url
 
 # The pattern Debian's packages have always checked region names against.
-REGION_PATTERN = re.compile(r"^[_a-zA-Z0-9][_.a-zA-Z0-9-]*[_.a-zA-Z0-9]$")
+# The patterns are used with fullmatch: "$" would match before a trailing newline.
+REGION_PATTERN = re.compile(r"[_a-zA-Z0-9][_.a-zA-Z0-9-]*[_.a-zA-Z0-9]")
 # Service names and types: what the catalog uses (image, volumev3, key-manager).
-NAME_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
-_HOST_LABEL = re.compile(r"^(?!-)[a-zA-Z0-9-]{1,63}(?<!-)$")
+NAME_PATTERN = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
+_HOST_LABEL = re.compile(r"(?!-)[a-zA-Z0-9-]{1,63}(?<!-)")
 # The substitutions Keystone fills in an endpoint URL; kept as they are.
 _URL_TEMPLATE = re.compile(r"%\((?:project_id|tenant_id|user_id)\)s")
 DEFAULT_DOMAIN = "Default"
@@ -40,7 +42,7 @@ DEFAULT_REGION = "regionOne"
 
 def check_region(region: str) -> str:
     """Return ``region`` if Keystone and Debian's packages accept it as a name."""
-    if not REGION_PATTERN.match(region):
+    if not REGION_PATTERN.fullmatch(region):
         raise InvalidValueError(
             f"Invalid region name {region!r}.",
             hint="use letters, digits, '_', '.' and '-' (at least two characters), e.g. regionOne.",
@@ -50,7 +52,7 @@ def check_region(region: str) -> str:
 
 def check_name(kind: str, name: str) -> str:
     """Return ``name`` if it is a usable service name or type (``kind`` says which)."""
-    if not NAME_PATTERN.match(name):
+    if not NAME_PATTERN.fullmatch(name):
         raise InvalidValueError(
             f"Invalid {kind} {name!r}.",
             hint=f"use letters, digits, '_', '.' and '-' for the {kind}, e.g. glance or image.",
@@ -67,7 +69,7 @@ def check_host(host: str) -> str:
         pass
     name = host.removesuffix(".")
     labels = name.split(".")
-    if not name or len(name) > 253 or not all(_HOST_LABEL.match(label) for label in labels):
+    if not name or len(name) > 253 or not all(_HOST_LABEL.fullmatch(label) for label in labels):
         raise InvalidValueError(
             f"Invalid host address {host!r}.",
             hint="give an IPv4 address, an IPv6 address or a DNS name such as controller.example.org.",
@@ -94,10 +96,14 @@ def check_url(url: str) -> str:
     """Return ``url`` if it is a usable endpoint URL, else say what is wrong."""
 
     def refuse(problem: str, hint: str) -> InvalidValueError:
-        return InvalidValueError(f"Invalid endpoint URL {url!r}: {problem}.", hint=hint)
+        # A URL given with user:password@ is quoted without the password.
+        return InvalidValueError(f"Invalid endpoint URL {redact_url(url)!r}: {problem}.", hint=hint)
 
     example = "e.g. http://192.0.2.10:9292, https://[2001:db8::10]:8776/v3/%(project_id)s"
-    parts = urllib.parse.urlsplit(_URL_TEMPLATE.sub("", url))
+    try:
+        parts = urllib.parse.urlsplit(_URL_TEMPLATE.sub("", url))
+    except ValueError as error:  # "Invalid IPv6 URL": a bracket without its pair
+        raise refuse(str(error), example) from None
     if parts.scheme not in ("http", "https"):
         raise refuse("the scheme must be http or https", example)
     if "@" in parts.netloc:
@@ -201,7 +207,7 @@ class AdminCredentials:
         check_url(self.auth_url)
         if not self.username or not self.password or not self.project_name:
             raise InvalidValueError(
-                f"Incomplete Keystone admin credentials for {self.auth_url}: "
+                f"Incomplete Keystone admin credentials for {redact_url(self.auth_url)}: "
                 "a user name, a password and a project are needed.",
                 hint="set OS_USERNAME, OS_PASSWORD and OS_PROJECT_NAME, or name a cloud in clouds.yaml.",
             )
@@ -216,5 +222,5 @@ class AdminCredentials:
         """The user, project and URL, for error messages (never the password)."""
         return (
             f'user "{self.username}" (domain "{self.user_domain_name}", project "{self.project_name}") '
-            f"at {self.auth_url}"
+            f"at {redact_url(self.auth_url)}"
         )

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from .. import fileio, profile, tomltable
+from .. import fileio, profile, secretfile, tomltable
 from ..errors import ConfigFileError, InvalidValueError
 from ..keystone.model import DEFAULT_REGION
 from ..questions import (
@@ -252,20 +252,16 @@ def password_names(site: Site, role: Role) -> list[str]:
 
 
 def read_store(path: str) -> dict[str, str]:
-    """The password store's passwords; refuse a store others can read."""
-    try:
-        mode = os.stat(path).st_mode
-    except FileNotFoundError:
+    """The password store's passwords, read as every secret file is (``secretfile``).
+
+    A missing store is empty: ``generate = true`` starts one.
+    """
+    if not os.path.lexists(path):
         return {}
-    if stat.S_IMODE(mode) & 0o077:
-        raise ConfigFileError(
-            path,
-            f"password store has mode {stat.S_IMODE(mode):04o}: others can read it.",
-            hint=f"chmod 600 {path}",
-        )
+    text = secretfile.read_secret_file(path, whole=True)
     try:
-        data = tomllib.loads(fileio.read_bytes(path).decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
         # The parser's message may quote a line of the file: keep it out.
         del error
         raise ConfigFileError(path, "password store is not valid TOML.") from None

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from openstack_pkg_tools.errors import InvalidValueError
+from openstack_pkg_tools.errors import ConfigFileError, InvalidValueError
 from openstack_pkg_tools.image import password
 from openstack_pkg_tools.run import Completed
 
@@ -33,7 +33,7 @@ def test_from_private_file(tmp_path: object) -> None:
     os.close(fd)
     assert password.read_password(path) == SECRET
     os.chmod(path, 0o644)
-    with pytest.raises(InvalidValueError, match="readable by others"):
+    with pytest.raises(ConfigFileError, match=r"group or others may read it \(mode 0644\)"):
         password.read_password(path)
 
 

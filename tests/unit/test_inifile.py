@@ -313,7 +313,7 @@ GENERATED = "".join(f"# Help of option {n}.\n#option_{n} = default\n\n" for n in
         ("\x0c= 1", "empty name"),
         ("\xa0x", "no '=' or ':'"),
         ("\u3000x", "no '=' or ':'"),
-        ("\rx", "no '=' or ':'"),
+        ("\rx", "carriage return without a line feed"),
         ("  indented", "continues no directive"),
         ("\tindented = x", "continues no directive"),
     ],

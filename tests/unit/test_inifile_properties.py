@@ -179,11 +179,22 @@ BAD_SHAPES = [
 def line_by_line_error(text: str) -> tuple[int, str] | None:
     """The (line, problem) oslo.config's rules give, reading line by line.
 
-    Malformed section headers are reported first, as the editor cuts the
-    file at its headers before it reads the other lines.
+    A carriage return that no line feed follows comes first (oslo.config
+    reads it as a line break: the editor refuses the file), then malformed
+    section headers, as the editor cuts the file at its headers before it
+    reads the other lines.
     """
     lines = [line.rstrip() for line in text.split("\n")]
-    return header_error(lines) or body_error(lines)
+    return carriage_return_error(text) or header_error(lines) or body_error(lines)
+
+
+def carriage_return_error(text: str) -> tuple[int, str] | None:
+    lines = text.split("\n")
+    for number, line in enumerate(lines, 1):
+        ended = number < len(lines) and line.endswith("\r")
+        if "\r" in (line[:-1] if ended else line):
+            return number, "carriage return without a line feed"
+    return None
 
 
 def header_error(lines: list[str]) -> tuple[int, str] | None:

@@ -83,7 +83,7 @@ def test_empty_password_on_stdin_is_refused(
 ) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO("\n"))
     assert main(["keystone", "service-user", "glance", "--password-stdin"]) == 2
-    assert "password read is empty" in capsys.readouterr().err
+    assert "password read from stdin is empty" in capsys.readouterr().err
 
 
 def test_missing_admin_credentials_are_named(

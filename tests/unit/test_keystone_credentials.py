@@ -58,7 +58,7 @@ def test_openrc_readable_by_others_is_refused(tmp_path: Path) -> None:
     path.chmod(0o644)
     with pytest.raises(ConfigFileError, match="0644") as caught:
         from_file(str(path))
-    assert caught.value.hint == f"chmod 0600 {path}"
+    assert caught.value.hint == f"chmod 600 {path}"
     assert SECRET not in str(caught.value)
 
 

@@ -57,7 +57,7 @@ def test_admin_file_must_be_private(keystone: KeystoneServer, tmp_path: Path) ->
     args = ("keystone", "register", "pkgostest-file", "--type", "pkgostest-file")
     args += ("--public-url", "http://192.0.2.50:9004", "--dry-run", "--admin-file", path)
     result = pkgos(*args)
-    assert result.returncode == 2 and f"chmod 0600 {path}" in result.stderr
+    assert result.returncode == 2 and f"chmod 600 {path}" in result.stderr
     os.chmod(path, 0o600)
     assert pkgos(*args, check=True).stdout.startswith("would ")
 
