@@ -38,7 +38,12 @@ NEWEST_TESTS := tests/unit --ignore=tests/unit/test_lint.py \
 	--ignore=tests/unit/test_debconf.py --ignore=tests/unit/test_maintscript.py
 PYPI_TEST := pytest hypothesis oslo.config oslo.messaging sqlalchemy
 
-.PHONY: all check check-newest deps venv test lint bench bench-maintscript deb demo demo-clean clean bench-keystone metapackages preseeds bench-preseed check-image bench-image check-e2e bench-glance
+# Nodes (tests/nodes, docs/nodes.md): Debian 12 containers booted with
+# systemd-nspawn. Without recommends: systemd-container's libnss-mymachines
+# would add itself to the host's /etc/nsswitch.conf.
+DEBIAN_NODES := systemd-container mmdebstrap iproute2 util-linux git
+
+.PHONY: all check check-newest check-nodes deps venv test lint bench bench-maintscript deb demo demo-clean clean bench-keystone metapackages preseeds bench-preseed check-image bench-image check-e2e bench-glance
 # A real Keystone for the Keystone tests, and the openstack CLI for its benchmark.
 DEBIAN_TEST_KEYSTONE := python3-keystone uwsgi-core uwsgi-plugin-python3 python3-yaml python3-openstackclient
 
@@ -67,7 +72,7 @@ venv: deps $(VENV)/.installed
 # The whole suite: unit, lint and types, integration against real servers,
 # then the library-facing unit tests again on the newest PyPI releases.
 check: venv
-	$(VPY) -m pytest tests --ignore=tests/integration/image
+	$(VPY) -m pytest tests --ignore=tests/integration/image --ignore=tests/integration/nodes
 	$(MAKE) check-newest
 
 $(VENV_NEWEST)/.installed: Makefile
@@ -92,6 +97,13 @@ check-e2e: venv
 check-image: venv
 	tools/ensure-debs $(DEBIAN_IMAGE) $(DEBIAN_IMAGE_GLANCE)
 	$(VPY) -m pytest tests/integration/image
+
+# The node machinery's own tests (root): systemd as PID 1, units, the
+# bridge, apt through the proxy, nothing left after removal. -rP prints the
+# boot time, memory and apt time they measure.
+check-nodes: venv
+	tools/ensure-debs $(DEBIAN_NODES)
+	$(VPY) -m pytest -rP tests/integration/nodes
 
 bench-image: venv
 	tools/ensure-debs $(DEBIAN_IMAGE)
