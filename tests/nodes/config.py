@@ -29,6 +29,13 @@ PROXY_URL = f"http://{HOST_ADDRESS}:{PROXY_PORT}"
 # bookworm, -updates and -security) and PyPI (its index and its files).
 ALLOWED = (("deb.debian.org", 80), ("pypi.org", 443), ("files.pythonhosted.org", 443))
 
+# pip in a node trusts what the host trusts: the host's CA bundle, copied
+# into each node. Where HTTPS goes through an inspecting proxy (as here),
+# PyPI's certificate is signed by that proxy's CA, which only the host's
+# bundle holds; elsewhere it is Debian's bundle, the same as the node's own.
+HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+NODE_CA_BUNDLE = "/etc/ssl/pkgos-host-ca-certificates.crt"
+
 # The switch: a network namespace holding the bridge, and the host's veth into it.
 SWITCH_NETNS = "pkgos-switch"
 BRIDGE = "pkgos-br0"

@@ -97,12 +97,15 @@ def _create(name: str, lower: Path) -> NodeState:
     layers = f"lowerdir={lower},upperdir={node.directory}/upper,workdir={node.directory}/work"
     command("mount", "-t", "overlay", name, "-o", layers, node.root)
     # What an installer writes: the host's name, resolvable.
-    etc = Path(node.root, "etc")
-    for file, content in (("hostname", f"{name}\n"), ("hosts", f"127.0.1.1\t{name}\n")):
-        path = etc / file
-        text = "" if file == "hostname" else path.read_text()
+    hosts = Path(node.root, "etc/hosts").read_text()
+    files = {"etc/hostname": f"{name}\n", "etc/hosts": f"{hosts}127.0.1.1\t{name}\n"}
+    if config.HOST_CA_BUNDLE.is_file():
+        files[config.NODE_CA_BUNDLE.lstrip("/")] = config.HOST_CA_BUNDLE.read_text()
+    for relative, content in files.items():
+        path = Path(node.root, relative)
+        # Unlinked first: the tree is the node's, a symlink in it must not lead onto the host's files.
         path.unlink(missing_ok=True)
-        path.write_text(text + content)
+        path.write_text(content)
     return node
 
 

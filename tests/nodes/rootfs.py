@@ -41,7 +41,7 @@ def prepared_files() -> dict[str, str]:
         # A node has no route out: apt and pip reach their registries through
         # the host's proxy (proxy.py), which allows nothing else.
         "etc/apt/apt.conf.d/90pkgos-proxy": f'Acquire::http::Proxy "{config.PROXY_URL}/";\n',
-        "etc/pip.conf": f"[global]\nproxy = {config.PROXY_URL}\n",
+        "etc/pip.conf": f"[global]\nproxy = {config.PROXY_URL}\ncert = {config.NODE_CA_BUNDLE}\n",
         # No resolver either (mmdebstrap copied the host's): names are
         # resolved by the proxy, on the host.
         "etc/resolv.conf": "",

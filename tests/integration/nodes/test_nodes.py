@@ -93,7 +93,7 @@ def test_two_nodes_reach_each_other(node_factory: Callable[[], NodeState], tmp_p
     assert run_ok(client, "bash", "-c", connect) == f"hello from {server.name}\n"
 
 
-def test_apt_installs_a_package_through_the_proxy_and_nothing_else_is_reachable(
+def test_apt_and_pip_registries_through_the_proxy_and_nothing_else(
     started_node: NodeState,
 ) -> None:
     began = time.monotonic()
@@ -110,6 +110,12 @@ def test_apt_installs_a_package_through_the_proxy_and_nothing_else_is_reachable(
         "printf 'CONNECT example.org:443 HTTP/1.1\\r\\n\\r\\n' >&3; head -n1 <&3"
     )
     assert run_ok(started_node, "bash", "-c", ask).startswith("HTTP/1.1 403")
+    # PyPI is reached through the proxy with the CA bundle pip is given.
+    pypi = (
+        f"echo | openssl s_client -proxy {config.HOST_ADDRESS}:{config.PROXY_PORT} -connect pypi.org:443 "
+        f"-servername pypi.org -CAfile {config.NODE_CA_BUNDLE} -verify_return_error"
+    )
+    assert "Verify return code: 0 (ok)" in run_ok(started_node, "sh", "-c", pypi)
 
 
 def _pkgos_things() -> dict[str, set[str]]:
