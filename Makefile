@@ -12,11 +12,13 @@ VPY := $(VENV)/bin/python
 # Runtime libraries, from Debian's archive only.
 DEBIAN_RUNTIME := python3-debian python3-debconf python3-jinja2 python3-sh \
 	python3-pymysql python3-keystoneauth1 python3-yaml python3-psycopg2
-# What the test suite and the benchmarks use besides them.
+# What the test suite and the benchmarks use besides them; ovmf for the
+# image builder's QEMU command-line unit tests (they copy its variable stores).
 DEBIAN_TEST := python3-venv python3-pip python3-sqlalchemy python3-oslo.config \
-	debconf-utils dpkg-dev
-# What building the toolkit's own packages needs (make deb, and its tests).
-DEBIAN_DEB := debhelper dh-python pybuild-plugin-pyproject python3-all python3-setuptools \
+	debconf-utils dpkg-dev ovmf
+# What building the toolkit's own packages needs (make deb, and its tests);
+# dpkg-buildpackage refuses to build without build-essential.
+DEBIAN_DEB := build-essential debhelper dh-python pybuild-plugin-pyproject python3-all python3-setuptools \
 	help2man lintian
 # Maintainer script tests: apt-utils (preconfigure, so config runs twice),
 # po-debconf and gettext (merge-templates and po2debconf), adduser.
