@@ -13,6 +13,6 @@ units, in its own network namespace on a private bridge::
     node.remove("web")                            # nothing of it is left
 
 Tests take one from the fixtures in tests/nodes/fixtures.py; people use
-``python3 -m tests.nodes`` (start, exec, cp, stop, rm, list).
+``python3 -m tests.nodes`` (start, exec, cp, stop, rm, list, check-fresh).
 See docs/nodes.md.
 """

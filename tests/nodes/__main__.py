@@ -1,11 +1,12 @@
-"""python3 -m tests.nodes: start, enter, copy into, stop and remove nodes."""
+"""python3 -m tests.nodes: start, enter, copy into, stop and remove nodes; run check-fresh."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from . import config, node, state
+from . import config, fresh, node, state
 from .system import NodeError
 
 DESCRIPTION = f"""\
@@ -47,6 +48,11 @@ def _parser() -> argparse.ArgumentParser:
     remove = commands.add_parser("rm", help="stop and remove nodes: namespaces, links, mount, files")
     remove.add_argument("names", nargs="+")
     commands.add_parser("list", help="the recorded nodes: name, address, status, PID 1, directory")
+    check = commands.add_parser(
+        "check-fresh", help="make check of a fresh clone of HEAD in a fresh node (make check-fresh)"
+    )
+    check.add_argument("--log", type=Path, default=fresh.default_log(), help="also write the output here")
+    check.add_argument("--target", default="check", help="the make target to run (default: check)")
     return parser
 
 
@@ -72,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
         elif options.command == "list":
             for recorded in state.all_nodes():
                 print(node.describe(recorded))
+        elif options.command == "check-fresh":
+            return fresh.check_fresh(config.REPO, options.log, options.target)
     except (NodeError, ValueError) as error:
         print(f"nodes: error: {error}", file=sys.stderr)
         return 2
