@@ -72,10 +72,7 @@ def running(node: NodeState) -> bool:
 
 
 def _create(name: str, lower: Path) -> NodeState:
-    """Record a new node and make its switch port, namespace and overlay (under the state lock)."""
-    switch = state.load_switch() or network.new_switch()
-    state.save_switch(switch)
-    state.save_switch(network.create_switch(switch))
+    """Record a new node, attach it and write its name into its tree (under the state lock)."""
     used = {node.index for node in state.all_nodes()}
     free = [i for i in range(config.FIRST_INDEX, config.LAST_INDEX + 1) if i not in used]
     if not free:
@@ -91,11 +88,7 @@ def _create(name: str, lower: Path) -> NodeState:
         lower=str(lower),
     )
     state.save_node(node)
-    network.plug(node)
-    for part in ("upper", "work", "root"):
-        os.makedirs(os.path.join(node.directory, part), exist_ok=True)
-    layers = f"lowerdir={lower},upperdir={node.directory}/upper,workdir={node.directory}/work"
-    command("mount", "-t", "overlay", name, "-o", layers, node.root)
+    _attach(node)
     # What an installer writes: the host's name, resolvable.
     hosts = Path(node.root, "etc/hosts").read_text()
     files = {"etc/hostname": f"{name}\n", "etc/hosts": f"{hosts}127.0.1.1\t{name}\n"}
@@ -107,6 +100,26 @@ def _create(name: str, lower: Path) -> NodeState:
         path.unlink(missing_ok=True)
         path.write_text(content)
     return node
+
+
+def _attach(node: NodeState) -> None:
+    """Make the switch (if needed), the node's namespace and veth, and mount its overlay."""
+    switch = state.load_switch() or network.new_switch()
+    state.save_switch(switch)
+    state.save_switch(network.create_switch(switch))
+    network.plug(node)
+    for part in ("upper", "work", "root"):
+        os.makedirs(os.path.join(node.directory, part), exist_ok=True)
+    if not os.path.ismount(node.root):
+        layers = f"lowerdir={node.lower},upperdir={node.directory}/upper,workdir={node.directory}/work"
+        command("mount", "-t", "overlay", node.name, "-o", layers, node.root)
+
+
+def _detach(node: NodeState) -> None:
+    """Unmount the node's overlay and delete its veth and namespace (its files stay)."""
+    if os.path.ismount(node.root):
+        command("umount", node.root)
+    network.unplug(node)
 
 
 def start(name: str, timeout: float = BOOT_TIMEOUT) -> NodeState:
@@ -124,7 +137,10 @@ def start(name: str, timeout: float = BOOT_TIMEOUT) -> NodeState:
             raise NodeError(f"node {name} is already running")
         created = node is None
         try:
-            node = _create(name, lower) if node is None else node
+            if node is None:
+                node = _create(name, lower)
+            else:
+                _attach(node)
             return _boot(node, timeout)
         except BaseException:
             if created:
@@ -302,9 +318,14 @@ def memory(node: NodeState) -> int:
 
 
 def stop(name: str, timeout: float = STOP_TIMEOUT) -> NodeState:
-    """Power the node off cleanly; kill it by PID if it is not down after ``timeout`` seconds."""
+    """Power the node off cleanly (killed by PID if not down after ``timeout`` seconds) and detach it.
+
+    Its files stay, for a later start; its mount, namespace and veth go.
+    """
     node = get(name)
-    _stop(node, timeout)
+    with state.locked():
+        _stop(node, timeout)
+        _detach(node)
     node = dataclasses.replace(node, nspawn_pid=None, nspawn_start=None, leader_pid=None, leader_start=None)
     state.save_node(node)
     return node
@@ -338,9 +359,7 @@ def _remove(name: str, timeout: float = STOP_TIMEOUT) -> None:
     if node is None:
         raise NodeError(f"no node named {name} (python3 -m tests.nodes list)")
     _stop(node, timeout)
-    if os.path.ismount(node.root):
-        command("umount", node.root)
-    network.unplug(node)
+    _detach(node)
     if os.path.isdir(node.directory):
         shutil.rmtree(node.directory)
     propagate = config.NSPAWN_PROPAGATE / node.name

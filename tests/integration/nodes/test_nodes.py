@@ -161,6 +161,9 @@ def test_stop_and_remove_leave_nothing_behind(node_factory: Callable[[], NodeSta
     print(f"clean poweroff: {time.monotonic() - began:.1f} s")
     assert time.monotonic() - began < node.STOP_TIMEOUT  # halted, not killed
     assert _processes_in(namespace) == []
+    stopped = _pkgos_things()
+    assert target.netns not in stopped["netns"] and target.root not in stopped["mounts"]
+    assert os.path.isdir(target.directory)  # its files stay until rm
     node.remove(target.name)
 
     after = _pkgos_things()
