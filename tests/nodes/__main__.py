@@ -53,6 +53,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--log", type=Path, default=fresh.default_log(), help="also write the output here")
     check.add_argument("--target", default="check", help="the make target to run (default: check)")
+    check.add_argument(
+        "--clone-dir", default=fresh.CLONE, help=f"where the node's clone goes (default: {fresh.CLONE})"
+    )
     return parser
 
 
@@ -79,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             for recorded in state.all_nodes():
                 print(node.describe(recorded))
         elif options.command == "check-fresh":
-            return fresh.check_fresh(config.REPO, options.log, options.target)
+            return fresh.check_fresh(config.REPO, options.log, options.target, options.clone_dir)
     except (NodeError, ValueError) as error:
         print(f"nodes: error: {error}", file=sys.stderr)
         return 2

@@ -47,10 +47,11 @@ def _say(log: Path, line: str) -> None:
         sink.write(f"check-fresh: {line}\n")
 
 
-def check_fresh(repo: Path, log: Path, target: str = "check") -> int:
-    """Run ``make TARGET`` in a fresh clone of ``repo``'s HEAD in a new node; return make's exit code.
+def check_fresh(repo: Path, log: Path, target: str = "check", clone: str = CLONE) -> int:
+    """Run ``make TARGET`` in a fresh clone (at ``clone``) of ``repo``'s HEAD in a new node.
 
-    The node is removed at the end, whatever happened.
+    Returns the exit code of the first failing step (0 when all pass). The
+    node is removed at the end, whatever happened.
     """
     log.parent.mkdir(parents=True, exist_ok=True)
     log.write_text("")
@@ -68,8 +69,8 @@ def check_fresh(repo: Path, log: Path, target: str = "check") -> int:
             node.copy_in(fresh, str(bundle), BUNDLE_DIR)
             steps = [
                 ("prerequisites", ["sh", "-c", PREREQUISITES]),
-                ("clone", ["git", "clone", f"{BUNDLE_DIR}/{bundle.name}", CLONE]),
-                (f"make {target}", ["make", "-C", CLONE, target]),
+                ("clone", ["git", "clone", f"{BUNDLE_DIR}/{bundle.name}", clone]),
+                (f"make {target}", ["make", "-C", clone, target]),
             ]
             status = 0
             for what, argv in steps:
