@@ -27,7 +27,10 @@ def require_nodes() -> None:
     missing = node.requirements()
     if missing:
         pytest.fail(
-            "nodes need " + "; ".join(missing) + " (make check-nodes installs the packages)", pytrace=False
+            "nodes need "
+            + "; ".join(missing)
+            + " (as root, make check-nodes installs the packages nodes need)",
+            pytrace=False,
         )
 
 

@@ -44,7 +44,11 @@ def requirements() -> list[str]:
 def _require() -> None:
     missing = requirements()
     if missing:
-        raise NodeError("nodes need " + "; ".join(missing) + " (make check-nodes installs the packages)")
+        raise NodeError(
+            "nodes need "
+            + "; ".join(missing)
+            + " (as root, make check-nodes installs the packages nodes need)"
+        )
 
 
 def _ensure_root() -> Path:
