@@ -16,11 +16,12 @@ link and namespace is created and deleted by its recorded name.
 from __future__ import annotations
 
 import dataclasses
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from tests.servers import port_open
 
 from . import config, proxy
 from .state import NodeState, Switch
@@ -89,19 +90,11 @@ def _start_proxy(switch: Switch) -> Switch:
     if started is None:
         raise NodeError(f"the package proxy exited at once; see {switch.proxy_log}")
     deadline = time.monotonic() + 10
-    while not _listening(switch.host_address, config.PROXY_PORT):
+    while not port_open(config.PROXY_PORT, switch.host_address):
         if child.poll() is not None or time.monotonic() > deadline:
             raise NodeError(f"the package proxy did not start listening; see {switch.proxy_log}")
         time.sleep(0.05)
     return dataclasses.replace(switch, proxy_pid=child.pid, proxy_start=started)
-
-
-def _listening(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 def remove_switch(switch: Switch) -> None:
