@@ -2,6 +2,7 @@
 #   make demo    Keystone and Glance installed from a preseed (see README.md)
 #   make check   install what the tests need, then run the whole test suite
 # Both run as root on a fresh Debian 12 machine with nothing done by hand.
+# make check-fresh runs make check of a fresh clone in a fresh Debian node.
 
 # Maintainer scripts run under Debian's interpreter with Debian's libraries,
 # so the tests do too: a venv on /usr/bin/python3 that sees them.
@@ -12,13 +13,13 @@ VPY := $(VENV)/bin/python
 # Runtime libraries, from Debian's archive only.
 DEBIAN_RUNTIME := python3-debian python3-debconf python3-sh \
 	python3-pymysql python3-keystoneauth1 python3-yaml python3-psycopg2
-# What the test suite and the benchmarks use besides them.
-# ovmf: the boot test's unit tests build QEMU command lines from the
-# firmware files it ships (Secure Boot's enrolled variables included).
+# What the test suite and the benchmarks use besides them; ovmf for the
+# image builder's QEMU command-line unit tests (they copy its variable stores).
 DEBIAN_TEST := python3-venv python3-pip python3-sqlalchemy python3-oslo.config \
 	debconf-utils dpkg-dev ovmf
-# What building the toolkit's own packages needs (make deb, and its tests).
-DEBIAN_DEB := debhelper dh-python pybuild-plugin-pyproject python3-all python3-setuptools \
+# What building the toolkit's own packages needs (make deb, and its tests);
+# dpkg-buildpackage refuses to build without build-essential.
+DEBIAN_DEB := build-essential debhelper dh-python pybuild-plugin-pyproject python3-all python3-setuptools \
 	help2man lintian
 # Maintainer script tests: apt-utils (preconfigure, so config runs twice),
 # po-debconf and gettext (merge-templates and po2debconf), adduser.
@@ -42,7 +43,12 @@ NEWEST_TESTS := tests/unit --ignore=tests/unit/test_lint.py \
 	--ignore=tests/unit/test_debconf.py --ignore=tests/unit/test_maintscript.py
 PYPI_TEST := pytest hypothesis oslo.config oslo.messaging sqlalchemy
 
-.PHONY: all check check-newest deps venv test lint bench bench-maintscript deb demo demo-clean clean bench-keystone metapackages preseeds bench-preseed check-image bench-image check-e2e bench-glance
+# Nodes (tests/nodes, docs/nodes.md): Debian 12 containers booted with
+# systemd-nspawn. Without recommends: systemd-container's libnss-mymachines
+# would add itself to the host's /etc/nsswitch.conf.
+DEBIAN_NODES := systemd-container mmdebstrap iproute2 util-linux git
+
+.PHONY: all check check-newest check-nodes check-fresh deps venv test lint bench bench-maintscript deb demo demo-clean clean bench-keystone metapackages preseeds bench-preseed check-image bench-image check-e2e bench-glance
 # A real Keystone for the Keystone tests, and the openstack CLI for its benchmark.
 DEBIAN_TEST_KEYSTONE := python3-keystone uwsgi-core uwsgi-plugin-python3 python3-yaml python3-openstackclient
 
@@ -71,7 +77,7 @@ venv: deps $(VENV)/.installed
 # The whole suite: unit, lint and types, integration against real servers,
 # then the library-facing unit tests again on the newest PyPI releases.
 check: venv
-	$(VPY) -m pytest tests --ignore=tests/integration/image
+	$(VPY) -m pytest tests --ignore=tests/integration/image --ignore=tests/integration/nodes
 	$(MAKE) check-newest
 
 $(VENV_NEWEST)/.installed: Makefile
@@ -96,6 +102,21 @@ check-e2e: venv
 check-image: venv
 	tools/ensure-debs $(DEBIAN_IMAGE) $(DEBIAN_IMAGE_GLANCE)
 	$(VPY) -m pytest tests/integration/image
+
+# The node machinery's own tests (root): systemd as PID 1, units, the
+# bridge, apt through the proxy, nothing left after removal. -rP prints the
+# boot time, memory and apt time they measure.
+check-nodes: venv
+	tools/ensure-debs $(DEBIAN_NODES)
+	$(VPY) -m pytest -rP tests/integration/nodes
+
+# make check of a fresh clone of HEAD (committed state only) as root in a
+# fresh node: a missing install step fails here first. Output also in
+# build/check-fresh.log; the exit status is make check's. Needs only the
+# host's python3 (standard library) and the packages below.
+check-fresh:
+	tools/ensure-debs $(DEBIAN_NODES)
+	$(PYTHON) -m tests.nodes check-fresh
 
 bench-image: venv
 	tools/ensure-debs $(DEBIAN_IMAGE)

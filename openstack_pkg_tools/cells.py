@@ -55,7 +55,11 @@ def _argv(plan: CellsPlan, *args: str) -> list[str]:
 
 def list_cells(plan: CellsPlan) -> set[str]:
     """The names of the cells nova's API database maps (list_cells masks the passwords)."""
-    result = run(_argv(plan, "list_cells"), hint=f"check {plan.cells.config}'s [api_database] connection.")
+    result = run(
+        _argv(plan, "list_cells"),
+        hint=f"check {plan.cells.config}'s [api_database] connection.",
+        cwd=dbsync.SERVICE_CWD,
+    )
     return cell_names(result.stdout)
 
 
@@ -85,7 +89,7 @@ def ensure_cells(plan: CellsPlan) -> list[str]:
         if name in existing:
             continue
         argv = _argv(plan, "create_cell", "--name", name)
-        result = run(argv, ok_codes=(0, MISSING_URL, URLS_TAKEN))
+        result = run(argv, ok_codes=(0, MISSING_URL, URLS_TAKEN), cwd=dbsync.SERVICE_CWD)
         if result.exit_code == URLS_TAKEN:
             raise CellError(
                 f"Cannot create cell {name}: another cell already uses the database and message-queue "

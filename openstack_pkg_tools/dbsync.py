@@ -156,11 +156,21 @@ def _prepare_log(plan: SyncPlan) -> None:
         os.close(directory_fd)
 
 
+# Where a command run as the service user starts: a directory every user may
+# enter. The caller's may be root's (/root, a clone there): Python libraries
+# the services load (stevedore) stat the working directory and fail on it.
+SERVICE_CWD = "/"
+
+
 def _run_with_retries(plan: SyncPlan, command: tuple[str, ...]) -> None:
     argv = argv_for(plan, command)
     for attempt in range(1, plan.attempts + 1):
         result = run(
-            argv, ok_codes=range(256), timeout=plan.timeout + 2 * KILL_AFTER, output_log=plan.log_path
+            argv,
+            ok_codes=range(256),
+            timeout=plan.timeout + 2 * KILL_AFTER,
+            output_log=plan.log_path,
+            cwd=SERVICE_CWD,
         )
         if result.exit_code == 0:
             return

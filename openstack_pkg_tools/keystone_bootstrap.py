@@ -78,7 +78,8 @@ def keystone_manage(spec: BootstrapSpec, *args: str, secret_env: dict[str, str] 
         argv = ["runuser", "-u", spec.system_user, "--", *argv]
     env = dict(spec.extra_env)
     env.update(secret_env or {})
-    run(argv, env=env, timeout=MANAGE_TIMEOUT, hint=f"see keystone's log and {spec.config_file}.")
+    # From / as the keystone user, as the migrations are (dbsync.SERVICE_CWD says why).
+    run(argv, env=env, timeout=MANAGE_TIMEOUT, hint=f"see keystone's log and {spec.config_file}.", cwd="/")
 
 
 def db_sync(spec: BootstrapSpec) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -94,6 +96,14 @@ def test_bad_input_gives_one_clear_line_exit_2_and_no_change(
 
 def test_unreadable_file(conf: Path) -> None:
     conf.chmod(0o600)
+    # nobody runs a copy of the toolkit: the tree may be in a directory only root enters (/root).
+    readable = Path(tempfile.mkdtemp(prefix="pkgostest-toolkit-"))
+    readable.chmod(0o755)
+    shutil.copytree(
+        Path(__file__).resolve().parents[2] / "openstack_pkg_tools",
+        readable / "openstack_pkg_tools",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
     result = subprocess.run(
         [
             "/usr/sbin/runuser",
@@ -113,8 +123,9 @@ def test_unreadable_file(conf: Path) -> None:
         text=True,
         check=False,
         cwd="/",
-        env={"PYTHONPATH": str(Path(__file__).resolve().parents[2]), "PATH": "/usr/bin:/bin"},
+        env={"PYTHONPATH": str(readable), "PATH": "/usr/bin:/bin"},
     )
+    shutil.rmtree(readable)
     assert result.returncode == 2
     assert result.stderr == (
         f"pkgos: error: {conf}: permission denied while reading. Hint: run as root or as the file's owner.\n"
