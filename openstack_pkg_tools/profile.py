@@ -234,6 +234,17 @@ DEBIAN_KEYSTONE_ROLES = (
 
 
 @dataclass(frozen=True)
+class Asks:
+    """``package`` asks the question family ``family`` under ``prefix`` and writes its answers
+    (an asked-settings family of ``questions.ASKED_SETTINGS``) into ``config``."""
+
+    family: str
+    package: str
+    config: str
+    prefix: str
+
+
+@dataclass(frozen=True)
 class ServiceProfile:
     """Everything the maintainer scripts of one service need to know."""
 
@@ -252,6 +263,11 @@ class ServiceProfile:
     settings: tuple[Setting, ...] = ()
     cells: Cells | None = None
     bootstrap: KeystoneBootstrap | None = None
+    asks: tuple[Asks, ...] = ()
+
+    def asks_for(self, package: str) -> tuple[Asks, ...]:
+        """The asked-settings families ``package`` asks, in profile order."""
+        return tuple(entry for entry in self.asks if entry.package == package)
 
     def catalog_for(self, package: str) -> tuple[CatalogEntry, ...]:
         """The catalog entries that ``package``'s scripts register."""
@@ -287,6 +303,7 @@ class ServiceProfile:
             *(config.package for config in self.configs),
             *(m.package for m in self.memberships),
             *(setting.package for setting in self.settings),
+            *(entry.package for entry in self.asks),
         ]
         return tuple(dict.fromkeys(named))
 
@@ -535,6 +552,35 @@ def _bootstrap(top: Table, configs: tuple[ConfigFile, ...]) -> KeystoneBootstrap
     return bootstrap
 
 
+def _asks(
+    top: Table, package: str, prefix: str, configs: tuple[ConfigFile, ...], catalog: tuple[CatalogEntry, ...]
+) -> tuple[Asks, ...]:
+    from .questions import ASKED_SETTINGS  # noqa: PLC0415 (questions reads profiles: a cycle at import)
+
+    asks: list[Asks] = []
+    for table in top.tables("asks"):
+        family = table.string("family", choices=tuple(str(family) for family in ASKED_SETTINGS))
+        asker = _package(table, package)
+        own = [config.target for config in configs if config.package == asker]
+        # One package asks under one prefix: its catalog entry's, the profile's for
+        # the profile's own package, or the first [[asks]] of the package.
+        fixed = [entry.prefix for entry in catalog if entry.package == asker]
+        fixed += [prefix] if asker == package else [e.prefix for e in asks if e.package == asker]
+        entry = Asks(
+            family=family,
+            package=asker,
+            config=table.path("config", (own or [c.target for c in configs] or [REQUIRED])[0]),
+            prefix=table.string("prefix", fixed[0] if fixed else prefix, PACKAGE_RE),
+        )
+        if fixed and entry.prefix != fixed[0]:
+            raise table.fail("prefix", f"{asker} would ask its questions under two prefixes.")
+        if any((e.package, e.family) == (asker, family) for e in asks):
+            raise table.fail("family", f"{asker} asks {family} twice.")
+        table.done()
+        asks.append(entry)
+    return tuple(asks)
+
+
 def parse(text: str, source: str) -> ServiceProfile:
     """The profile in TOML ``text``; ``source`` names it in errors."""
     top = tomltable.parse(text, source, ProfileError, PROFILE_HINT)
@@ -543,6 +589,7 @@ def parse(text: str, source: str) -> ServiceProfile:
     package = top.string("package", f"{name}-common", PACKAGE_RE)
     configs = _configs(top, name, package)
     prefix = top.string("prefix", name, PACKAGE_RE)
+    catalog = _catalog(top, name, package, prefix)
     profile = ServiceProfile(
         source=source,
         name=name,
@@ -554,11 +601,12 @@ def parse(text: str, source: str) -> ServiceProfile:
         databases=_databases(top, name, configs),
         messaging=_messaging(top, configs),
         authtoken=_authtoken(top, configs),
-        catalog=_catalog(top, name, package, prefix),
+        catalog=catalog,
         memberships=_memberships(top, package),
         settings=_settings(top, package, configs),
         cells=_cells(top, configs),
         bootstrap=_bootstrap(top, configs),
+        asks=_asks(top, package, prefix, configs, catalog),
     )
     top.done()
     return profile

@@ -34,6 +34,9 @@ address = "192.0.2.10"
 [controller]
 address = "192.0.2.11"
 
+[network]
+provider_interface = "eth1"
+
 [passwords]
 store = "secrets.toml"
 generate = true
