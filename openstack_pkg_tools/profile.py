@@ -14,6 +14,7 @@ profile fails the package build, not the user's install.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import posixpath
 import re
@@ -552,11 +553,12 @@ def _bootstrap(top: Table, configs: tuple[ConfigFile, ...]) -> KeystoneBootstrap
     return bootstrap
 
 
-def _asks(
-    top: Table, package: str, prefix: str, configs: tuple[ConfigFile, ...], catalog: tuple[CatalogEntry, ...]
-) -> tuple[Asks, ...]:
-    from .questions import ASKED_SETTINGS  # noqa: PLC0415 (questions reads profiles: a cycle at import)
+def _asks(top: Table, profile: ServiceProfile) -> tuple[Asks, ...]:
+    """The profile's [[asks]], checked against the rest of ``profile``."""
+    # questions reads profiles: importing it at the top would be a cycle.
+    from .questions import ASKED_SETTINGS, Family, directives_of  # noqa: PLC0415
 
+    package, prefix, configs, catalog = profile.package, profile.prefix, profile.configs, profile.catalog
     asks: list[Asks] = []
     for table in top.tables("asks"):
         family = table.string("family", choices=tuple(str(family) for family in ASKED_SETTINGS))
@@ -576,6 +578,14 @@ def _asks(
             raise table.fail("prefix", f"{asker} would ask its questions under two prefixes.")
         if any((e.package, e.family) == (asker, family) for e in asks):
             raise table.fail("family", f"{asker} asks {family} twice.")
+        # A directive has one writer: a fixed setting and an answer would undo each other.
+        written = {
+            (entry.config, normalize_section(section), key) for section, key in directives_of(Family(family))
+        }
+        for setting in profile.settings:
+            if (setting.config, normalize_section(setting.section), setting.key) in written:
+                where = f"[{setting.section}] {setting.key} in {entry.config}"
+                raise table.fail("family", f"{family} writes {where}, a [[setting]] too.")
         table.done()
         asks.append(entry)
     return tuple(asks)
@@ -589,7 +599,6 @@ def parse(text: str, source: str) -> ServiceProfile:
     package = top.string("package", f"{name}-common", PACKAGE_RE)
     configs = _configs(top, name, package)
     prefix = top.string("prefix", name, PACKAGE_RE)
-    catalog = _catalog(top, name, package, prefix)
     profile = ServiceProfile(
         source=source,
         name=name,
@@ -601,13 +610,13 @@ def parse(text: str, source: str) -> ServiceProfile:
         databases=_databases(top, name, configs),
         messaging=_messaging(top, configs),
         authtoken=_authtoken(top, configs),
-        catalog=catalog,
+        catalog=_catalog(top, name, package, prefix),
         memberships=_memberships(top, package),
         settings=_settings(top, package, configs),
         cells=_cells(top, configs),
         bootstrap=_bootstrap(top, configs),
-        asks=_asks(top, package, prefix, configs, catalog),
     )
+    profile = dataclasses.replace(profile, asks=_asks(top, profile))
     top.done()
     return profile
 

@@ -936,6 +936,16 @@ def of_family(family: Family) -> tuple[Question, ...]:
     return tuple(question for question in TABLE if question.family is family)
 
 
+def directives_of(family: Family) -> tuple[tuple[str, str], ...]:
+    """The (section, key) pairs an asked-settings family writes: its answers', fixed and derived."""
+    asked = ASKED_SETTINGS[family]
+    return (
+        *(question.writes for question in of_family(family) if question.writes is not None),
+        *((section, key) for section, key, _ in asked.fixed),
+        *((derived.section, derived.key) for derived in asked.derived),
+    )
+
+
 def switch_of(family: Family) -> Question | None:
     """The yes/no question that opens ``family``; the others are asked only after a yes.
 

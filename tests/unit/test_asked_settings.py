@@ -288,6 +288,10 @@ def test_asked_settings_are_written_escaped_once(tmp_path: Path) -> None:
             r"nova-api would ask its questions under two prefixes",
         ),
         ('family = "my-ip"\n[[asks]]\nfamily = "my-ip"', r"nova-common asks my-ip twice"),
+        (
+            'family = "my-ip"\n[[setting]]\nsection = "DEFAULT"\nkey = "my_ip"\nvalue = "192.0.2.1"',
+            r"my-ip writes \[DEFAULT\] my_ip in /etc/nova/nova.conf, a \[\[setting\]\] too",
+        ),
     ],
 )
 def test_bad_asks_entries_are_refused_by_the_profile(asks: str, message: str) -> None:
