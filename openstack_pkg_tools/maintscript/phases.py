@@ -8,7 +8,8 @@ A package's scripts are one call each (see docs/packaging.md)::
 
 ``config`` asks the debconf questions of the families the running package
 needs (db, rabbit, ksat for the ``-common`` package, endpoint for the
-``*-api`` one), seeded from the current config files so that
+``*-api`` one, the asked settings the profile's ``[[asks]]`` give a
+package), seeded from the current config files so that
 ``dpkg-reconfigure`` shows what is in effect. ``postinst configure`` checks
 every answer first (``plans``), then creates the user, directories and
 default config files and hands the plans whose ``configure_*`` answer is
