@@ -152,6 +152,22 @@ _DB, _RABBIT, _KSAT, _ENDPOINT, _KEYSTONE, _PLACEMENT, _NEUTRON, _NOVA, _MY_IP, 
 _B, _S, _P, _C = Type.BOOLEAN, Type.STRING, Type.PASSWORD, Type.SELECT
 _HIGH, _LOW = Priority.HIGH, Priority.LOW
 
+
+def _metadata_secret(family: Family, section: str) -> Question:
+    """The secret nova's metadata API and the neutron metadata agent share (one answer for both)."""
+    return Question(
+        family,
+        "metadata_secret",
+        _P,
+        "Shared secret of the metadata proxy:",
+        "The neutron metadata agent and nova's metadata API sign their requests with it: give the "
+        "same secret to both packages.",
+        priority=_HIGH,
+        need=Need.ALWAYS,
+        writes=(section, "metadata_proxy_shared_secret"),
+    )
+
+
 TABLE: tuple[Question, ...] = (
     # -- db: the service's database, its user and the connection URL ----------
     Question(
@@ -710,17 +726,7 @@ TABLE: tuple[Question, ...] = (
         need=Need.ALWAYS,
         writes=("neutron", "password"),
     ),
-    Question(
-        _NEUTRON,
-        "metadata_secret",
-        _P,
-        "Shared secret of the metadata proxy:",
-        "The neutron metadata agent and nova's metadata API sign their requests with it: give the "
-        "same secret to both packages.",
-        priority=_HIGH,
-        need=Need.ALWAYS,
-        writes=("neutron", "metadata_proxy_shared_secret"),
-    ),
+    _metadata_secret(_NEUTRON, "neutron"),
     # neutron's [nova]: how neutron reports port events to nova.
     Question(
         _NOVA,
@@ -811,17 +817,7 @@ TABLE: tuple[Question, ...] = (
         switch=True,
         need=Need.ALWAYS,
     ),
-    Question(
-        _METADATA,
-        "metadata_secret",
-        _P,
-        "Shared secret of the metadata proxy:",
-        "The neutron metadata agent and nova's metadata API sign their requests with it: give the "
-        "same secret to both packages.",
-        priority=_HIGH,
-        need=Need.ALWAYS,
-        writes=("DEFAULT", "metadata_proxy_shared_secret"),
-    ),
+    _metadata_secret(_METADATA, "DEFAULT"),
     Question(
         _METADATA,
         "nova_metadata_host",
