@@ -556,7 +556,7 @@ def _bootstrap(top: Table, configs: tuple[ConfigFile, ...]) -> KeystoneBootstrap
 def _asks(top: Table, profile: ServiceProfile) -> tuple[Asks, ...]:
     """The profile's [[asks]], checked against the rest of ``profile``."""
     # questions reads profiles: importing it at the top would be a cycle.
-    from .questions import ASKED_SETTINGS, Family, directives_of  # noqa: PLC0415
+    from .questions import ASKED_SETTINGS, Family, directives_of, of_family  # noqa: PLC0415
 
     package, prefix, configs, catalog = profile.package, profile.prefix, profile.configs, profile.catalog
     asks: list[Asks] = []
@@ -578,6 +578,11 @@ def _asks(top: Table, profile: ServiceProfile) -> tuple[Asks, ...]:
             raise table.fail("prefix", f"{asker} would ask its questions under two prefixes.")
         if any((e.package, e.family) == (asker, family) for e in asks):
             raise table.fail("family", f"{asker} asks {family} twice.")
+        # Answers are read by name: two families of one package must not share one.
+        names = {q.name for e in asks if e.package == asker for q in of_family(Family(e.family))}
+        shared = sorted(names & {q.name for q in of_family(Family(family))})
+        if shared:
+            raise table.fail("family", f"{asker} would ask {entry.prefix}/{shared[0]} twice.")
         # A directive has one writer: a fixed setting and an answer would undo each other.
         written = {
             (entry.config, normalize_section(section), key) for section, key in directives_of(Family(family))

@@ -289,6 +289,10 @@ def test_asked_settings_are_written_escaped_once(tmp_path: Path) -> None:
         ),
         ('family = "my-ip"\n[[asks]]\nfamily = "my-ip"', r"nova-common asks my-ip twice"),
         (
+            'family = "neutron"\n[[asks]]\nfamily = "metadata-agent"',
+            r"nova-common would ask nova/metadata_secret twice",
+        ),
+        (
             'family = "my-ip"\n[[setting]]\nsection = "DEFAULT"\nkey = "my_ip"\nvalue = "192.0.2.1"',
             r"my-ip writes \[DEFAULT\] my_ip in /etc/nova/nova.conf, a \[\[setting\]\] too",
         ),
