@@ -8,14 +8,11 @@ from pathlib import Path
 import pytest
 
 from openstack_pkg_tools import steps
-from openstack_pkg_tools.debconf import Debconf
 from openstack_pkg_tools.errors import InvalidValueError
 from openstack_pkg_tools.inifile import IniFile
-from openstack_pkg_tools.maintscript import phases
 from openstack_pkg_tools.maintscript.plans import plans
 from openstack_pkg_tools.profile import ProfileError, ServiceProfile, load, parse
 from openstack_pkg_tools.questions import Family, families, of_family, owner_of, prefix_of
-from tests.unit.test_maintscript import Database
 
 NOVA = "/etc/nova/nova.conf"
 NEUTRON = "/etc/neutron/neutron.conf"
@@ -215,50 +212,6 @@ def test_a_password_on_several_lines_is_refused_without_being_quoted() -> None:
         plans(nova, "nova-common", answers, ADDRESS)
     assert "nova/placement_admin_password is on several lines" in str(raised.value)
     assert "HUSH" not in f"{raised.value} {raised.value.hint}"
-
-
-def test_the_passwords_are_kept_not_forgotten() -> None:
-    # Debian keeps them in debconf and in the config files: nova and neutron need them to run.
-    nova = load("nova")
-    db = Database(prefix="nova")
-    db.values |= {
-        "nova/placement_admin_password": "p",
-        "nova/neutron_admin_password": "n",
-        "nova/metadata_secret": "m",
-        "nova/configure_placement": "true",
-    }
-    phases.forget_secrets(Debconf(db), nova, "nova-common")
-    assert db.values["nova/placement_admin_password"] == "p"
-    assert db.values["nova/metadata_secret"] == "m"
-    assert db.values["nova/configure_placement"] == "false"
-
-
-def test_config_asks_a_switchless_family_every_time_and_seeds_it_from_its_directive() -> None:
-    db = Database(prefix="neutron", shown=True)
-    read = {
-        (LINUXBRIDGE, "linux_bridge", "physical_interface_mappings"): "physnet1:ens4",
-        (LINUXBRIDGE, "vxlan", "enable_vxlan"): "False",
-    }
-    phases.config(Debconf(db), load("neutron"), "neutron-linuxbridge-agent", lambda *key: read.get(key))
-    assert db.asked == [
-        "neutron/linuxbridge-physical-interface-mappings",
-        "neutron/linuxbridge-enable-vxlan",
-        "neutron/linuxbridge-local-ip",
-    ]
-    assert db.values["neutron/linuxbridge-physical-interface-mappings"] == "physnet1:ens4"
-    # oslo.config's False, as debconf's boolean.
-    assert db.values["neutron/linuxbridge-enable-vxlan"] == "false"
-
-
-def test_config_asks_the_metadata_agent_under_debians_prefix() -> None:
-    db = Database(prefix="neutron-metadata", shown=True)
-    db.values["neutron-metadata/configure"] = "true"
-    phases.config(Debconf(db), load("neutron"), "neutron-metadata-agent", lambda *key: None)
-    assert db.asked == [
-        "neutron-metadata/configure",
-        "neutron-metadata/metadata_secret",
-        "neutron-metadata/nova_metadata_host",
-    ]
 
 
 def test_asked_settings_are_written_escaped_once(tmp_path: Path) -> None:
