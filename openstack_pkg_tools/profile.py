@@ -578,6 +578,13 @@ def _asks(top: Table, profile: ServiceProfile) -> tuple[Asks, ...]:
             raise table.fail("prefix", f"{asker} would ask its questions under two prefixes.")
         if any((e.package, e.family) == (asker, family) for e in asks):
             raise table.fail("family", f"{asker} asks {family} twice.")
+        # Keystone's URL and region come from the ksat answers of the same package.
+        derived = {d.family for d in ASKED_SETTINGS[Family(family)].derived}
+        if Family.KSAT in derived and (asker != package or profile.authtoken is None):
+            raise table.fail(
+                "package",
+                f"{family} takes Keystone's URL from the ksat questions, which {asker} does not ask.",
+            )
         # Answers are read by name: two families of one package must not share one.
         names = {q.name for e in asks if e.package == asker for q in of_family(Family(e.family))}
         shared = sorted(names & {q.name for q in of_family(Family(family))})

@@ -249,11 +249,15 @@ def test_asked_settings_are_written_escaped_once(tmp_path: Path) -> None:
             'family = "my-ip"\n[[setting]]\nsection = "DEFAULT"\nkey = "my_ip"\nvalue = "192.0.2.1"',
             r"my-ip writes \[DEFAULT\] my_ip in /etc/nova/nova.conf, a \[\[setting\]\] too",
         ),
+        (
+            'family = "placement"\npackage = "nova-api"',
+            r"placement takes Keystone's URL from the ksat questions, which nova-api does not ask",
+        ),
     ],
 )
 def test_bad_asks_entries_are_refused_by_the_profile(asks: str, message: str) -> None:
     text = (
-        'name = "nova"\n[[config]]\nsource = "nova.conf"\n'
+        'name = "nova"\n[[config]]\nsource = "nova.conf"\n[keystone_authtoken]\n'
         '[[catalog]]\ntype = "compute"\nport = 8774\ndescription = "x"\n'
         f"[[asks]]\n{asks}\n"
     )
