@@ -14,6 +14,7 @@ profile fails the package build, not the user's install.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import posixpath
 import re
@@ -234,6 +235,17 @@ DEBIAN_KEYSTONE_ROLES = (
 
 
 @dataclass(frozen=True)
+class Asks:
+    """``package`` asks the question family ``family`` under ``prefix`` and writes its answers
+    (an asked-settings family of ``questions.ASKED_SETTINGS``) into ``config``."""
+
+    family: str
+    package: str
+    config: str
+    prefix: str
+
+
+@dataclass(frozen=True)
 class ServiceProfile:
     """Everything the maintainer scripts of one service need to know."""
 
@@ -252,6 +264,11 @@ class ServiceProfile:
     settings: tuple[Setting, ...] = ()
     cells: Cells | None = None
     bootstrap: KeystoneBootstrap | None = None
+    asks: tuple[Asks, ...] = ()
+
+    def asks_for(self, package: str) -> tuple[Asks, ...]:
+        """The asked-settings families ``package`` asks, in profile order."""
+        return tuple(entry for entry in self.asks if entry.package == package)
 
     def catalog_for(self, package: str) -> tuple[CatalogEntry, ...]:
         """The catalog entries that ``package``'s scripts register."""
@@ -287,6 +304,7 @@ class ServiceProfile:
             *(config.package for config in self.configs),
             *(m.package for m in self.memberships),
             *(setting.package for setting in self.settings),
+            *(entry.package for entry in self.asks),
         ]
         return tuple(dict.fromkeys(named))
 
@@ -535,6 +553,56 @@ def _bootstrap(top: Table, configs: tuple[ConfigFile, ...]) -> KeystoneBootstrap
     return bootstrap
 
 
+def _asks(top: Table, profile: ServiceProfile) -> tuple[Asks, ...]:
+    """The profile's [[asks]], checked against the rest of ``profile``."""
+    # questions reads profiles: importing it at the top would be a cycle.
+    from .questions import ASKED_SETTINGS, Family, directives_of, of_family  # noqa: PLC0415
+
+    package, prefix, configs, catalog = profile.package, profile.prefix, profile.configs, profile.catalog
+    asks: list[Asks] = []
+    for table in top.tables("asks"):
+        family = table.string("family", choices=tuple(str(family) for family in ASKED_SETTINGS))
+        asker = _package(table, package)
+        own = [config.target for config in configs if config.package == asker]
+        # One package asks under one prefix: its catalog entry's, the profile's for
+        # the profile's own package, or the first [[asks]] of the package.
+        fixed = [entry.prefix for entry in catalog if entry.package == asker]
+        fixed += [prefix] if asker == package else [e.prefix for e in asks if e.package == asker]
+        entry = Asks(
+            family=family,
+            package=asker,
+            config=table.path("config", (own or [c.target for c in configs] or [REQUIRED])[0]),
+            prefix=table.string("prefix", fixed[0] if fixed else prefix, PACKAGE_RE),
+        )
+        if fixed and entry.prefix != fixed[0]:
+            raise table.fail("prefix", f"{asker} would ask its questions under two prefixes.")
+        if any((e.package, e.family) == (asker, family) for e in asks):
+            raise table.fail("family", f"{asker} asks {family} twice.")
+        # Keystone's URL and region come from the ksat answers of the same package.
+        derived = {d.family for d in ASKED_SETTINGS[Family(family)].derived}
+        if Family.KSAT in derived and (asker != package or profile.authtoken is None):
+            raise table.fail(
+                "package",
+                f"{family} takes Keystone's URL from the ksat questions, which {asker} does not ask.",
+            )
+        # Answers are read by name: two families of one package must not share one.
+        names = {q.name for e in asks if e.package == asker for q in of_family(Family(e.family))}
+        shared = sorted(names & {q.name for q in of_family(Family(family))})
+        if shared:
+            raise table.fail("family", f"{asker} would ask {entry.prefix}/{shared[0]} twice.")
+        # A directive has one writer: a fixed setting and an answer would undo each other.
+        written = {
+            (entry.config, normalize_section(section), key) for section, key in directives_of(Family(family))
+        }
+        for setting in profile.settings:
+            if (setting.config, normalize_section(setting.section), setting.key) in written:
+                where = f"[{setting.section}] {setting.key} in {entry.config}"
+                raise table.fail("family", f"{family} writes {where}, a [[setting]] too.")
+        table.done()
+        asks.append(entry)
+    return tuple(asks)
+
+
 def parse(text: str, source: str) -> ServiceProfile:
     """The profile in TOML ``text``; ``source`` names it in errors."""
     top = tomltable.parse(text, source, ProfileError, PROFILE_HINT)
@@ -560,6 +628,7 @@ def parse(text: str, source: str) -> ServiceProfile:
         cells=_cells(top, configs),
         bootstrap=_bootstrap(top, configs),
     )
+    profile = dataclasses.replace(profile, asks=_asks(top, profile))
     top.done()
     return profile
 

@@ -4,7 +4,10 @@
 name after ``<prefix>/``, its debconf type, default, choices, priority, the
 earlier answer it waits for, whether it is a secret forgotten after
 postinst, whether a preseed must answer it, which package of a service
-asks it, and the name Debian's own packages give it where that differs.
+asks it, the name Debian's own packages give it where that differs, and,
+for an asked setting, the directive its answer is written to and how the
+answer is checked (``ASKED_SETTINGS`` adds each such family's fixed and
+derived directives).
 
 Everything else is derived from this table: the shared debconf templates
 (``build/templates.py`` renders them), the order ``config`` asks in and
@@ -19,11 +22,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from .debconf import Priority
 from .keystone.model import DEFAULT_REGION
-from .profile import ServiceProfile
 from .urls import Engine
+
+if TYPE_CHECKING:
+    # profile.py checks its [[asks]] against this module's families.
+    from .profile import ServiceProfile
 
 
 class Family(StrEnum):
@@ -35,6 +42,14 @@ class Family(StrEnum):
     ENDPOINT = "endpoint"
     # Keystone's own package: its bootstrap, administrator and identity endpoints.
     KEYSTONE = "keystone"
+    # Asked settings: answers written as directives into one config file of
+    # the package a profile's [[asks]] names (see ASKED_SETTINGS).
+    PLACEMENT = "placement"  # nova's [placement] credentials
+    NEUTRON = "neutron"  # nova's [neutron] credentials, endpoint and metadata secret
+    NOVA = "nova"  # neutron's [nova] credentials
+    MY_IP = "my-ip"  # nova's [DEFAULT] my_ip
+    METADATA = "metadata-agent"  # the metadata agent's secret and nova's metadata host
+    LINUXBRIDGE = "linuxbridge"  # the linuxbridge agent's mappings and VXLAN
 
 
 class Type(StrEnum):
@@ -51,6 +66,7 @@ class Asker(StrEnum):
 
     COMMON = "common"  # the profile's own package (glance-common, nova-common, keystone)
     CATALOG = "catalog"  # the package a catalog entry names (glance-api, neutron-api, heat-api-cfn)
+    PROFILE = "profile"  # the packages the profile's [[asks]] entries name
 
 
 class Condition(StrEnum):
@@ -66,6 +82,18 @@ class Need(StrEnum):
     OPTIONAL = "optional"
     ALWAYS = "always"
     SERVER = "server"  # unless the service's database is a local SQLite file
+
+
+class Check(StrEnum):
+    """How an asked setting's answer is checked before it is written."""
+
+    TEXT = "text"  # not empty (a password is never quoted in the error)
+    URL = "url"  # an http:// or https:// URL
+    REGION = "region"  # a region name Keystone takes
+    HOST = "host"  # an IP address or a DNS name
+    ADDRESS = "address"  # this node's IP address; empty: the default route's
+    BOOLEAN = "boolean"  # true or false
+    MAPPINGS = "mappings"  # physnet:interface pairs, comma-separated; may be empty
 
 
 class Phase(StrEnum):
@@ -85,6 +113,8 @@ class Question:
     ``templates/po/``, so a change of wording needs new translations.
     ``debian_name`` is the name Debian 12's packages ask the same question
     under, where it differs (``{package}`` is the asking package).
+    ``writes`` is the (section, key) an asked setting's answer is written
+    to, in the config file the profile's ``[[asks]]`` names, after ``check``.
     """
 
     family: Family
@@ -101,6 +131,8 @@ class Question:
     need: Need = Need.OPTIONAL
     phase: Phase = Phase.CONFIG
     debian_name: str = ""
+    writes: tuple[str, str] | None = None
+    check: Check = Check.TEXT
 
     def full_name(self, prefix: str) -> str:
         """The question's debconf name for ``prefix``: ``glance/db-host``."""
@@ -116,9 +148,25 @@ PROTOCOLS = ("http", "https")
 DB_ENGINES = tuple(str(engine) for engine in Engine)
 LOCAL_HOSTS = ("", "localhost", "127.0.0.1", "::1")
 
-_DB, _RABBIT, _KSAT, _ENDPOINT, _KEYSTONE = Family
+_DB, _RABBIT, _KSAT, _ENDPOINT, _KEYSTONE, _PLACEMENT, _NEUTRON, _NOVA, _MY_IP, _METADATA, _LB = Family
 _B, _S, _P, _C = Type.BOOLEAN, Type.STRING, Type.PASSWORD, Type.SELECT
 _HIGH, _LOW = Priority.HIGH, Priority.LOW
+
+
+def _metadata_secret(family: Family, section: str) -> Question:
+    """The secret nova's metadata API and the neutron metadata agent share (one answer for both)."""
+    return Question(
+        family,
+        "metadata_secret",
+        _P,
+        "Shared secret of the metadata proxy:",
+        "The neutron metadata agent and nova's metadata API sign their requests with it: give the "
+        "same secret to both packages.",
+        priority=_HIGH,
+        need=Need.ALWAYS,
+        writes=(section, "metadata_proxy_shared_secret"),
+    )
+
 
 TABLE: tuple[Question, ...] = (
     # -- db: the service's database, its user and the connection URL ----------
@@ -569,6 +617,252 @@ TABLE: tuple[Question, ...] = (
         default=DEFAULT_REGION,
         need=Need.ALWAYS,
     ),
+    # -- asked settings: answers written as directives (Debian's names) -------
+    # nova's [placement]: how nova-compute and the scheduler reach placement.
+    Question(
+        _PLACEMENT,
+        "configure_placement",
+        _B,
+        "Configure nova's access to the placement service?",
+        "Answer yes to write the placement section of nova.conf: the user, project, password and "
+        "region nova uses to reach placement. Keystone's address is the public URL answered for nova.",
+        default="false",
+        priority=_HIGH,
+        switch=True,
+        need=Need.ALWAYS,
+    ),
+    Question(
+        _PLACEMENT,
+        "placement_admin_tenant_name",
+        _S,
+        "Project of the placement user:",
+        "The project the user nova reaches placement as belongs to.",
+        default="service",
+        priority=_HIGH,
+        writes=("placement", "project_name"),
+    ),
+    Question(
+        _PLACEMENT,
+        "placement_admin_username",
+        _S,
+        "User name nova reaches placement as:",
+        "A Keystone user allowed to use the placement API, usually the placement service's own.",
+        default="placement",
+        priority=_HIGH,
+        writes=("placement", "username"),
+    ),
+    Question(
+        _PLACEMENT,
+        "placement_admin_password",
+        _P,
+        "Password of the placement user:",
+        "It is written into nova.conf, readable only by nova.",
+        priority=_HIGH,
+        need=Need.ALWAYS,
+        writes=("placement", "password"),
+    ),
+    Question(
+        _PLACEMENT,
+        "placement_os_region_name",
+        _S,
+        "Region of the placement service:",
+        "The region placement's endpoints are registered in.",
+        default=DEFAULT_REGION,
+        priority=_HIGH,
+        need=Need.ALWAYS,
+        writes=("placement", "region_name"),
+        check=Check.REGION,
+    ),
+    # nova's [neutron]: how nova reaches neutron, and the metadata proxy's secret.
+    Question(
+        _NEUTRON,
+        "configure_neutron",
+        _B,
+        "Configure nova's access to the networking service?",
+        "Answer yes to write the neutron section of nova.conf: neutron's URL, the user, project and "
+        "password nova uses to reach it, and the secret shared with the neutron metadata agent.",
+        default="false",
+        priority=_HIGH,
+        switch=True,
+        need=Need.ALWAYS,
+    ),
+    Question(
+        _NEUTRON,
+        "neutron_url",
+        _S,
+        "URL of the neutron server:",
+        "The URL nova reaches the networking API at, for example http://controller:9696.",
+        default="http://127.0.0.1:9696",
+        priority=_HIGH,
+        need=Need.ALWAYS,
+        writes=("neutron", "endpoint_override"),
+        check=Check.URL,
+    ),
+    Question(
+        _NEUTRON,
+        "neutron_admin_tenant_name",
+        _S,
+        "Project of the neutron user:",
+        "The project the user nova reaches neutron as belongs to.",
+        default="service",
+        writes=("neutron", "project_name"),
+    ),
+    Question(
+        _NEUTRON,
+        "neutron_admin_username",
+        _S,
+        "User name nova reaches neutron as:",
+        "A Keystone user allowed to bind ports to hosts, usually the neutron service's own.",
+        default="neutron",
+        writes=("neutron", "username"),
+    ),
+    Question(
+        _NEUTRON,
+        "neutron_admin_password",
+        _P,
+        "Password of the neutron user:",
+        "It is written into nova.conf, readable only by nova.",
+        priority=_HIGH,
+        need=Need.ALWAYS,
+        writes=("neutron", "password"),
+    ),
+    _metadata_secret(_NEUTRON, "neutron"),
+    # neutron's [nova]: how neutron reports port events to nova.
+    Question(
+        _NOVA,
+        "configure_nova",
+        _B,
+        "Configure neutron's access to the compute service?",
+        "Answer yes to write the nova section of neutron.conf: Keystone's URL, the region, and the "
+        "user, project and password neutron uses to send events to nova.",
+        default="false",
+        priority=_HIGH,
+        switch=True,
+        need=Need.ALWAYS,
+    ),
+    Question(
+        _NOVA,
+        "nova_auth_url",
+        _S,
+        "Keystone URL for reaching nova:",
+        "The URL neutron authenticates at before it calls nova, for example http://controller:5000.",
+        default="http://127.0.0.1:5000",
+        priority=_HIGH,
+        need=Need.ALWAYS,
+        writes=("nova", "auth_url"),
+        check=Check.URL,
+    ),
+    Question(
+        _NOVA,
+        "nova_region",
+        _S,
+        "Region of the compute service:",
+        "The region nova's endpoints are registered in.",
+        default=DEFAULT_REGION,
+        priority=_HIGH,
+        need=Need.ALWAYS,
+        writes=("nova", "region_name"),
+        check=Check.REGION,
+    ),
+    Question(
+        _NOVA,
+        "nova_service_project_name",
+        _S,
+        "Project of the nova user:",
+        "The project the user neutron reaches nova as belongs to.",
+        default="service",
+        writes=("nova", "project_name"),
+    ),
+    Question(
+        _NOVA,
+        "nova_service_username",
+        _S,
+        "User name neutron reaches nova as:",
+        "A Keystone user allowed to send server events, usually the nova service's own.",
+        default="nova",
+        writes=("nova", "username"),
+    ),
+    Question(
+        _NOVA,
+        "nova_service_password",
+        _P,
+        "Password of the nova user:",
+        "It is written into neutron.conf, readable only by neutron.",
+        priority=_HIGH,
+        need=Need.ALWAYS,
+        writes=("nova", "password"),
+    ),
+    # nova's [DEFAULT] my_ip: asked on every configure, as Debian does.
+    Question(
+        _MY_IP,
+        "my-ip",
+        _S,
+        "IP address of this compute node:",
+        "nova uses it for the node's own services (consoles, migrations). Empty means the address of "
+        "the default route.",
+        priority=_HIGH,
+        writes=("DEFAULT", "my_ip"),
+        check=Check.ADDRESS,
+    ),
+    # The metadata agent's file: the secret shared with nova, and nova's metadata host.
+    Question(
+        _METADATA,
+        "configure",
+        _B,
+        "Configure the neutron metadata agent?",
+        "Answer yes to write the secret shared with nova and the host of nova's metadata API into "
+        "metadata_agent.ini.",
+        default="false",
+        priority=_HIGH,
+        switch=True,
+        need=Need.ALWAYS,
+    ),
+    _metadata_secret(_METADATA, "DEFAULT"),
+    Question(
+        _METADATA,
+        "nova_metadata_host",
+        _S,
+        "Host of nova's metadata API:",
+        "An IPv4 or IPv6 address or a host name.",
+        default="127.0.0.1",
+        priority=_HIGH,
+        need=Need.ALWAYS,
+        writes=("DEFAULT", "nova_metadata_host"),
+        check=Check.HOST,
+    ),
+    # The linuxbridge agent (Debian asks nothing): per-host mappings and VXLAN.
+    Question(
+        _LB,
+        "linuxbridge-physical-interface-mappings",
+        _S,
+        "Physical networks of the linuxbridge agent:",
+        "Comma-separated pairs of a physical network name and this host's interface, for example "
+        "provider:eth1. Empty means no flat or VLAN network on this host.",
+        priority=_HIGH,
+        need=Need.ALWAYS,
+        writes=("linux_bridge", "physical_interface_mappings"),
+        check=Check.MAPPINGS,
+    ),
+    Question(
+        _LB,
+        "linuxbridge-enable-vxlan",
+        _B,
+        "Carry self-service networks over VXLAN?",
+        "Answer yes to let the linuxbridge agent make VXLAN tunnels between the hosts.",
+        default="true",
+        writes=("vxlan", "enable_vxlan"),
+        check=Check.BOOLEAN,
+    ),
+    Question(
+        _LB,
+        "linuxbridge-local-ip",
+        _S,
+        "IP address of this host's VXLAN tunnels:",
+        "The address the other hosts reach this one's tunnels at. Empty means the address of the "
+        "default route.",
+        writes=("vxlan", "local_ip"),
+        check=Check.ADDRESS,
+    ),
 )
 
 ASKER: Mapping[Family, Asker] = {
@@ -577,6 +871,59 @@ ASKER: Mapping[Family, Asker] = {
     Family.KSAT: Asker.COMMON,
     Family.ENDPOINT: Asker.CATALOG,
     Family.KEYSTONE: Asker.COMMON,
+    **{family: Asker.PROFILE for family in (_PLACEMENT, _NEUTRON, _NOVA, _MY_IP, _METADATA, _LB)},
+}
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A directive whose value is another answer of the same package (``ksat-public-url``)."""
+
+    section: str
+    key: str
+    family: Family
+    question: str
+    check: Check
+
+
+@dataclass(frozen=True)
+class AskedSettings:
+    """What an asked-settings family writes besides its answers: fixed and derived directives."""
+
+    fixed: tuple[tuple[str, str, str], ...] = ()
+    derived: tuple[Derived, ...] = ()
+
+
+def _password_auth(section: str) -> tuple[tuple[str, str, str], ...]:
+    """The keystoneauth options a service user's password login needs in ``section``."""
+    return (
+        (section, "auth_type", "password"),
+        (section, "user_domain_name", "Default"),
+        (section, "project_domain_name", "Default"),
+    )
+
+
+def _from_ksat(section: str, key: str, question: str, check: Check) -> Derived:
+    return Derived(section, key, _KSAT, question, check)
+
+
+# Every family a profile's [[asks]] can name, and what it writes beyond its questions.
+ASKED_SETTINGS: Mapping[Family, AskedSettings] = {
+    _PLACEMENT: AskedSettings(
+        fixed=_password_auth("placement"),
+        derived=(_from_ksat("placement", "auth_url", "ksat-public-url", Check.URL),),
+    ),
+    _NEUTRON: AskedSettings(
+        fixed=(*_password_auth("neutron"), ("neutron", "service_metadata_proxy", "true")),
+        derived=(
+            _from_ksat("neutron", "auth_url", "ksat-public-url", Check.URL),
+            _from_ksat("neutron", "region_name", "ksat-region", Check.REGION),
+        ),
+    ),
+    _NOVA: AskedSettings(fixed=_password_auth("nova")),
+    _MY_IP: AskedSettings(),
+    _METADATA: AskedSettings(),
+    _LB: AskedSettings(),
 }
 
 
@@ -585,9 +932,29 @@ def of_family(family: Family) -> tuple[Question, ...]:
     return tuple(question for question in TABLE if question.family is family)
 
 
-def switch_of(family: Family) -> Question:
-    """The yes/no question that opens ``family``; the others are asked only after a yes."""
-    return next(question for question in of_family(family) if question.switch)
+def directives_of(family: Family) -> tuple[tuple[str, str], ...]:
+    """The (section, key) pairs an asked-settings family writes: its answers', fixed and derived."""
+    asked = ASKED_SETTINGS[family]
+    return (
+        *(question.writes for question in of_family(family) if question.writes is not None),
+        *((section, key) for section, key, _ in asked.fixed),
+        *((derived.section, derived.key) for derived in asked.derived),
+    )
+
+
+def switch_of(family: Family) -> Question | None:
+    """The yes/no question that opens ``family``; the others are asked only after a yes.
+
+    None for a family asked and applied on every configure (``my-ip``).
+    """
+    return next((question for question in of_family(family) if question.switch), None)
+
+
+def needs_address(family: Family) -> bool:
+    """Whether ``family``'s plan needs the default route's address (for an empty answer)."""
+    return family in (Family.ENDPOINT, Family.KEYSTONE) or any(
+        question.check is Check.ADDRESS for question in of_family(family)
+    )
 
 
 def details_of(family: Family) -> tuple[Question, ...]:
@@ -625,21 +992,28 @@ def families(profile: ServiceProfile, package: str) -> tuple[Family, ...]:
         (Family.ENDPOINT, bool(profile.catalog_for(package)) and not bootstraps),
         (Family.KEYSTONE, bootstraps),
     ]
-    return tuple(family for family, needed in wanted if needed)
+    asked = tuple(Family(entry.family) for entry in profile.asks_for(package))
+    return tuple(family for family, needed in wanted if needed) + asked
 
 
 def prefix_of(profile: ServiceProfile, package: str) -> str:
-    """The prefix ``package``'s questions carry: its catalog entry's, else the profile's.
+    """The prefix ``package``'s questions carry: its catalog entry's, else its ``[[asks]]``', else
+    the profile's.
 
     Debian gives heat-api-cfn its own prefix (``heat-api-cfn/``), while
-    heat-common and heat-api ask under ``heat/``.
+    heat-common and heat-api ask under ``heat/``; neutron-metadata-agent
+    asks under ``neutron-metadata/``. The profile checks that a package has
+    one prefix.
     """
     entries = profile.catalog_for(package)
-    return entries[0].prefix if entries else profile.prefix
+    asks = profile.asks_for(package)
+    return entries[0].prefix if entries else asks[0].prefix if asks else profile.prefix
 
 
 def owner_of(profile: ServiceProfile, family: Family) -> tuple[str, ...]:
     """The packages of ``profile`` that ask ``family``: its own package, or its catalog packages."""
     if ASKER[family] is Asker.COMMON:
         return (profile.package,)
+    if ASKER[family] is Asker.PROFILE:
+        return tuple(dict.fromkeys(entry.package for entry in profile.asks if entry.family == family))
     return tuple(dict.fromkeys(entry.package for entry in profile.catalog))

@@ -12,6 +12,7 @@ first, so a second run changes nothing and rewrites no file.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 
 from . import system
 from .errors import PkgosError
@@ -40,30 +41,30 @@ def install_files(profile: ServiceProfile, package: str) -> list[str]:
     for config in profile.configs_for(package):
         if system.install_config(config, package, user):
             done.append(f"installed {config.target}")
-    return done + write_settings(profile, package)
+    return done + write_settings(profile.settings_for(package))
 
 
-def write_settings(profile: ServiceProfile, package: str) -> list[str]:
-    """Write the settings ``package`` fixes, each config file opened and written once."""
+def write_settings(settings: Iterable[Setting]) -> list[str]:
+    """Write ``settings`` (fixed by a profile, or asked), each config file opened and written once."""
     by_file: dict[str, list[Setting]] = {}
-    for setting in profile.settings_for(package):
+    for setting in settings:
         by_file.setdefault(setting.config, []).append(setting)
     done = []
-    for path, settings in by_file.items():
+    for path, in_file in by_file.items():
         if not os.path.exists(path):
-            first = settings[0]
+            first = in_file[0]
             raise SettingError(
                 f"Cannot set [{first.section}] {first.key} in {path}: the file does not exist.",
                 hint=f"reinstall the package that ships {path}, or fix the profile's setting.",
             )
         with IniFile(path) as conf:
-            for setting in settings:
+            for setting in in_file:
                 value = setting.value if setting.raw else oslo_literal(setting.value)
                 # Without enforce, a value already there is the administrator's.
                 if setting.enforce or conf.get(setting.section, setting.key) is None:
                     conf.set(setting.section, setting.key, value)
             if conf.changed:
-                done.append(f"wrote {', '.join(f'[{s.section}] {s.key}' for s in settings)} in {path}")
+                done.append(f"wrote {', '.join(f'[{s.section}] {s.key}' for s in in_file)} in {path}")
     return done
 
 

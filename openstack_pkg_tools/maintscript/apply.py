@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 
-from .. import cells, dbsync, keystone, keystone_bootstrap, ksat, log, rabbit
+from .. import cells, dbsync, keystone, keystone_bootstrap, ksat, log, rabbit, steps
 from ..db import AdminLogin, DatabaseSpec, Engine, backend_for
 from ..errors import PkgosError
 from ..inifile import IniFile
@@ -23,12 +23,12 @@ from .plans import AuthtokenPlan, BootstrapPlan, CatalogPlan, DatabasePlan, Plan
 
 
 def apply_plans(profile: ServiceProfile, planned: Plans) -> list[str]:
-    """Apply the database, message queue, authtoken and catalog plans, in that order.
+    """Apply the asked settings, then the database, message queue, authtoken and catalog plans.
 
     A service's cells are made after its migrations and once the message
     queue's URL is written, which a new cell takes from the config file.
     """
-    done: list[str] = []
+    done = steps.write_settings(planned.settings)
     if planned.database is not None:
         done += ensure_databases(profile, planned.database)
     if planned.bootstrap is not None:

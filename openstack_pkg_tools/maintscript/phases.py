@@ -8,7 +8,8 @@ A package's scripts are one call each (see docs/packaging.md)::
 
 ``config`` asks the debconf questions of the families the running package
 needs (db, rabbit, ksat for the ``-common`` package, endpoint for the
-``*-api`` one), seeded from the current config files so that
+``*-api`` one, the asked settings the profile's ``[[asks]]`` give a
+package), seeded from the current config files so that
 ``dpkg-reconfigure`` shows what is in effect. ``postinst configure`` checks
 every answer first (``plans``), then creates the user, directories and
 default config files and hands the plans whose ``configure_*`` answer is
@@ -37,6 +38,7 @@ from ..questions import (
     details_of,
     families,
     holds,
+    needs_address,
     of_family,
     prefix_of,
     switch_of,
@@ -64,10 +66,11 @@ def config(conf: Debconf, profile: ServiceProfile, package: str, read: Reader | 
         if conf.get(f"{prefix}/{name}") != value:
             conf.set(f"{prefix}/{name}", value)
     for family in families(profile, package):
-        switch = switch_of(family).full_name(prefix)
-        conf.ask(switch, switch_of(family).priority)
-        conf.go()
-        if conf.get_bool(switch):
+        switch = switch_of(family)
+        if switch is not None:
+            conf.ask(switch.full_name(prefix), switch.priority)
+            conf.go()
+        if switch is None or conf.get_bool(switch.full_name(prefix)):
             _ask_details(conf, prefix, details_of(family))
 
 
@@ -102,7 +105,9 @@ def forget_secrets(conf: Debconf, profile: ServiceProfile, package: str) -> None
         for question in of_family(family):
             if question.secret:
                 conf.forget(question.full_name(prefix))
-        conf.set_bool(switch_of(family).full_name(prefix), False)
+        switch = switch_of(family)
+        if switch is not None:
+            conf.set_bool(switch.full_name(prefix), False)
 
 
 def _configured_database(profile: ServiceProfile, package: str) -> bool:
@@ -120,7 +125,7 @@ def postinst(conf: Debconf, profile: ServiceProfile, package: str, upgrade: bool
     from . import apply  # noqa: PLC0415 (database and Keystone layers: only postinst needs them)
 
     try:
-        asks_address = {Family.ENDPOINT, Family.KEYSTONE} & set(families(profile, package))
+        asks_address = any(needs_address(family) for family in families(profile, package))
         address = system.default_route_address() if asks_address else ""
         planned = plans(profile, package, answers(conf, profile, package), address)
         done = steps.install_files(profile, package)

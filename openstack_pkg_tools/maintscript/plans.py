@@ -7,6 +7,7 @@ it with the question named and nothing half-done.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -14,8 +15,18 @@ from dataclasses import dataclass, field, replace
 from ..errors import InvalidValueError
 from ..keystone.model import Endpoints, check_host, check_region, check_url
 from ..keystone_bootstrap import BootstrapSpec
-from ..profile import CatalogEntry, Database, ServiceProfile
-from ..questions import Family, by_name, families, prefix_of, switch_of
+from ..profile import CatalogEntry, Database, ServiceProfile, Setting
+from ..questions import (
+    ASKED_SETTINGS,
+    Check,
+    Family,
+    Type,
+    by_name,
+    details_of,
+    families,
+    prefix_of,
+    switch_of,
+)
 from ..urls import format_host, needs_encoding
 
 Answers = Mapping[str, str]
@@ -99,6 +110,12 @@ class Plans:
     authtoken: AuthtokenPlan | None = None
     catalog: CatalogPlan | None = None
     bootstrap: BootstrapPlan | None = None
+    # The asked settings' directives, written with the profile's fixed settings.
+    settings: tuple[Setting, ...] = ()
+
+
+# A physical network name and an interface name (Linux: at most 15 characters).
+MAPPING_RE = re.compile(r"[A-Za-z0-9_.-]+:[A-Za-z0-9_.@-]{1,15}")
 
 
 class PackageAnswers:
@@ -165,6 +182,63 @@ class PackageAnswers:
                 f"{error.message}",
                 hint=f"answer it again ({error.hint}): debconf-set-selections {self.name(question)}.",
             ) from None
+
+    def checked(self, question: str, check: Check, default_address: str = "") -> str:
+        """The answer, checked as ``check`` says; an error names the question and quotes no password.
+
+        An empty address answer (``Check.ADDRESS``) means ``default_address``.
+        """
+        value = self.get(question)
+        if "\n" in value or "\r" in value:
+            raise self._refuse(question, value, "on several lines, which a config file cannot hold")
+        if check is Check.ADDRESS:
+            address = value.strip() or default_address
+            try:
+                return str(ipaddress.ip_address(address))
+            except ValueError:
+                raise self._refuse(question, address, "not an IP address") from None
+        readers = {
+            Check.TEXT: self.required,
+            Check.URL: self.http_url,
+            Check.REGION: self.region,
+            Check.HOST: self.host,
+            Check.BOOLEAN: self.boolean,
+            Check.MAPPINGS: self.mappings,
+        }
+        return readers[check](question)
+
+    def host(self, question: str) -> str:
+        """The answer, an IP address (IPv6 without brackets) or a DNS name."""
+        value = self.required(question)
+        try:
+            return check_host(value)
+        except InvalidValueError as error:
+            raise self._refuse(question, value, f"not a host address ({error.hint})") from None
+
+    def boolean(self, question: str) -> str:
+        """The answer, true or false."""
+        value = self.get(question)
+        if value not in ("true", "false"):
+            raise self._refuse(question, value, "not true or false")
+        return value
+
+    def mappings(self, question: str) -> str:
+        """The answer, comma-separated ``physical-network:interface`` pairs (empty: none)."""
+        items = [item.strip() for item in self.get(question).split(",") if item.strip()]
+        bad = [item for item in items if not MAPPING_RE.fullmatch(item)]
+        if bad:
+            raise self._refuse(
+                question, self.get(question), "not physical-network:interface pairs (provider:eth1)"
+            )
+        return ",".join(items)
+
+    def _refuse(self, question: str, value: str, problem: str) -> InvalidValueError:
+        """An error naming ``question``; its answer is quoted unless it is a password."""
+        shown = "" if by_name(self.family, question).type is Type.PASSWORD else f" {value!r},"
+        return InvalidValueError(
+            f"{self.name(question)} is{shown} {problem}.",
+            hint=f"answer it again: dpkg-reconfigure, or debconf-set-selections {self.name(question)}.",
+        )
 
     def no_percent_encoding(self, question: str) -> None:
         """Refuse an answer that the connection URL would hold percent-encoded.
@@ -344,15 +418,49 @@ def _endpoints(answers: PackageAnswers, url: str) -> Endpoints:
         raise InvalidValueError(f"{answers.prefix}/endpoint-*: {error.message}", hint=error.hint) from None
 
 
+def asked_settings_plan(
+    profile: ServiceProfile, package: str, answers: Answers, default_address: str, wanted: set[Family]
+) -> tuple[Setting, ...]:
+    """The directives of the asked-settings families ``package`` asks (``[[asks]]``), all checked.
+
+    Each answered question gives its ``writes`` directive; the family adds
+    its fixed directives and those taken from another answer of the same
+    package (Keystone's URL and region of the ksat questions). An empty
+    address answer means ``default_address`` (the default route's).
+    """
+    prefix = prefix_of(profile, package)
+    settings = []
+    for asks in profile.asks_for(package):
+        family = Family(asks.family)
+        if family not in wanted:
+            continue
+        asked = PackageAnswers(answers, prefix, family)
+        values = [
+            (*question.writes, asked.checked(question.name, question.check, default_address))
+            for question in details_of(family)
+            if question.writes is not None
+        ]
+        extra = ASKED_SETTINGS[family]
+        values += extra.fixed
+        values += [
+            (
+                derived.section,
+                derived.key,
+                PackageAnswers(answers, prefix, derived.family).checked(derived.question, derived.check),
+            )
+            for derived in extra.derived
+        ]
+        settings += [Setting(package, asks.config, section, key, value) for section, key, value in values]
+    return tuple(settings)
+
+
 def plans(profile: ServiceProfile, package: str, answers: Answers, default_address: str = "") -> Plans:
     """Check every answer of every family whose ``configure_*`` is yes, before anything changes.
 
     ``default_address`` is what the endpoint family needs from the machine
     (the default route's address); plans themselves look at nothing.
     """
-    wanted = {
-        family for family in families(profile, package) if answers.get(switch_of(family).name) == "true"
-    }
+    wanted = {family for family in families(profile, package) if _switched_on(family, answers)}
     return Plans(
         database=database_plan(profile, answers) if Family.DB in wanted else None,
         transport=transport_plan(profile, answers) if Family.RABBIT in wanted else None,
@@ -361,4 +469,11 @@ def plans(profile: ServiceProfile, package: str, answers: Answers, default_addre
         if Family.ENDPOINT in wanted
         else None,
         bootstrap=bootstrap_plan(profile, answers, default_address) if Family.KEYSTONE in wanted else None,
+        settings=asked_settings_plan(profile, package, answers, default_address, wanted),
     )
+
+
+def _switched_on(family: Family, answers: Answers) -> bool:
+    """Whether ``family`` is applied: its switch is yes, or it has none (asked on every configure)."""
+    switch = switch_of(family)
+    return switch is None or answers.get(switch.name) == "true"

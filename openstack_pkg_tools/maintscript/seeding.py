@@ -15,7 +15,7 @@ from .. import ksat
 from ..errors import InvalidValueError
 from ..inifile import IniFile, oslo_unliteral
 from ..profile import ServiceProfile
-from ..questions import Family, families
+from ..questions import Family, Type, families, of_family
 from ..urls import DatabaseUrl, Engine, TransportUrl
 
 Reader = Callable[[str, str, str], str | None]
@@ -114,4 +114,19 @@ def seeds(profile: ServiceProfile, package: str, read: Reader | None = None) -> 
         found |= _rabbit_seeds(profile, read)
     if Family.KSAT in wanted:
         found |= _ksat_seeds(profile, read)
+    return found | asked_seeds(profile, package, read)
+
+
+def asked_seeds(profile: ServiceProfile, package: str, read: Reader) -> dict[str, str]:
+    """The asked settings' answers their directives hold now, as Debian's config reads them."""
+    found = {}
+    for asks in profile.asks_for(package):
+        for question in of_family(Family(asks.family)):
+            value = read(asks.config, *question.writes) if question.writes else None
+            if value and question.type is Type.BOOLEAN:
+                # oslo.config reads True, yes, 1 ...; debconf's booleans are true and false.
+                value = {"true": "true", "false": "false"}.get(value.strip().lower())
+            if value:
+                # Written escaped for oslo.config ("$" doubled).
+                found[question.name] = oslo_unliteral(value)
     return found

@@ -101,7 +101,8 @@ def toolkit_templates() -> dict[str, str]:
     """The debconf templates the toolkit gives each package of each shipped service, rendered.
 
     By package: the question families it asks (db, rabbit, ksat, endpoint,
-    and Keystone's own for the keystone package), with its prefix, as
+    Keystone's own for the keystone package, the ``[[asks]]`` families of
+    the profile's packages), with its prefix, as
     ``pkgos merge-templates`` puts them into it.
     """
     from ..build.templates import render  # noqa: PLC0415 (only checking needs it)
@@ -110,7 +111,7 @@ def toolkit_templates() -> dict[str, str]:
     texts = {}
     for name in shipped_profiles():
         profile = load(name)
-        for package in dict.fromkeys([profile.package, *(entry.package for entry in profile.catalog)]):
+        for package in (p for p in profile.packages if families(profile, p)):
             texts[package] = (
                 "\n\n".join(render(prefix_of(profile, package), families(profile, package))) + "\n"
             )

@@ -61,6 +61,9 @@ NEVER_GENERATED = frozenset({"database-admin"})
 # (the shared template's choices are mysql, pgsql and sqlite).
 DB_TYPE_ANSWERS = {"mysql": "mysql", "postgresql": "pgsql", "sqlite": "sqlite"}
 KEYSTONE_PORT = 5000
+NEUTRON_PORT = 9696
+# The physical network the linuxbridge agent maps to [network] provider_interface.
+PROVIDER_NETWORK = "provider"
 
 
 class Role(StrEnum):
@@ -87,10 +90,10 @@ class ServiceAnswers:
 
 
 def _controller_service(name: str) -> ServiceAnswers:
-    """A controller service: every family its profile's packages ask."""
+    """A controller service: every family its profile's packages ask (the agents' too: the
+    controller is also the network node)."""
     loaded = profile.load(name)
-    packages = (loaded.package, *(entry.package for entry in loaded.catalog))
-    asked = {family for package in packages for family in families(loaded, package)}
+    asked = {family for package in loaded.packages for family in families(loaded, package)}
     return ServiceAnswers(
         name, tuple(family for family in Family if family in asked), creates_service_user=True
     )
@@ -105,8 +108,8 @@ def role_services(role: Role) -> tuple[ServiceAnswers, ...]:
     """
     if role is Role.COMPUTE:
         return (
-            ServiceAnswers("nova", (Family.RABBIT, Family.KSAT)),
-            ServiceAnswers("neutron", (Family.RABBIT, Family.KSAT)),
+            ServiceAnswers("nova", (Family.RABBIT, Family.KSAT, Family.PLACEMENT, Family.NEUTRON)),
+            ServiceAnswers("neutron", (Family.RABBIT, Family.KSAT, Family.LINUXBRIDGE)),
         )
     return tuple(
         _controller_service(name)
@@ -135,6 +138,7 @@ class Site:
     keystone_admin_email: str
     controller_address: str
     controller_proto: str
+    provider_interface: str
     password_store: str
     generate_passwords: bool
     password_length: int
@@ -147,6 +151,8 @@ HOST_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]*|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*")
 PLAIN_RE = re.compile(r"\S+")
 HOST = (HOST_RE, "a host name or an IP address (IPv6 without brackets)")
 PLAIN = (PLAIN_RE, "a non-empty string without spaces")
+# A Linux network interface's name (at most 15 characters).
+INTERFACE = (re.compile(r"[A-Za-z0-9_.@-]{1,15}"), "a network interface's name, such as eth1")
 # (table, key) -> (Site attribute, default or None when required, choices, what the value is)
 SITE_KEYS: Mapping[tuple[str, str], tuple[str, str | None, tuple[str, ...], tuple[re.Pattern[str], str]]] = {
     ("site", "region"): ("region", DEFAULT_REGION, (), PLAIN),
@@ -162,6 +168,8 @@ SITE_KEYS: Mapping[tuple[str, str], tuple[str, str | None, tuple[str, ...], tupl
     ("keystone", "admin_email"): ("keystone_admin_email", "root@localhost", (), PLAIN),
     ("controller", "address"): ("controller_address", None, (), HOST),
     ("controller", "proto"): ("controller_proto", "http", PROTOCOLS, PLAIN),
+    # The interface of the provider network on every node (the linuxbridge agent's mapping).
+    ("network", "provider_interface"): ("provider_interface", None, (), INTERFACE),
     ("passwords", "store"): ("password_store", None, (), PLAIN),
 }
 SITE_HINT = "see preseed/example-site.toml."
@@ -477,12 +485,85 @@ def _keystone_values(
     }
 
 
+def _placement_values(
+    site: Site, service: ServiceAnswers, prefix: str, passwords: Mapping[str, str]
+) -> dict[str, Value]:
+    return {
+        "configure_placement": ("true", None),
+        "placement_admin_tenant_name": ("service", None),
+        "placement_admin_username": ("placement", None),
+        "placement_admin_password": (passwords["placement-keystone"], None),
+        "placement_os_region_name": (site.region, "site.region"),
+    }
+
+
+def _neutron_values(
+    site: Site, service: ServiceAnswers, prefix: str, passwords: Mapping[str, str]
+) -> dict[str, Value]:
+    url = f"{site.controller_proto}://{format_host(site.controller_address)}:{NEUTRON_PORT}"
+    return {
+        "configure_neutron": ("true", None),
+        "neutron_url": (url, None),
+        "neutron_admin_tenant_name": ("service", None),
+        "neutron_admin_username": ("neutron", None),
+        "neutron_admin_password": (passwords["neutron-keystone"], None),
+        "metadata_secret": (passwords["metadata-secret"], None),
+    }
+
+
+def _nova_values(
+    site: Site, service: ServiceAnswers, prefix: str, passwords: Mapping[str, str]
+) -> dict[str, Value]:
+    return {
+        "configure_nova": ("true", None),
+        "nova_auth_url": (keystone_url(site), None),
+        "nova_region": (site.region, "site.region"),
+        "nova_service_project_name": ("service", None),
+        "nova_service_username": ("nova", None),
+        "nova_service_password": (passwords["nova-keystone"], None),
+    }
+
+
+def _no_values(
+    site: Site, service: ServiceAnswers, prefix: str, passwords: Mapping[str, str]
+) -> dict[str, Value]:
+    """my-ip is each node's own: left to the default route's address."""
+    return {}
+
+
+def _metadata_values(
+    site: Site, service: ServiceAnswers, prefix: str, passwords: Mapping[str, str]
+) -> dict[str, Value]:
+    return {
+        "configure": ("true", None),
+        # One secret for nova/metadata_secret and neutron-metadata/metadata_secret.
+        "metadata_secret": (passwords["metadata-secret"], None),
+        "nova_metadata_host": (site.controller_address, None),
+    }
+
+
+def _linuxbridge_values(
+    site: Site, service: ServiceAnswers, prefix: str, passwords: Mapping[str, str]
+) -> dict[str, Value]:
+    # The VXLAN address is each node's own: left to the default route's address.
+    return {
+        "linuxbridge-physical-interface-mappings": (f"{PROVIDER_NETWORK}:{site.provider_interface}", None),
+        "linuxbridge-enable-vxlan": ("true", None),
+    }
+
+
 _FAMILY_VALUES = {
     Family.DB: _db_values,
     Family.RABBIT: _rabbit_values,
     Family.KSAT: _ksat_values,
     Family.ENDPOINT: _endpoint_values,
     Family.KEYSTONE: _keystone_values,
+    Family.PLACEMENT: _placement_values,
+    Family.NEUTRON: _neutron_values,
+    Family.NOVA: _nova_values,
+    Family.MY_IP: _no_values,
+    Family.METADATA: _metadata_values,
+    Family.LINUXBRIDGE: _linuxbridge_values,
 }
 
 ROLE_HEADER = "# pkgos-role: "

@@ -157,6 +157,9 @@ address = "127.0.0.1"
 [controller]
 address = "127.0.0.1"
 
+[network]
+provider_interface = "eth1"
+
 [passwords]
 store = "secrets.toml"
 generate = true

@@ -189,7 +189,8 @@ def test_nothing_is_planned_unless_a_configure_answer_says_so() -> None:
 
 
 def test_database_plan_keeps_the_other_databases_of_the_profile() -> None:
-    planned = plans(load("nova"), "nova-common", _answers(configure_db="true", db_name="nova_main"))
+    answers = _answers(configure_db="true", db_name="nova_main")
+    planned = plans(load("nova"), "nova-common", answers, "192.0.2.10")
     assert planned.database is not None
     assert [d.name for d in planned.database.databases] == ["nova_main", "nova_api", "nova_cell0"]
     assert planned.database.admin_user == "root"
@@ -461,3 +462,52 @@ def test_bad_keystone_answers_are_refused_by_name(change: dict[str, str], messag
     with pytest.raises(InvalidValueError, match=message) as error:
         plans(load("keystone"), "keystone", {**KEYSTONE_ANSWERS, **change}, "192.0.2.5")
     assert "Adm1n" not in str(error.value)
+
+
+# -- asked settings (their plans: test_asked_settings.py) --------------------------
+
+AGENT_INI = "/etc/neutron/plugins/ml2/linuxbridge_agent.ini"
+
+
+def test_the_passwords_are_kept_not_forgotten() -> None:
+    # Debian keeps them in debconf and in the config files: nova and neutron need them to run.
+    nova = load("nova")
+    db = Database(prefix="nova")
+    db.values |= {
+        "nova/placement_admin_password": "p",
+        "nova/neutron_admin_password": "n",
+        "nova/metadata_secret": "m",
+        "nova/configure_placement": "true",
+    }
+    maintscript.forget_secrets(Debconf(db), nova, "nova-common")
+    assert db.values["nova/placement_admin_password"] == "p"
+    assert db.values["nova/metadata_secret"] == "m"
+    assert db.values["nova/configure_placement"] == "false"
+
+
+def test_config_asks_a_switchless_family_every_time_and_seeds_it_from_its_directive() -> None:
+    db = Database(prefix="neutron", shown=True)
+    read = {
+        (AGENT_INI, "linux_bridge", "physical_interface_mappings"): "physnet1:ens4",
+        (AGENT_INI, "vxlan", "enable_vxlan"): "False",
+    }
+    maintscript.config(Debconf(db), load("neutron"), "neutron-linuxbridge-agent", lambda *key: read.get(key))
+    assert db.asked == [
+        "neutron/linuxbridge-physical-interface-mappings",
+        "neutron/linuxbridge-enable-vxlan",
+        "neutron/linuxbridge-local-ip",
+    ]
+    assert db.values["neutron/linuxbridge-physical-interface-mappings"] == "physnet1:ens4"
+    # oslo.config's False, as debconf's boolean.
+    assert db.values["neutron/linuxbridge-enable-vxlan"] == "false"
+
+
+def test_config_asks_the_metadata_agent_under_debians_prefix() -> None:
+    db = Database(prefix="neutron-metadata", shown=True)
+    db.values["neutron-metadata/configure"] = "true"
+    maintscript.config(Debconf(db), load("neutron"), "neutron-metadata-agent", lambda *key: None)
+    assert db.asked == [
+        "neutron-metadata/configure",
+        "neutron-metadata/metadata_secret",
+        "neutron-metadata/nova_metadata_host",
+    ]

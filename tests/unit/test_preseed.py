@@ -34,6 +34,9 @@ address = "192.0.2.10"
 [controller]
 address = "192.0.2.11"
 
+[network]
+provider_interface = "eth1"
+
 [passwords]
 store = "secrets.toml"
 generate = true
@@ -94,6 +97,26 @@ def test_nodes_of_one_site_share_their_passwords(workdir: Path) -> None:
         assert controller[question] == compute[question]
     assert controller["glance/rabbit-password"] == controller["nova/rabbit-password"]
     assert controller["keystone/admin-password"] == controller["glance/api-keystone-admin-password"]
+
+
+def test_nodes_reach_each_other_with_the_services_passwords_and_one_metadata_secret(workdir: Path) -> None:
+    preseed.generate(write_site(workdir), str(workdir))
+    controller = answers((workdir / "controller.preseed").read_text())
+    compute = answers((workdir / "compute.preseed").read_text())
+    # nova reaches placement and neutron as their own users; neutron reaches nova as nova's.
+    assert compute["nova/placement_admin_password"] == controller["placement/ksat-service-password"]
+    assert compute["nova/neutron_admin_password"] == controller["neutron/ksat-service-password"]
+    assert controller["neutron/nova_service_password"] == controller["nova/ksat-service-password"]
+    secret = compute["nova/metadata_secret"]
+    assert controller["neutron-metadata/metadata_secret"] == controller["nova/metadata_secret"] == secret
+    assert compute["nova/neutron_url"] == ("string", "http://192.0.2.11:9696")
+    assert controller["neutron-metadata/nova_metadata_host"] == ("string", "192.0.2.11")
+    assert compute["neutron/linuxbridge-physical-interface-mappings"] == ("string", "provider:eth1")
+    assert compute["nova/placement_os_region_name"] == ("string", "RegionTwo")
+    # Each node's own address: left to its default route.
+    assert not {"nova/my-ip", "neutron/linuxbridge-local-ip"} & set(compute)
+    # Still no database password and no Keystone administrator's on a compute node.
+    assert not [q for q in compute if "db-password" in q or "admin-password" in q]
 
 
 def test_passwords_are_random_strong_and_distinct(workdir: Path) -> None:
@@ -249,6 +272,8 @@ def test_ipv6_keystone_address_is_bracketed_in_urls(workdir: Path) -> None:
         (('region = "RegionTwo"', 'region = "r1\\n"'), "without spaces"),
         (("generate = true", "generate = true\nlength = 8"), r"8 is not in 16\.\.4096"),
         (("generate = true", "generate = true\nlength = 100000000000"), r"is not in 16\.\.4096"),
+        (('provider_interface = "eth1"', ""), r"network\.provider_interface: missing"),
+        (('provider_interface = "eth1"', 'provider_interface = "a:b"'), "a network interface's name"),
     ],
 )
 def test_bad_site_files_are_refused_naming_the_key(

@@ -60,7 +60,7 @@ def test_settings_are_written_once_by_their_package(tmp_path: Path) -> None:
     )
     agent.write_text("[vxlan]\n")
     profile = parse(_profile(conf, agent), "foo.toml")
-    assert steps.write_settings(profile, "foo-common") == [
+    assert steps.write_settings(profile.settings_for("foo-common")) == [
         f"wrote [DEFAULT] core_plugin, [paths] literal, [paths] reference, [scheduler] interval in {conf}"
     ]
     written = IniFile(str(conf))
@@ -71,15 +71,17 @@ def test_settings_are_written_once_by_their_package(tmp_path: Path) -> None:
     assert "# the admin's comment" in conf.read_text()
     assert agent.read_text() == "[vxlan]\n"  # another package's setting
     inode = os.stat(conf).st_ino
-    assert steps.write_settings(profile, "foo-common") == []
+    assert steps.write_settings(profile.settings_for("foo-common")) == []
     assert os.stat(conf).st_ino == inode  # not rewritten
-    assert steps.write_settings(profile, "foo-agent") == [f"wrote [vxlan] l2_population in {agent}"]
+    assert steps.write_settings(profile.settings_for("foo-agent")) == [
+        f"wrote [vxlan] l2_population in {agent}"
+    ]
 
 
 def test_an_unset_setting_without_enforce_is_written(tmp_path: Path) -> None:
     conf, agent = tmp_path / "foo.conf", tmp_path / "agent.ini"
     conf.write_text("[scheduler]\n#interval = -1\n")
-    steps.write_settings(parse(_profile(conf, agent), "foo.toml"), "foo-common")
+    steps.write_settings(parse(_profile(conf, agent), "foo.toml").settings_for("foo-common"))
     assert IniFile(str(conf)).get("scheduler", "interval") == "300"
 
 
@@ -88,7 +90,7 @@ def test_a_setting_in_a_missing_file_names_it(tmp_path: Path) -> None:
     with pytest.raises(
         SettingError, match=r"Cannot set \[vxlan\] l2_population in .*agent.ini: the file does not"
     ):
-        steps.write_settings(profile, "foo-agent")
+        steps.write_settings(profile.settings_for("foo-agent"))
 
 
 def test_a_config_of_another_package_is_left_to_it(tmp_path: Path) -> None:

@@ -69,6 +69,7 @@ def relocated(name: str, etc: str, user: str, *, config_arg: bool) -> ServicePro
             for d in shipped.databases
         ),
         settings=tuple(dataclasses.replace(s, config=path(s.config)) for s in shipped.settings),
+        asks=tuple(dataclasses.replace(a, config=path(a.config)) for a in shipped.asks),
         cells=cells,
     )
 

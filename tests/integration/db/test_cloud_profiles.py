@@ -137,8 +137,8 @@ def test_neutron_database_with_ml2_at_head_and_its_settings_read_by_oslo(
     agent = os.path.join(etc, "plugins", "ml2", "linuxbridge_agent.ini")
     empty_configs(neutron, agent)
     for package in ("neutron-common", "neutron-dhcp-agent", "neutron-linuxbridge-agent"):
-        assert steps.write_settings(neutron, package)
-        assert steps.write_settings(neutron, package) == []
+        assert steps.write_settings(neutron.settings_for(package))
+        assert steps.write_settings(neutron.settings_for(package)) == []
     [spec] = create_databases(mariadb, neutron)
     try:
         apply.sync_databases(neutron, neutron.databases)
@@ -215,7 +215,7 @@ def test_nova_conf_read_by_novas_own_options(etc: str) -> None:
     nova = relocated("nova", etc, "root", config_arg=True)
     empty_configs(nova)
     for package in nova.packages:
-        steps.write_settings(nova, package)
+        steps.write_settings(nova.settings_for(package))
     assert nova.cells is not None
     values = json.loads(
         oslo_values(f"""
