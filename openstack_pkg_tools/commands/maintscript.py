@@ -28,8 +28,10 @@ the path of a profile file.
 """
 
 MERGE_HELP = """\
-Merge the shared debconf templates of the named families (db, rabbit,
-ksat, endpoint) into debian/PACKAGE.templates with PREFIX as the question
+Merge the debconf templates of the named question families (db, rabbit,
+ksat, endpoint; keystone for Keystone's own package; placement, neutron,
+nova, my-ip, metadata-agent, linuxbridge for the settings nova's and
+neutron's packages ask) into debian/PACKAGE.templates with PREFIX as the question
 prefix (PREFIX/configure_db ...), keeping the package's own templates, and
 merge their translations into debian/po/ (the package's own translations
 win). Needs po-debconf and gettext. po2debconf then produces the
@@ -48,8 +50,9 @@ Write everything debconf needs in a consumer package's debian/ directory
 from its service profile, in one go (a package's own profile file is
 embedded in the scripts, which must work before the package is unpacked
 and after its files are removed): debian/PACKAGE.templates with the
-shared template families the package asks (db, rabbit and ksat for the
-profile's package, endpoint for the package that registers the catalog),
+question families the package asks (db, rabbit and ksat for the
+profile's package, endpoint for the package that registers the catalog,
+keystone for Keystone's own, and those the profile's [[asks]] give it),
 their translations in debian/po/, and debian/PACKAGE.config, .postinst
 and .postrm. Running it again changes nothing. Needs po-debconf and
 gettext. PROFILE is a shipped profile's name or a profile file's path.
