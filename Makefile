@@ -138,9 +138,9 @@ metapackages: venv
 # packages whose every step a question family or their profile expresses
 # are listed; `pkgos rewire --explain` says what the others lack (keystone,
 # glance-common, placement-common, nova-common, nova-api, neutron-common,
-# neutron-api, neutron-metadata-agent). The signing key stays in
+# neutron-metadata-agent). The signing key stays in
 # .cache/archive-key; apt needs the line the last command prints.
-REWIRED_DEBIAN := glance-api placement-api nova-conductor nova-scheduler nova-compute \
+REWIRED_DEBIAN := glance-api placement-api neutron-api nova-conductor nova-scheduler nova-compute \
 	nova-compute-qemu nova-compute-kvm neutron-rpc-server neutron-linuxbridge-agent neutron-dhcp-agent
 DEBIAN_ARCHIVE := gpg dpkg-dev po-debconf gettext
 archive: venv deb metapackages
