@@ -205,6 +205,39 @@ def test_a_package_with_no_configuration_of_its_own_keeps_its_scripts(workdir: P
     assert _field(rewired, "Depends") == _field(original, "Depends")
 
 
+def test_exact_relations_on_packages_rewired_together_follow_their_new_version(workdir: Path) -> None:
+    compute, kvm = debian_deb("nova-compute"), debian_deb("nova-compute-kvm")
+    out = workdir / "siblings"
+    pkgos("rewire", str(compute), str(kvm), "--output-dir", str(out))
+    (rewired_kvm,) = out.glob("nova-compute-kvm_*.deb")
+    old = _field(compute, "Version")
+    depends = _field(rewired_kvm, "Depends")
+    assert f"nova-compute (= {old}+pkgos1)" in depends
+    # nova-common was not rewired in this run: Debian's version stays the one asked for.
+    assert f"nova-common (= {old})" in depends
+
+
+@pytest.mark.parametrize("package", ["placement-api", "neutron-api"])
+def test_the_other_api_packages_the_profiles_express_rewire_cleanly(package: str, workdir: Path) -> None:
+    original = debian_deb(package)
+    out = workdir / package
+    pkgos("rewire", str(original), "--output-dir", str(out))
+    (rewired,) = out.glob("*.deb")
+    assert debfile.data_member(debfile.read_members(str(rewired))) == debfile.data_member(
+        debfile.read_members(str(original))
+    )
+    old, new = _control(original), _control(rewired)
+    for phase in PHASES:
+        if phase in old:
+            text = new[phase].data.decode()
+            positions = [
+                text.index(block.text) for block in parse_script(phase, old[phase].data.decode()).blocks
+            ]
+            assert positions == sorted(positions), phase
+    new_tags = _tags(rewired) - _tags(original)
+    assert {tag for tag in new_tags if tag.split()[0] not in KNOWN_TEMPLATE_TAGS} == set()
+
+
 # --- the archive -----------------------------------------------------------------------------------
 
 
