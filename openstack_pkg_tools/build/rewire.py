@@ -101,6 +101,11 @@ class ParsedScript:
     functions: frozenset[str]
     variables: Mapping[str, str] = field(default_factory=dict)
 
+    @property
+    def has_own_logic(self) -> bool:
+        """True when the script does something besides debhelper's blocks (and its library)."""
+        return any(not _is_frame(line) for line in self.lines)
+
 
 @dataclass(frozen=True)
 class Context:
@@ -422,11 +427,7 @@ def _rabbit_step(words: list[str], script: ParsedScript, context: Context) -> Ve
     config = words[1] if len(words) > 1 else ""
     if messaging is None or config not in messaging.configs:
         return _refused(f"profile {context.profile.source} has no [messaging] for {config}")
-    return (
-        _family(context, Family.RABBIT, "Debian's rabbit questions")
-        if Family.RABBIT in context.families
-        else _refused(f"the rabbit family is {context.profile.package}'s, not {context.package}'s")
-    )
+    return _family(context, Family.RABBIT, "Debian's rabbit questions")
 
 
 def _ksat_step(words: list[str], script: ParsedScript, context: Context) -> Verdict:

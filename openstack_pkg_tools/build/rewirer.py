@@ -221,12 +221,9 @@ def rewired_files(
     by_phase = {script.phase: script for script in result.scripts}
     for phase in SCRIPTS:
         script = by_phase.get(phase, ParsedScript(phase, "", (), (), (), frozenset()))
-        own = any(
-            not line.text.startswith("#!") and line.text not in ("set -e", "exit 0") for line in script.lines
-        )
         if phase in generated.scripts:
             text = rewired_script(script, generated.scripts[phase])
-        elif own or script.libraries:
+        elif script.has_own_logic or script.libraries:
             text = rewired_script(script, None)
         else:
             continue  # only debhelper's blocks (or nothing): the original as it is
