@@ -261,7 +261,12 @@ def main(
         try:
             done = run_phase(conf, chosen, loaded, package, is_upgrade(chosen, argv[1:]))
         finally:
-            conf.stop()
+            # A shell script that sourced confmodule owns the conversation and
+            # may go on talking (debhelper's db_purge block in postrm); debconf
+            # ends it when the script exits. After a STOP its next command
+            # would wait for an answer forever.
+            if not os.environ.get("DEBCONF_REDIR"):
+                conf.stop()
     except PkgosError as error:
         log.info(f"error: {error}")
         sys.exit(1)
