@@ -469,6 +469,10 @@ def _su(words: list[str], script: ParsedScript, context: Context) -> Verdict:
         argv = tuple(word for word in shlex.split(command) if word not in ("2>/dev/null",))
     except ValueError:
         argv = ()
+    if context.profile.bootstrap is not None and command.startswith(BOOTSTRAP_COMMANDS):
+        return _replaced(
+            "profile [keystone_bootstrap] (pkgos keystone bootstrap: keys, administrator, region)"
+        )
     for database in context.profile.databases:
         if argv in database.sync:
             return _replaced(
@@ -567,10 +571,59 @@ def _sleep(words: list[str], script: ParsedScript, context: Context) -> Verdict:
 def _inifile(words: list[str], script: ParsedScript, context: Context) -> Verdict:
     if len(words) > 1 and words[1] == "get":
         return _replaced("nothing: it prints a value to the terminal")
+    config, section, key = [*words[2:5], "?", "?", "?"][:3]
+    value = words[5] if len(words) > 5 else ""
+    for setting in context.profile.settings:
+        if (setting.package, setting.config, setting.section, setting.key) == (
+            context.package,
+            config,
+            section,
+            key,
+        ):
+            if "$" not in value and value != setting.value:
+                return _refused(
+                    f"profile [[setting]] [{section}] {key} is {setting.value!r}, Debian's {value!r}"
+                )
+            return _replaced(f"profile [[setting]] [{section}] {key} = {setting.value!r} in {config}")
     return _refused(
-        f"sets [{words[3] if len(words) > 3 else '?'}] {words[4] if len(words) > 4 else '?'} "
-        f"in {words[2] if len(words) > 2 else '?'}: no profile field writes a fixed directive"
+        f"sets [{section}] {key} in {config}: profile {context.profile.source} has no [[setting]] for it"
     )
+
+
+def _adduser(words: list[str], script: ParsedScript, context: Context) -> Verdict:
+    args = [word for word in words[1:] if not word.startswith("-")]
+    if len(args) != 2 or args[0] != context.profile.user.name:
+        return _refused("an adduser no profile field expresses")
+    for membership in context.profile.memberships:
+        if (membership.group, membership.package) == (args[1], context.package):
+            return _replaced(f"profile [[membership]] {args[0]} in group {args[1]}")
+    return _refused(
+        f"profile {context.profile.source} has no [[membership]] group {args[1]} for {context.package}"
+    )
+
+
+# What Keystone's own postinst runs that the profile's [keystone_bootstrap] replaces.
+BOOTSTRAP_COMMANDS = (
+    "keystone-manage bootstrap",
+    "keystone-manage fernet_setup",
+    "keystone-manage credential_setup",
+)
+
+
+def _invoke_rc(words: list[str], script: ParsedScript, context: Context) -> Verdict:
+    bootstrap = context.profile.bootstrap
+    if bootstrap is not None and words[1:3] == [bootstrap.start, "start"]:
+        return _replaced(
+            f"profile [keystone_bootstrap] start = {bootstrap.start!r} (before the roles are made)"
+        )
+    return _refused("starts or stops a service by hand: debhelper's blocks do that")
+
+
+def _openstack(words: list[str], script: ParsedScript, context: Context) -> Verdict:
+    bootstrap = context.profile.bootstrap
+    if bootstrap is not None and words[1:3] in (["role", "create"], ["role", "add"], ["project", "create"]):
+        return _replaced(f"profile [keystone_bootstrap]: project {bootstrap.project} and its roles")
+    return _refused("an openstack CLI call no profile field expresses")
 
 
 HANDLERS: dict[str, Callable[[list[str], ParsedScript, Context], Verdict]] = {
@@ -598,6 +651,9 @@ HANDLERS: dict[str, Callable[[list[str], ParsedScript, Context], Verdict]] = {
     "echo": _progress,
     "printf": _progress,
     "sleep": _sleep,
+    "adduser": _adduser,
+    "openstack": _openstack,
+    "invoke-rc.d": _invoke_rc,
 }
 
 

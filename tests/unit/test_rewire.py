@@ -76,6 +76,16 @@ sync = [["svc-manage", "db_sync"]]
 type = "thing"
 port = 1234
 description = "Thing"
+
+[[setting]]
+config = "/etc/svc/svc-api.conf"
+section = "paste_deploy"
+key = "flavor"
+value = "keystone"
+
+[[membership]]
+group = "libvirt"
+package = "svc-common"
 """
 
 
@@ -169,8 +179,20 @@ def test_an_unterminated_block_is_an_error_naming_the_script_and_line() -> None:
         ("pkgos_inifile get ${API_CONF} database connection", "nothing: it prints a value"),
         (
             "pkgos_inifile set ${API_CONF} paste_deploy flavor keystone",
-            "REFUSED: sets [paste_deploy] flavor in /etc/svc/svc-api.conf",
+            "profile [[setting]] [paste_deploy] flavor",
         ),
+        (
+            "pkgos_inifile set ${API_CONF} paste_deploy flavor noauth",
+            "REFUSED: profile [[setting]] [paste_deploy]",
+        ),
+        (
+            "pkgos_inifile set ${API_CONF} DEFAULT my_ip ${RET}",
+            "REFUSED: sets [DEFAULT] my_ip in /etc/svc/svc-api",
+        ),
+        ("adduser --quiet svc libvirt", "profile [[membership]] svc in group libvirt"),
+        ("adduser --quiet svc kvm", "REFUSED: profile svc.toml has no [[membership]] group kvm"),
+        ("openstack role create --or-show x", "REFUSED: an openstack CLI call"),
+        ("invoke-rc.d svc start", "REFUSED: starts or stops a service by hand"),
         ("rm -f /etc/svc/policy.json", "REFUSED: removes /etc/svc/policy.json"),
         ("a2dissite svc.conf || true", "REFUSED: nothing in the toolkit expresses it"),
         ('if [ "$1" = configure ] ; then', "a condition"),
