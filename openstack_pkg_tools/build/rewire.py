@@ -498,22 +498,48 @@ def _mkdir(words: list[str], script: ParsedScript, context: Context) -> Verdict:
     return _replaced(f"profile [[directory]] {', '.join(paths)}")
 
 
+@dataclass(frozen=True)
+class _Owned:
+    """A path a profile owns: a [[directory]] or a [[config]] file's target."""
+
+    kind: str
+    path: str
+    mode: int
+    owner: str
+    group: str
+
+
+def _owned(path: str, context: Context) -> _Owned | None:
+    path = posixpath.normpath(path)
+    for directory in context.profile.directories:
+        if directory.path == path:
+            return _Owned("[[directory]]", path, directory.mode, directory.owner, directory.group)
+    for config in context.profile.configs:
+        if config.target == path:
+            group = config.group or context.profile.user.name
+            return _Owned("[[config]]", path, config.mode, config.owner, group)
+    return None
+
+
+def _not_owned(path: str, context: Context) -> Verdict:
+    normal = posixpath.normpath(path)
+    return _refused(f'profile {context.profile.source} has no [[directory]] or [[config]] for "{normal}"')
+
+
 def _chown(words: list[str], script: ParsedScript, context: Context) -> Verdict:
     args = [word for word in words[1:] if not word.startswith("-")]
     if "-R" in words or len(args) < 2:
         return _refused("a recursive or unexpected chown: no profile field sets owners below a directory")
     owner, _, group = args[0].partition(":")
     for path in args[1:]:
-        found = next((d for d in context.profile.directories if d.path == posixpath.normpath(path)), None)
+        found = _owned(path, context)
         if found is None:
-            return _refused(
-                f'profile {context.profile.source} has no [[directory]] path = "{posixpath.normpath(path)}"'
-            )
+            return _not_owned(path, context)
         if (found.owner, found.group) != (owner, group or found.group):
             return _refused(
-                f"profile [[directory]] {found.path} is {found.owner}:{found.group}, Debian's is {args[0]}"
+                f"profile {found.kind} {found.path} is {found.owner}:{found.group}, Debian's is {args[0]}"
             )
-    return _replaced(f"profile [[directory]] owner and group of {', '.join(args[1:])}")
+    return _replaced(f"profile owner and group of {', '.join(args[1:])}")
 
 
 def _chmod(words: list[str], script: ParsedScript, context: Context) -> Verdict:
@@ -522,16 +548,14 @@ def _chmod(words: list[str], script: ParsedScript, context: Context) -> Verdict:
         return _refused("a chmod no profile field expresses")
     mode = int(args[0], 8)
     for path in args[1:]:
-        found = next((d for d in context.profile.directories if d.path == posixpath.normpath(path)), None)
+        found = _owned(path, context)
         if found is None:
-            return _refused(
-                f'profile {context.profile.source} has no [[directory]] path = "{posixpath.normpath(path)}"'
-            )
+            return _not_owned(path, context)
         if found.mode != mode:
             return _refused(
-                f"profile [[directory]] {found.path} has mode {found.mode:04o}, Debian's {mode:04o}"
+                f"profile {found.kind} {found.path} has mode {found.mode:04o}, Debian's {mode:04o}"
             )
-    return _replaced(f"profile [[directory]] mode of {', '.join(args[1:])}")
+    return _replaced(f"profile mode of {', '.join(args[1:])}")
 
 
 def _rm(words: list[str], script: ParsedScript, context: Context) -> Verdict:

@@ -159,12 +159,12 @@ def test_an_unterminated_block_is_an_error_naming_the_script_and_line() -> None:
             "mkdir -p /var/lib/svc/cache",
             'REFUSED: profile svc.toml has no [[directory]] path = "/var/lib/svc/cache"',
         ),
-        ("chown svc:adm /var/log/svc/", "profile [[directory]] owner and group"),
+        ("chown svc:adm /var/log/svc/", "profile owner and group"),
         (
             "chown svc:svc /etc/svc",
             "REFUSED: profile [[directory]] /etc/svc is root:svc, Debian's is svc:svc",
         ),
-        ("chmod 0750 /var/log/svc", "profile [[directory]] mode"),
+        ("chmod 0750 /var/log/svc", "profile mode"),
         (
             "chmod 755 /var/lib/svc",
             "REFUSED: profile [[directory]] /var/lib/svc has mode 0750, Debian's 0755",
@@ -190,6 +190,15 @@ def test_an_unterminated_block_is_an_error_naming_the_script_and_line() -> None:
             "REFUSED: sets [DEFAULT] my_ip in /etc/svc/svc-api",
         ),
         ("adduser --quiet svc libvirt", "profile [[membership]] svc in group libvirt"),
+        ("chmod 0640 /etc/svc/svc-api.conf", "profile mode of /etc/svc/svc-api.conf"),
+        (
+            "chmod 0660 /etc/svc/svc-api.conf",
+            "REFUSED: profile [[config]] /etc/svc/svc-api.conf has mode 0640",
+        ),
+        (
+            "chown svc:svc /etc/svc/other.ini",
+            'REFUSED: profile svc.toml has no [[directory]] or [[config]] for "/etc',
+        ),
         ("adduser --quiet svc kvm", "REFUSED: profile svc.toml has no [[membership]] group kvm"),
         ("openstack role create --or-show x", "REFUSED: an openstack CLI call"),
         ("invoke-rc.d svc start", "REFUSED: starts or stops a service by hand"),
