@@ -249,19 +249,26 @@ def test_the_other_api_packages_the_profiles_express_rewire_cleanly(package: str
 # --- the archive -----------------------------------------------------------------------------------
 
 
-def _apt(workdir: Path, line: str, *argv: str) -> tuple[int, str]:
-    """apt-get or apt-cache with a private sources list, lists and cache (the host's are untouched)."""
-    private = workdir / "apt"
+def private_apt(private: Path, line: str) -> list[str]:
+    """apt options for a sources list of ``line`` alone, with lists and cache in ``private``.
+
+    The machine's own sources, lists and cache are neither read nor touched.
+    """
     shutil.rmtree(private, ignore_errors=True)
     (private / "lists" / "partial").mkdir(parents=True)
     (private / "cache" / "archives" / "partial").mkdir(parents=True)
     (private / "sources.list").write_text(line + "\n")
-    options = [
+    return [
         f"-oDir::Etc::sourcelist={private / 'sources.list'}",
         "-oDir::Etc::sourceparts=-",
         f"-oDir::State::Lists={private / 'lists'}",
         f"-oDir::Cache={private / 'cache'}",
     ]
+
+
+def _apt(workdir: Path, line: str, *argv: str) -> tuple[int, str]:
+    """apt-get or apt-cache with a private sources list, lists and cache (the host's are untouched)."""
+    options = private_apt(workdir / "apt", line)
     update = run("apt-get", *options, "update", check=False)
     if update.returncode != 0 or "W: " in update.stderr or "E: " in update.stderr:
         return 1, update.stdout + update.stderr

@@ -33,7 +33,7 @@ from tests.e2e.debhelpers import (
     pkgos,
     run,
 )
-from tests.e2e.test_rewire import CACHE
+from tests.e2e.test_rewire import CACHE, private_apt
 from tests.servers.keystone import KeystoneServer
 
 # Debian's packages glance-api pulls in besides python3-glance (installed
@@ -116,17 +116,7 @@ def test_rewired_glance_api_installs_from_the_signed_archive_and_registers_glanc
             shutil.copy(deb, archive)
         line = pkgos("archive", str(archive), "--key-dir", str(workdir / "key")).stdout.strip()
 
-        private = workdir / "apt"
-        (private / "lists" / "partial").mkdir(parents=True)
-        (private / "cache" / "archives" / "partial").mkdir(parents=True)
-        (private / "sources.list").write_text(line + "\n")
-        options = [
-            f"-oDir::Etc::sourcelist={private / 'sources.list'}",
-            "-oDir::Etc::sourceparts=-",
-            f"-oDir::State::Lists={private / 'lists'}",
-            f"-oDir::Cache={private / 'cache'}",
-            "-oDPkg::Lock::Timeout=900",
-        ]
+        options = [*private_apt(workdir / "apt", line), "-oDPkg::Lock::Timeout=900"]
         run("apt-get", *options, "update", env=ENV)
 
         # Only the endpoint answers: Debian's glance-common keeps its own

@@ -14,20 +14,7 @@ from pathlib import Path
 from openstack_pkg_tools.build.maintscripts import GenerateRequest, Style, generate
 from openstack_pkg_tools.build.rewire import parse_script, rewired_script
 from openstack_pkg_tools.run import run
-
-DEBCONF_CONF = """\
-Config: configdb
-Templates: templatedb
-
-Name: configdb
-Driver: File
-Filename: {dir}/config.dat
-
-Name: templatedb
-Driver: File
-Mode: 644
-Filename: {dir}/templates.dat
-"""
+from tests.preseed_examples import DEBCONF_CONF
 
 ORIGINAL_POSTRM = """\
 #!/bin/sh
