@@ -40,7 +40,8 @@ PYPI_RUNTIME := sh python-debian pymysql keystoneauth1 pyyaml
 # Every unit test but lint and those of the debconf facade (Debian's debconf
 # module is not on PyPI); test-only libraries as the unit tests need them.
 NEWEST_TESTS := tests/unit --ignore=tests/unit/test_lint.py \
-	--ignore=tests/unit/test_debconf.py --ignore=tests/unit/test_maintscript.py
+	--ignore=tests/unit/test_debconf.py --ignore=tests/unit/test_maintscript.py \
+	--ignore=tests/unit/test_rewire_debconf.py
 PYPI_TEST := pytest hypothesis oslo.config oslo.messaging sqlalchemy
 
 # Nodes (tests/nodes, docs/nodes.md): Debian 12 containers booted with
@@ -48,7 +49,7 @@ PYPI_TEST := pytest hypothesis oslo.config oslo.messaging sqlalchemy
 # would add itself to the host's /etc/nsswitch.conf.
 DEBIAN_NODES := systemd-container mmdebstrap iproute2 util-linux git
 
-.PHONY: all check check-newest check-nodes check-fresh deps venv test lint bench bench-maintscript deb demo demo-clean clean bench-keystone metapackages preseeds bench-preseed check-image bench-image check-e2e bench-glance
+.PHONY: all check check-newest check-nodes check-fresh deps venv test lint bench bench-maintscript deb demo demo-clean clean bench-keystone metapackages preseeds bench-preseed check-image bench-image check-e2e bench-glance archive
 # A real Keystone for the Keystone tests, and the openstack CLI for its benchmark.
 DEBIAN_TEST_KEYSTONE := python3-keystone uwsgi-core uwsgi-plugin-python3 python3-yaml python3-openstackclient
 
@@ -152,6 +153,28 @@ bench-preseed: venv
 # The meta-packages, built from meta-packages/*.toml into build/meta-packages.
 metapackages: venv
 	$(VPY) -m openstack_pkg_tools metapkg build --definitions meta-packages --output build/meta-packages
+
+# A signed flat apt repository in build/archive: Debian's own packages,
+# downloaded into .cache/debs and rewired to the toolkit's maintainer
+# scripts, with the toolkit's packages and the meta-packages. Only the
+# packages whose every step a question family or their profile expresses
+# are listed; `pkgos rewire --explain` says what the others lack (keystone,
+# glance-common, placement-common, nova-common, nova-api, neutron-common,
+# neutron-metadata-agent). The signing key stays in
+# .cache/archive-key; apt needs the line the last command prints.
+REWIRED_DEBIAN := glance-api placement-api neutron-api nova-conductor nova-scheduler nova-compute \
+	nova-compute-qemu nova-compute-kvm neutron-rpc-server neutron-linuxbridge-agent neutron-dhcp-agent
+DEBIAN_ARCHIVE := gpg dpkg-dev po-debconf gettext
+archive: venv deb metapackages
+	tools/ensure-debs $(DEBIAN_ARCHIVE)
+	mkdir -p .cache/debs build/archive
+	cd .cache/debs && for p in $(REWIRED_DEBIAN); do \
+		ls "$${p}"_*.deb >/dev/null 2>&1 || apt-get download "$$p" || exit 2; done
+	$(VPY) -m openstack_pkg_tools rewire $(foreach p,$(REWIRED_DEBIAN),.cache/debs/$(p)_*.deb) \
+		--output-dir build/archive
+	for deb in build/deb/*.deb build/meta-packages/*.deb; do \
+		cmp -s "$$deb" "build/archive/$${deb##*/}" || cp "$$deb" build/archive/ || exit 2; done
+	$(VPY) -m openstack_pkg_tools archive build/archive --key-dir .cache/archive-key
 
 # The example preseeds, regenerated from preseed/example-site.toml (its
 # password store is published on purpose and must be mode 0600 to be read).

@@ -30,6 +30,8 @@ COMMANDS = {
     "build-image": "image",
     "image-test": "image",
     "image-upload": "image",
+    "rewire": "rewire",
+    "archive": "rewire",
 }
 
 DESCRIPTION = """\

@@ -266,6 +266,7 @@ def main(
         try:
             done = run_phase(conf, chosen, loaded, package, is_upgrade(chosen, argv[1:]))
         finally:
+            # Not on a shell script's own channel: Debconf.stop says why.
             conf.stop()
     except PkgosError as error:
         log.info(f"error: {error}")

@@ -81,6 +81,22 @@ def test_the_library_depends_only_on_debian_packages(debs: dict[str, Path]) -> N
 
 
 @pytest.mark.slow
+def test_the_packages_sort_above_debians_shell_library_and_replace_the_image_builder(
+    debs: dict[str, Path],
+) -> None:
+    """Debian's openstack-pkg-tools is 123: ours must sort above it, or apt-get upgrade puts it back."""
+    from openstack_pkg_tools.build.rewirer import toolkit_version
+
+    for deb in debs.values():
+        assert field(deb, "Version") == toolkit_version()
+        subprocess.run(["dpkg", "--compare-versions", field(deb, "Version"), "gt", "123"], check=True)
+    # It ships build-openstack-debian-image and its manual page, as openstack-debian-images does.
+    command = debs["openstack-pkg-tools"]
+    assert field(command, "Conflicts") == "openstack-debian-images"
+    assert field(command, "Replaces") == "openstack-debian-images"
+
+
+@pytest.mark.slow
 def test_the_command_package_has_pkgos_and_its_manual(debs: dict[str, Path]) -> None:
     command = debs["openstack-pkg-tools"]
     assert field(command, "Depends").startswith("python3, python3-openstack-pkg-tools (= ")

@@ -180,6 +180,9 @@ CASES = {
     "merge-templates name newline": case(
         "merge-templates", "glance\n", "glance", "db", "--debian-dir", "{dir}"
     ),
+    "rewire fifo": case("rewire", "{fifo}", "--output-dir", "{dir}"),
+    "rewire not a package": case("rewire", "{binary}", "--output-dir", "{dir}"),
+    "archive a fifo": case("archive", "{fifo}"),
 }
 
 # Known failures in modules being rebuilt elsewhere (the question layer,

@@ -29,6 +29,7 @@ VALUES = st.lists(st.one_of(SPECIAL, st.text(UNICODE, max_size=4)), max_size=8).
 
 
 def ini_set(path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``pkgos ini set --create PATH ARGS``; a random value comes after "--", as it may start with "-"."""
     return subprocess.run(
         [sys.executable, "-m", "openstack_pkg_tools", "ini", "set", "--create", str(path), *args],
         capture_output=True,
@@ -56,7 +57,7 @@ def test_oslo_reads_every_value_the_command_line_sets(value: str) -> None:
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "nova.conf"
         path.write_text("[DEFAULT]\n#debug = false\n\n[keystone_authtoken]\n#password = <None>\n")
-        result = ini_set(path, "keystone_authtoken", "password", value)
+        result = ini_set(path, "--", "keystone_authtoken", "password", value)
         assert result.returncode == 0, result.stderr
         assert "Traceback" not in result.stderr
         assert oslo_reads(path, "keystone_authtoken", "password") == value
@@ -85,7 +86,7 @@ def test_the_paste_loader_reads_every_value_the_command_line_sets(value: str) ->
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "api-paste.ini"
         path.write_text("[filter:authtoken]\npaste.filter_factory = x:y\n")
-        result = ini_set(path, "filter:authtoken", "password", value)
+        result = ini_set(path, "--", "filter:authtoken", "password", value)
         assert "Traceback" not in result.stderr
         if value != value.strip():
             # ConfigParser strips the value and removes no quotes: this cannot be held.

@@ -1,0 +1,804 @@
+"""Debian's own OpenStack packages, given the toolkit's maintainer scripts: the pure part.
+
+Debian 12's OpenStack packages paste Debian's shell library into their
+maintainer scripts at build time (``### Start of included pkgos_func
+library`` ... ``### End of included pkgos_func library``), follow it with
+the package's own logic, and end with debhelper's blocks (``# Automatically
+added by dh_...`` ... ``# End automatically added section``).
+
+``parse_script`` splits one script into those parts; the package's own
+logic is cut into steps, one per logical shell line. ``classify`` says for
+each step what of the toolkit replaces it: a generic question family, a
+field of the service's profile, the generated script itself, or nothing
+(the step is then named, with its script and line, and the package is
+refused: a step is never dropped silently). Shell syntax (``if``, ``fi``,
+a plain variable) is not a step; its meaning lives in the steps it guards.
+
+``rewired_script`` puts the generated script and the original's debhelper
+blocks together, each block in its phase and on the side of the package's
+own logic it was on. Everything here is pure; ``commands/rewire.py`` reads
+and writes the packages.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import shlex
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from ..errors import InvalidValueError
+from ..profile import ServiceProfile
+from ..questions import Family
+
+LIBRARY_START = re.compile(r"^### Start of included (\S+) library\s*$")
+LIBRARY_END = re.compile(r"^### End of included (\S+) library\s*$")
+DEBHELPER_START = re.compile(r"^# Automatically added by (\S+)\s*$")
+DEBHELPER_END = "# End automatically added section"
+SCRIPTS = ("preinst", "config", "postinst", "prerm", "postrm")
+
+
+class RewireError(InvalidValueError):
+    """A package cannot be rewired as it is."""
+
+
+class Outcome(StrEnum):
+    """What rewiring does with a package."""
+
+    REWIRE = "rewired"  # the toolkit's scripts and templates, debhelper blocks kept
+    KEEP = "kept"  # no configuration of its own: scripts unchanged, new version only
+    REFUSE = "refused"  # a step nothing in the toolkit expresses
+
+
+class Side(StrEnum):
+    """Where a debhelper block sat relative to the package's own logic."""
+
+    BEFORE = "before"
+    AFTER = "after"
+
+
+@dataclass(frozen=True)
+class Line:
+    """One logical shell line of a script (continuation lines joined)."""
+
+    number: int  # first physical line, 1-based
+    last: int
+    text: str  # stripped, continuations kept as written
+    function: str | None = None  # the shell function it is defined in
+
+
+@dataclass(frozen=True)
+class Block:
+    """A debhelper block, kept as written."""
+
+    number: int
+    last: int
+    tool: str  # dh_installinit/13.11.4
+    text: str  # from its first comment to its end comment, with the newline
+    side: Side
+
+
+@dataclass(frozen=True)
+class Library:
+    """A pasted copy of Debian's shell library, dropped."""
+
+    number: int
+    last: int
+    name: str  # pkgos_func, pkgos_postrm
+
+
+@dataclass(frozen=True)
+class ParsedScript:
+    """One maintainer script cut into its parts."""
+
+    phase: str
+    text: str
+    lines: tuple[Line, ...]
+    blocks: tuple[Block, ...]
+    libraries: tuple[Library, ...]
+    functions: frozenset[str]
+    variables: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def has_own_logic(self) -> bool:
+        """True when the script does something besides debhelper's blocks (and its library)."""
+        return any(not _is_frame(line) for line in self.lines)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a step is matched against: the profile and what the generator gives the package."""
+
+    package: str
+    profile: ServiceProfile
+    families: frozenset[Family]
+    questions: frozenset[str]  # the questions of the generated templates
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What replaces a step: ``replaced_by`` or, when None, why nothing does."""
+
+    replaced_by: str | None
+    reason: str = ""
+    syntax: bool = False
+
+
+@dataclass(frozen=True)
+class Step:
+    """A step of the original scripts and its verdict."""
+
+    phase: str
+    line: Line
+    verdict: Verdict
+
+    @property
+    def where(self) -> str:
+        """``postinst:1304`` or ``postinst:1225-1233``."""
+        span = (
+            f"{self.line.number}"
+            if self.line.last == self.line.number
+            else f"{self.line.number}-{self.line.last}"
+        )
+        return f"{self.phase}:{span}"
+
+
+# --- parsing --------------------------------------------------------------------------------------
+
+
+def _open_quote(text: str) -> bool:
+    """True when ``text`` leaves a double-quoted string open (single quotes and escapes respected)."""
+    in_double = in_single = False
+    escaped = False
+    for char in text:
+        if escaped:
+            escaped = False
+        elif char == "\\" and not in_single:
+            escaped = True
+        elif char == "'" and not in_double:
+            in_single = not in_single
+        elif char == '"' and not in_single:
+            in_double = not in_double
+        elif char == "#" and not in_double and not in_single:
+            break
+    return in_double
+
+
+FUNCTION_START = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*\(\)\s*\{?\s*$")
+ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
+
+
+def parse_script(phase: str, text: str) -> ParsedScript:
+    """Cut ``text`` (the ``phase`` script) into logical lines, debhelper blocks and library copies."""
+    physical = text.split("\n")
+    lines: list[Line] = []
+    blocks: list[Block] = []
+    libraries: list[Library] = []
+    functions: set[str] = set()
+    variables: dict[str, str] = {}
+    function: str | None = None
+    index = 0
+    while index < len(physical):
+        raw = physical[index]
+        start = index + 1
+        library = LIBRARY_START.match(raw)
+        debhelper = DEBHELPER_START.match(raw)
+        if library:
+            end = _find(
+                physical,
+                index,
+                lambda line: bool(LIBRARY_END.match(line)),
+                where=f"{phase}:{start}",
+                what="library",
+            )
+            libraries.append(Library(start, end + 1, library.group(1)))
+            index = end + 1
+            continue
+        if debhelper:
+            end = _find(
+                physical,
+                index,
+                lambda line: line.strip() == DEBHELPER_END,
+                where=f"{phase}:{start}",
+                what="debhelper block",
+            )
+            side = Side.AFTER if any(not _is_frame(line) for line in lines) else Side.BEFORE
+            blocks.append(
+                Block(start, end + 1, debhelper.group(1), "\n".join(physical[index : end + 1]) + "\n", side)
+            )
+            index = end + 1
+            continue
+        logical = raw
+        while (logical.rstrip().endswith("\\") or _open_quote(logical)) and index + 1 < len(physical):
+            index += 1
+            logical += "\n" + physical[index]
+        index += 1
+        stripped = logical.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        header = FUNCTION_START.match(stripped)
+        if header and function is None:
+            function = header.group(1)
+            functions.add(function)
+            lines.append(Line(start, index, stripped, function))
+            continue
+        lines.append(Line(start, index, stripped, function))
+        if function is not None and stripped == "}" and not logical.startswith((" ", "\t")):
+            function = None
+        assignment = ASSIGNMENT.match(stripped)
+        if assignment and function is None and "$(" not in stripped and "`" not in stripped:
+            variables[assignment.group(1)] = assignment.group(2).strip("\"'")
+    # A block is before the package's own logic only when some of it follows;
+    # in a script of debhelper blocks alone they sit where #DEBHELPER# puts them.
+    own_lines = [line.number for line in lines if not _is_frame(line)]
+    blocks = [
+        block
+        if block.side is Side.AFTER or any(n > block.number for n in own_lines)
+        else Block(block.number, block.last, block.tool, block.text, Side.AFTER)
+        for block in blocks
+    ]
+    return ParsedScript(
+        phase, text, tuple(lines), tuple(blocks), tuple(libraries), frozenset(functions), variables
+    )
+
+
+def _find(physical: list[str], index: int, is_end: Callable[[str], bool], *, where: str, what: str) -> int:
+    for end in range(index + 1, len(physical)):
+        if is_end(physical[end]):
+            return end
+    raise RewireError(f"{where}: the {what} starting here never ends.", hint="is this a Debian-built script?")
+
+
+def _is_frame(line: Line) -> bool:
+    """A line that places no block before the own logic: shell syntax, a plain variable."""
+    return _syntax_of(line.text) is not None
+
+
+# --- classifying ----------------------------------------------------------------------------------
+
+SYNTAX_WORDS = frozenset(
+    {"then", "else", "fi", "do", "done", "}", "{", "esac", ";;", "continue", "break", "true", ":"}
+)
+CONDITION = re.compile(r"^(?:if|elif|while|until)\s+(.*?)\s*(?:;\s*(?:then|do))?$", re.DOTALL)
+TEST_ONLY = re.compile(r"^(?:!\s*)?\[\s.*\]$", re.DOTALL)
+
+
+def _expand(word: str, variables: Mapping[str, str]) -> str:
+    """``word`` with the script's own plain variables (``${API_CONF}``) filled in."""
+    for _ in range(5):  # variables built from variables (API_CONF=${ETC}/glance-api.conf)
+        new = re.sub(
+            r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?",
+            lambda m: variables.get(m.group(1), m.group(0)),
+            word,
+        )
+        if new == word:
+            break
+        word = new
+    return word
+
+
+def _words(line: Line, variables: Mapping[str, str]) -> list[str]:
+    text = re.sub(r"\s*(\|\|\s*true|>\s*/dev/null(\s+2>&1)?)\s*$", "", line.text)
+    try:
+        return [_expand(word, variables) for word in shlex.split(text, comments=True)]
+    except ValueError:
+        return text.split()
+
+
+def _replaced(what: str) -> Verdict:
+    return Verdict(what)
+
+
+def _refused(why: str) -> Verdict:
+    return Verdict(None, why)
+
+
+def _syntax(what: str) -> Verdict:
+    return Verdict(what, syntax=True)
+
+
+def _syntax_of(text: str) -> Verdict | None:
+    """The verdict of a line that is shell syntax rather than a step; None for a step."""
+    function = FUNCTION_START.match(text)
+    if function:
+        return _syntax(f"shell function {function.group(1)}() (its steps follow)")
+    if text.startswith("#!") or text in ("set -e", "exit 0") or text in SYNTAX_WORDS:
+        return _syntax("shell syntax")
+    if text.startswith("for ") and text.rstrip().endswith(("do", "; do")):
+        return _syntax("a loop over the steps inside it")
+    plain = "$(" not in text and "`" not in text
+    if text.startswith("local ") or (plain and (ASSIGNMENT.match(text) or text.startswith("export "))):
+        return _syntax("a shell variable")
+    return None
+
+
+def classify(line: Line, script: ParsedScript, context: Context) -> Verdict:
+    """What of the toolkit replaces ``line`` of ``script``, or why nothing does."""
+    syntax = _syntax_of(line.text)
+    if syntax is not None:
+        return syntax
+    condition = CONDITION.match(line.text)
+    if condition:
+        test = condition.group(1)
+        if all(TEST_ONLY.match(part.strip()) for part in re.split(r"&&|\|\|", test)):
+            return _syntax("a condition (pkgos maintscript decides by phase and answers)")
+        return _classify_words(Line(line.number, line.last, test, line.function), script, context)
+    return _classify_words(line, script, context)
+
+
+GUARDED = re.compile(r"^(\[\s[^]]*\])\s*&&\s*(.+)$", re.DOTALL)
+
+
+def _classify_words(line: Line, script: ParsedScript, context: Context) -> Verdict:
+    guarded = GUARDED.match(line.text)
+    if guarded:  # [ -e /var/lib/glance ] && rm -rf /var/lib/glance: the command is the step
+        line = Line(line.number, line.last, guarded.group(2), line.function)
+    words = _words(line, script.variables)
+    if not words:
+        return _syntax("shell syntax")
+    command = words[0]
+    if command in script.functions:
+        return _syntax(f"a call of {command}() (its steps are listed where it is defined)")
+    handler = HANDLERS.get(command)
+    if handler is not None:
+        return handler(words, script, context)
+    if command.startswith("db_"):
+        return _debconf(words, context)
+    return _refused("nothing in the toolkit expresses it")
+
+
+def _source(words: list[str], script: ParsedScript, context: Context) -> Verdict:
+    target = words[1] if len(words) > 1 else ""
+    if target == "/usr/share/debconf/confmodule":
+        return _replaced("debconf: the generated scripts source confmodule")
+    if target.startswith("/usr/share/dbconfig-common/dpkg/"):
+        return _family(context, Family.DB, "dbconfig-common's code")
+    return _refused(f"sources {target}")
+
+
+def _family(context: Context, family: Family, what: str) -> Verdict:
+    if family in context.families:
+        return _replaced(f"the toolkit's {family} question family (replaces {what})")
+    return _refused(
+        f"{what}: {context.package} does not handle the {family} family in profile {context.profile.source}"
+    )
+
+
+def _debconf(words: list[str], context: Context) -> Verdict:
+    command = words[0]
+    if command in ("db_go", "db_stop", "db_purge", "db_version", "db_capb", "db_title", "db_settitle"):
+        return _replaced("pkgos maintscript speaks debconf itself")
+    questions = [word for word in words[1:] if "/" in word]
+    if not questions:
+        return _refused(f"{command} without a question name")
+    question = questions[0]
+    if question in context.questions:
+        return _replaced(f"question {question} of the toolkit's templates")
+    return _refused(f"question {question} is not in the toolkit's templates for {context.package}")
+
+
+def _user_group(words: list[str], script: ParsedScript, context: Context) -> Verdict:
+    user = context.profile.user
+    if len(words) < 2 or words[1] != user.name:
+        return _refused(f"system user {words[1:2]}: profile {context.profile.source} has user {user.name}")
+    return _replaced(
+        f"profile [user] {user.name} (adduser, /var/lib/{user.name}, /var/log/{user.name}; "
+        f"shell {user.shell}" + (f", Debian's {words[2]})" if len(words) > 2 else ")")
+    )
+
+
+def _write_new_conf(words: list[str], script: ParsedScript, context: Context) -> Verdict:
+    source = words[2] if len(words) > 2 else ""
+    for config in context.profile.configs:
+        if posixpath.basename(config.source) == source:
+            return _replaced(f'profile [[config]] source = "{config.source}" (target {config.target})')
+    return _refused(f'profile {context.profile.source} has no [[config]] source = "{source}"')
+
+
+def _database_step(words: list[str], script: ParsedScript, context: Context) -> Verdict:
+    args = [word for word in words[1:] if not word.startswith("-") and word != "$@"]
+    if words[0] == "pkgos_dbc_read_conf":
+        args = args[1:]  # -pkg PACKAGE
+    if words[0] == "pkgos_dbc_postinst" and "--suite" in words:
+        args = args[1:]
+    if len(args) < 3:
+        return _refused("unexpected arguments")
+    config, section, directive = args[0], args[1], args[2]
+    for database in context.profile.databases:
+        if (database.config, database.section, database.directive) == (config, section, directive):
+            if Family.DB not in context.families:
+                return _refused(
+                    f"database {database.name} ([{section}] {directive}) is handled by "
+                    f"{context.profile.package}, not by {context.package}"
+                )
+            return _replaced(
+                f"the toolkit's db family: profile [[database]] {database.name} "
+                f"([{section}] {directive} in {config})"
+            )
+    return _refused(
+        f"profile {context.profile.source} has no [[database]] with config {config}, [{section}] {directive}"
+    )
+
+
+def _rabbit_step(words: list[str], script: ParsedScript, context: Context) -> Verdict:
+    messaging = context.profile.messaging
+    config = words[1] if len(words) > 1 else ""
+    if messaging is None or config not in messaging.configs:
+        return _refused(f"profile {context.profile.source} has no [messaging] for {config}")
+    return _family(context, Family.RABBIT, "Debian's rabbit questions")
+
+
+def _ksat_step(words: list[str], script: ParsedScript, context: Context) -> Verdict:
+    authtoken = context.profile.authtoken
+    config, section = (words[1], words[2]) if len(words) > 2 else ("", "")
+    if authtoken is None or config not in authtoken.configs or section != authtoken.section:
+        return _refused(
+            f"profile {context.profile.source} has no [keystone_authtoken] for [{section}] in {config}"
+        )
+    if Family.KSAT not in context.families:
+        return _refused(f"the ksat family is {context.profile.package}'s, not {context.package}'s")
+    return _replaced(f"the toolkit's ksat family: profile [keystone_authtoken] ([{section}] in {config})")
+
+
+def _endpoint_config(words: list[str], script: ParsedScript, context: Context) -> Verdict:
+    return _family(context, Family.ENDPOINT, "Debian's endpoint questions")
+
+
+def _endpoint_postinst(words: list[str], script: ParsedScript, context: Context) -> Verdict:
+    # pkgos_register_endpoint_postinst PREFIX NAME TYPE DESCRIPTION PORT PATH
+    if len(words) < 6:
+        return _refused("unexpected arguments")
+    name, kind, port = words[2], words[3], words[5]
+    path = words[6] if len(words) > 6 else ""
+    for entry in context.profile.catalog_for(context.package):
+        if (entry.name, entry.type, str(entry.port), entry.path) == (name, kind, port, path):
+            return _replaced(
+                f"the toolkit's endpoint family: profile [[catalog]] {name} type {kind} port {port}{path}"
+            )
+    return _refused(
+        f"profile {context.profile.source} has no [[catalog]] for {context.package} with name {name}, "
+        f"type {kind}, port {port}, path {path!r}"
+    )
+
+
+def _su(words: list[str], script: ParsedScript, context: Context) -> Verdict:
+    command = words[words.index("-c") + 1] if "-c" in words[:-1] else ""
+    try:
+        argv = tuple(word for word in shlex.split(command) if word not in ("2>/dev/null",))
+    except ValueError:
+        argv = ()
+    if context.profile.bootstrap is not None and command.startswith(BOOTSTRAP_COMMANDS):
+        return _replaced(
+            "profile [keystone_bootstrap] (pkgos keystone bootstrap: keys, administrator, region)"
+        )
+    for database in context.profile.databases:
+        if argv in database.sync:
+            return _replaced(
+                f"profile [[database]] {database.name} sync = {list(argv)} "
+                f"(run as {context.profile.user.name})"
+            )
+    return _refused(f"the command {command!r} is in no profile field (only [[database]] sync commands are)")
+
+
+def _directory_of(path: str, context: Context) -> str | None:
+    path = posixpath.normpath(path)
+    for directory in context.profile.directories:
+        if directory.path == path:
+            return path
+    return None
+
+
+def _mkdir(words: list[str], script: ParsedScript, context: Context) -> Verdict:
+    paths = [word for word in words[1:] if not word.startswith("-")]
+    missing = [path for path in paths if _directory_of(path, context) is None]
+    if missing:
+        return _refused(f'profile {context.profile.source} has no [[directory]] path = "{missing[0]}"')
+    return _replaced(f"profile [[directory]] {', '.join(paths)}")
+
+
+@dataclass(frozen=True)
+class _Owned:
+    """A path a profile owns: a [[directory]] or a [[config]] file's target."""
+
+    kind: str
+    path: str
+    mode: int
+    owner: str
+    group: str
+
+
+def _owned(path: str, context: Context) -> _Owned | None:
+    path = posixpath.normpath(path)
+    for directory in context.profile.directories:
+        if directory.path == path:
+            return _Owned("[[directory]]", path, directory.mode, directory.owner, directory.group)
+    for config in context.profile.configs:
+        if config.target == path:
+            group = config.group or context.profile.user.name
+            return _Owned("[[config]]", path, config.mode, config.owner, group)
+    return None
+
+
+def _not_owned(path: str, context: Context) -> Verdict:
+    normal = posixpath.normpath(path)
+    return _refused(f'profile {context.profile.source} has no [[directory]] or [[config]] for "{normal}"')
+
+
+def _chown(words: list[str], script: ParsedScript, context: Context) -> Verdict:
+    args = [word for word in words[1:] if not word.startswith("-")]
+    if "-R" in words or len(args) < 2:
+        return _refused("a recursive or unexpected chown: no profile field sets owners below a directory")
+    owner, _, group = args[0].partition(":")
+    for path in args[1:]:
+        found = _owned(path, context)
+        if found is None:
+            return _not_owned(path, context)
+        if (found.owner, found.group) != (owner, group or found.group):
+            return _refused(
+                f"profile {found.kind} {found.path} is {found.owner}:{found.group}, Debian's is {args[0]}"
+            )
+    return _replaced(f"profile owner and group of {', '.join(args[1:])}")
+
+
+def _chmod(words: list[str], script: ParsedScript, context: Context) -> Verdict:
+    args = [word for word in words[1:] if not word.startswith("-")]
+    if len(args) < 2 or not re.fullmatch(r"0?[0-7]{3}", args[0]):
+        return _refused("a chmod no profile field expresses")
+    mode = int(args[0], 8)
+    for path in args[1:]:
+        found = _owned(path, context)
+        if found is None:
+            return _not_owned(path, context)
+        if found.mode != mode:
+            return _refused(
+                f"profile {found.kind} {found.path} has mode {found.mode:04o}, Debian's {mode:04o}"
+            )
+    return _replaced(f"profile mode of {', '.join(args[1:])}")
+
+
+def _rm(words: list[str], script: ParsedScript, context: Context) -> Verdict:
+    paths = [posixpath.normpath(word) for word in words[1:] if not word.startswith("-")]
+    if script.phase != "postrm":
+        return _refused(f"removes {' '.join(paths)}: no profile field does outside a purge")
+    purged = {d.path for d in context.profile.directories if d.purge}
+    own = context.package == context.profile.package
+    configs = {c.target for c in context.profile.configs} if own else set()
+    if words[0] == "rmdir" and own:
+        # The purge removes the profile's other directories once they are empty.
+        purged |= {d.path for d in context.profile.directories}
+    left = [path for path in paths if path not in purged and path not in configs]
+    if left:
+        return _refused(
+            f"purge of {left[0]}: profile {context.profile.source} neither purges "
+            "that directory nor installs that file"
+        )
+    return _replaced(
+        f"the toolkit's purge (profile directories with purge = true, config files): {' '.join(paths)}"
+    )
+
+
+def _progress(words: list[str], script: ParsedScript, context: Context) -> Verdict:
+    return _replaced("nothing: a progress message (pkgos prints its own steps)")
+
+
+def _read_config(words: list[str], script: ParsedScript, context: Context) -> Verdict:
+    # pkgos_read_config [-p PRIORITY] CONF SECTION KEY QUESTION: a question seeded from a directive.
+    return _debconf(["db_input", words[-1]], context)
+
+
+def _sleep(words: list[str], script: ParsedScript, context: Context) -> Verdict:
+    return _replaced("nothing: a fixed wait (the toolkit's Keystone client retries with backoff instead)")
+
+
+def _inifile(words: list[str], script: ParsedScript, context: Context) -> Verdict:
+    if len(words) > 1 and words[1] == "get":
+        return _replaced("nothing: it prints a value to the terminal")
+    config, section, key = [*words[2:5], "?", "?", "?"][:3]
+    value = words[5] if len(words) > 5 else ""
+    for setting in context.profile.settings:
+        if (setting.package, setting.config, setting.section, setting.key) == (
+            context.package,
+            config,
+            section,
+            key,
+        ):
+            if "$" not in value and value != setting.value:
+                return _refused(
+                    f"profile [[setting]] [{section}] {key} is {setting.value!r}, Debian's {value!r}"
+                )
+            return _replaced(f"profile [[setting]] [{section}] {key} = {setting.value!r} in {config}")
+    return _refused(
+        f"sets [{section}] {key} in {config}: profile {context.profile.source} has no [[setting]] for it"
+    )
+
+
+def _adduser(words: list[str], script: ParsedScript, context: Context) -> Verdict:
+    args = [word for word in words[1:] if not word.startswith("-")]
+    if len(args) != 2 or args[0] != context.profile.user.name:
+        return _refused("an adduser no profile field expresses")
+    for membership in context.profile.memberships:
+        if (membership.group, membership.package) == (args[1], context.package):
+            return _replaced(f"profile [[membership]] {args[0]} in group {args[1]}")
+    return _refused(
+        f"profile {context.profile.source} has no [[membership]] group {args[1]} for {context.package}"
+    )
+
+
+# What Keystone's own postinst runs that the profile's [keystone_bootstrap] replaces.
+BOOTSTRAP_COMMANDS = (
+    "keystone-manage bootstrap",
+    "keystone-manage fernet_setup",
+    "keystone-manage credential_setup",
+)
+
+
+def _invoke_rc(words: list[str], script: ParsedScript, context: Context) -> Verdict:
+    bootstrap = context.profile.bootstrap
+    if bootstrap is not None and words[1:3] == [bootstrap.start, "start"]:
+        return _replaced(
+            f"profile [keystone_bootstrap] start = {bootstrap.start!r} (before the roles are made)"
+        )
+    return _refused("starts or stops a service by hand: debhelper's blocks do that")
+
+
+def _openstack(words: list[str], script: ParsedScript, context: Context) -> Verdict:
+    bootstrap = context.profile.bootstrap
+    if bootstrap is not None and words[1:3] in (["role", "create"], ["role", "add"], ["project", "create"]):
+        return _replaced(f"profile [keystone_bootstrap]: project {bootstrap.project} and its roles")
+    return _refused("an openstack CLI call no profile field expresses")
+
+
+HANDLERS: dict[str, Callable[[list[str], ParsedScript, Context], Verdict]] = {
+    ".": _source,
+    "pkgos_var_user_group": _user_group,
+    "pkgos_write_new_conf": _write_new_conf,
+    "pkgos_dbc_read_conf": _database_step,
+    "pkgos_dbc_postinst": _database_step,
+    "pkgos_rabbit_read_conf": _rabbit_step,
+    "pkgos_rabbit_write_conf": _rabbit_step,
+    "pkgos_read_admin_creds": _ksat_step,
+    "pkgos_write_admin_creds": _ksat_step,
+    "pkgos_register_endpoint_config": _endpoint_config,
+    "pkgos_register_endpoint_postinst": _endpoint_postinst,
+    "pkgos_inifile": _inifile,
+    "pkgos_read_config": _read_config,
+    "dbc_go": lambda words, script, context: _family(context, Family.DB, "dbconfig-common's removal"),
+    "pkgos_dbc_postrm": lambda words, script, context: _family(context, Family.DB, "dbconfig-common's purge"),
+    "su": _su,
+    "mkdir": _mkdir,
+    "chown": _chown,
+    "chmod": _chmod,
+    "rm": _rm,
+    "rmdir": _rm,
+    "echo": _progress,
+    "printf": _progress,
+    "sleep": _sleep,
+    "adduser": _adduser,
+    "openstack": _openstack,
+    "invoke-rc.d": _invoke_rc,
+}
+
+
+# --- the plan ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What rewiring one package does, step by step."""
+
+    package: str
+    version: str
+    new_version: str
+    profile: str | None
+    outcome: Outcome
+    scripts: tuple[ParsedScript, ...]
+    steps: tuple[Step, ...]
+    missing_questions: tuple[str, ...] = ()  # Debian's question names the generated templates lack
+    reason: str = ""
+
+    @property
+    def refused(self) -> tuple[Step, ...]:
+        """The steps nothing in the toolkit expresses."""
+        return tuple(step for step in self.steps if step.verdict.replaced_by is None)
+
+
+def steps_of(scripts: tuple[ParsedScript, ...], context: Context) -> tuple[Step, ...]:
+    """Every own line of ``scripts`` with its verdict."""
+    return tuple(
+        Step(script.phase, line, classify(line, script, context))
+        for script in scripts
+        for line in script.lines
+    )
+
+
+STABLE_UPDATE = re.compile(r"deb\d+u\d+$")
+REWIRED = re.compile(r"\+~?pkgos\d+$")
+
+
+def new_version(version: str, revision: int = 1) -> str:
+    """The rewired package's version: just above ``version``, below Debian's next upload of it.
+
+    A stable update's version gets ``+pkgosN``: ``2:26.2.2-1~deb12u4``
+    becomes ``2:26.2.2-1~deb12u4+pkgos1``, above it and below
+    ``~deb12u5`` and ``-1``. Any other gets ``+~pkgosN``: ``2:21.0.0-7``
+    becomes ``2:21.0.0-7+~pkgos1``, since ``7+pkgos1`` would sort above
+    Debian's first stable update ``7+deb12u1`` and hide it, while ``+~``
+    sorts below every ``+`` suffix and above the bare version.
+    """
+    if REWIRED.search(version):
+        raise RewireError(
+            f"version {version} is already a rewired one.", hint="rewire Debian's original package."
+        )
+    marker = "+" if STABLE_UPDATE.search(version) else "+~"
+    return f"{version}{marker}pkgos{revision}"
+
+
+def rewired_script(original: ParsedScript, generated: str | None) -> str:
+    """The rewired ``phase`` script: the generated one with the original's debhelper blocks around it.
+
+    Blocks that sat before the package's own logic go after the generated
+    script's ``set -e`` line; the others replace its ``#DEBHELPER#``
+    marker. With no generated script, the blocks alone make the script.
+    """
+    before = "".join(block.text for block in original.blocks if block.side is Side.BEFORE)
+    after = "".join(block.text for block in original.blocks if block.side is Side.AFTER)
+    if generated is None:
+        return f"#!/bin/sh\nset -e\n{before}{after}exit 0\n"
+    if "#DEBHELPER#" not in generated and after:
+        raise RewireError(f"the generated {original.phase} has no #DEBHELPER# marker for debhelper's blocks.")
+    text = generated.replace("\n#DEBHELPER#\n", "\n" + after).replace("#DEBHELPER#", after)
+    if before:
+        head, marker, rest = text.partition("set -e\n")
+        if not marker:
+            raise RewireError(
+                f"the generated {original.phase} has no set -e line to put debhelper's blocks after."
+            )
+        text = head + marker + before + rest
+    return text
+
+
+def template_names(text: str) -> list[str]:
+    """The question names of a debconf templates file, in order."""
+    return re.findall(r"^Template:\s*(\S+)\s*$", text, flags=re.MULTILINE)
+
+
+def explain(plan: Plan) -> str:
+    """The ``--explain`` report: each part of the original scripts and what replaces it."""
+    out = [
+        f"{plan.package} {plan.version} -> {plan.new_version}: {plan.outcome}"
+        + (f" (profile {plan.profile})" if plan.profile else "")
+        + (f": {plan.reason}" if plan.reason else "")
+    ]
+    steps = {(step.phase, step.line.number): step for step in plan.steps}
+    for script in plan.scripts:
+        parts: list[tuple[int, str]] = []
+        for library in script.libraries:
+            parts.append(
+                (
+                    library.number,
+                    f"  {script.phase}:{library.number}-{library.last}  Debian's {library.name} "
+                    "library -> dropped: the toolkit replaces it",
+                )
+            )
+        for block in script.blocks:
+            parts.append(
+                (
+                    block.number,
+                    f"  {script.phase}:{block.number}-{block.last}  {block.tool} block "
+                    f"-> kept ({block.side} the package's own logic)",
+                )
+            )
+        for line in script.lines:
+            step = steps.get((script.phase, line.number))
+            if step is None or step.verdict.syntax:
+                continue
+            first = line.text.split("\n")[0]
+            text = first if len(first) <= 70 else first[:67] + "..."
+            verdict = step.verdict.replaced_by or f"REFUSED: {step.verdict.reason}"
+            parts.append((line.number, f"  {step.where}  {text}\n      -> {verdict}"))
+        out += [text for _, text in sorted(parts)]
+    if plan.missing_questions:
+        out.append("  Debian's questions the generated templates lack: " + ", ".join(plan.missing_questions))
+    return "\n".join(out) + "\n"

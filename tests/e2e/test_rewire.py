@@ -1,0 +1,338 @@
+"""pkgos rewire and pkgos archive on Debian 12's own packages.
+
+The packages are downloaded from Debian's archive with ``apt-get
+download`` into ``.cache/debs`` (never committed) the first time. Nothing
+here installs a package: apt reads the signed archive with a private
+configuration (its own sources list, lists and cache folders), so the
+machine's apt state is untouched.
+"""
+
+from __future__ import annotations
+
+import glob
+import gzip
+import hashlib
+import io
+import os
+import re
+import shutil
+import stat
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from openstack_pkg_tools.build import debfile
+from openstack_pkg_tools.build.rewire import parse_script
+from tests.e2e.debhelpers import ROOT, pkgos, run
+
+CACHE = ROOT / ".cache" / "debs"
+PHASES = ("preinst", "config", "postinst", "prerm", "postrm")
+# The toolkit's endpoint template says "Answer yes to ...", which lintian
+# flags; the wording is the shared templates' to fix, not the rewiring's.
+KNOWN_TEMPLATE_TAGS = {"making-assumptions-about-interfaces-in-templates"}
+
+
+def debian_deb(package: str) -> Path:
+    """Debian 12's ``package``, downloaded into the cache once."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    found = glob.glob(str(CACHE / f"{package}_*.deb"))
+    if not found:
+        run("apt-get", "download", package, cwd=str(CACHE))
+        found = glob.glob(str(CACHE / f"{package}_*.deb"))
+    assert len(found) == 1, found
+    return Path(found[0])
+
+
+@pytest.fixture(scope="module")
+def workdir() -> Iterator[Path]:
+    """A folder for this module's packages and archive."""
+    path = Path(os.environ.get("TMPDIR", "/tmp")) / f"pkgostest-rewire.{os.getpid()}"
+    path.mkdir()
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path)
+
+
+@pytest.fixture(scope="module")
+def glance_api(workdir: Path) -> tuple[Path, Path]:
+    """Debian's glance-api and its rewired package."""
+    original = debian_deb("glance-api")
+    out = workdir / "rewired"
+    result = pkgos("rewire", str(original), "--output-dir", str(out))
+    (rewired,) = out.glob("glance-api_*.deb")
+    assert str(rewired) in result.stdout
+    return original, rewired
+
+
+def _control(deb: Path) -> dict[str, debfile.ControlFile]:
+    return debfile.control_files(str(deb))
+
+
+def _field(deb: Path, name: str) -> str:
+    return run("dpkg-deb", "--field", str(deb), name).stdout.strip()
+
+
+def _fsys(deb: Path) -> tuple[list[str], dict[str, str]]:
+    """The data archive's listing (as tar prints it) and each file's SHA-256."""
+    listing = run("sh", "-c", f"dpkg-deb --fsys-tarfile '{deb}' | tar -tvf -").stdout.splitlines()
+    data = debfile.data_member(debfile.read_members(str(deb))).data
+    hashes = {}
+    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+        for member in archive.getmembers():
+            if member.isfile():
+                handle = archive.extractfile(member)
+                assert handle is not None
+                hashes[member.name] = hashlib.sha256(handle.read()).hexdigest()
+    return listing, hashes
+
+
+def test_the_rewired_package_has_the_same_name_and_files_byte_for_byte(glance_api: tuple[Path, Path]) -> None:
+    original, rewired = glance_api
+    assert _field(rewired, "Package") == "glance-api"
+    before, after = debfile.read_members(str(original)), debfile.read_members(str(rewired))
+    assert debfile.data_member(after) == debfile.data_member(before)
+    assert _fsys(rewired) == _fsys(original)
+    old, new = _control(original), _control(rewired)
+    for name in ("conffiles", "md5sums"):
+        assert new[name] == old[name]
+
+
+def test_the_scripts_are_the_toolkits_with_every_debhelper_block_in_its_place(
+    glance_api: tuple[Path, Path],
+) -> None:
+    original, rewired = glance_api
+    old, new = _control(original), _control(rewired)
+    for phase in PHASES:
+        if phase not in old:
+            continue
+        blocks = parse_script(phase, old[phase].data.decode()).blocks
+        text = new[phase].data.decode()
+        positions = [text.index(block.text) for block in blocks]
+        assert positions == sorted(positions), phase
+        assert "pkgos_func" not in text
+        assert new[phase].mode == 0o755
+    for phase in ("config", "postinst", "postrm"):
+        assert f'pkgos maintscript --script "$0" {phase} glance "$@"' in new[phase].data.decode()
+    # A script of debhelper blocks alone, with nothing generated for its phase, is the original.
+    assert new["prerm"] == old["prerm"]
+    assert new["preinst"] == old["preinst"]
+
+
+def test_the_templates_are_the_toolkits_with_translations_and_debians_names(
+    glance_api: tuple[Path, Path],
+) -> None:
+    original, rewired = glance_api
+    old = set(re.findall(r"^Template: (\S+)", _control(original)["templates"].data.decode(), re.MULTILINE))
+    templates = _control(rewired)["templates"].data.decode()
+    new = set(re.findall(r"^Template: (\S+)", templates, re.MULTILINE))
+    assert old <= new
+    assert "Description-de.UTF-8: " in templates and "Description-fr.UTF-8: " in templates
+
+
+def test_the_version_is_just_above_the_original_and_the_toolkit_is_a_dependency(
+    glance_api: tuple[Path, Path],
+) -> None:
+    original, rewired = glance_api
+    version, new_version = _field(original, "Version"), _field(rewired, "Version")
+    assert new_version == f"{version}+pkgos1"
+    run("dpkg", "--compare-versions", new_version, "gt", version)
+    run("dpkg", "--compare-versions", new_version, "lt", version.replace("deb12u3", "deb12u4"))
+    depends = _field(rewired, "Depends")
+    assert depends.startswith(_field(original, "Depends") + ", ")
+    assert depends.endswith(", openstack-pkg-tools (>= 1:0.1.0)")
+    changelog = rewired.with_suffix(".changelog").read_text()
+    assert changelog.startswith(f"glance ({new_version}) bookworm; urgency=medium\n")
+    assert "dh_installsystemd/13.11.4" in changelog
+
+
+def _tags(deb: Path) -> set[str]:
+    out = run("lintian", "--tag-display-limit", "0", str(deb), check=False).stdout
+    return {" ".join(line.split()[2:]) for line in out.splitlines() if re.match(r"^[EWIPX]: ", line)}
+
+
+def test_lintian_reports_nothing_the_original_did_not(glance_api: tuple[Path, Path]) -> None:
+    original, rewired = glance_api
+    new = _tags(rewired) - _tags(original)
+    assert {tag for tag in new if tag.split()[0] not in KNOWN_TEMPLATE_TAGS} == set()
+
+
+def test_rewiring_again_writes_the_same_bytes(glance_api: tuple[Path, Path], workdir: Path) -> None:
+    original, rewired = glance_api
+    again = workdir / "again"
+    pkgos("rewire", str(original), "--output-dir", str(again))
+    assert (again / rewired.name).read_bytes() == rewired.read_bytes()
+
+
+def test_a_package_with_steps_nothing_expresses_is_refused_with_the_step_named(workdir: Path) -> None:
+    out = workdir / "refused"
+    result = run(
+        str(ROOT / ".venv/bin/pkgos"),
+        "rewire",
+        str(debian_deb("glance-common")),
+        "--output-dir",
+        str(out),
+        check=False,
+    )
+    assert result.returncode == 2
+    # The first step nothing expresses, named with its script and line (the
+    # profiles grow, so which step comes first may change).
+    named = re.search(
+        r"Cannot rewire glance-common: ((?:config|postinst|prerm|postrm):\d+(?:-\d+)?) '", result.stderr
+    )
+    assert named, result.stderr
+    explained_common = run(
+        str(ROOT / ".venv/bin/pkgos"), "rewire", "--explain", str(debian_deb("glance-common")), check=False
+    )
+    assert f"  {named.group(1)}  " in explained_common.stdout
+    assert not out.exists() or not list(out.iterdir())
+    explained = run(
+        str(ROOT / ".venv/bin/pkgos"), "rewire", "--explain", str(debian_deb("keystone")), check=False
+    )
+    assert explained.returncode == 1
+    assert "refused (profile keystone)" in explained.stdout
+    assert "postinst:1304  rm -f /etc/keystone/policy.json\n      -> REFUSED" in explained.stdout
+    assert "[keystone_bootstrap]" in explained.stdout
+    assert "postinst:1324  su keystone" in explained.stdout and "sync = ['keystone-manage', 'db_sync']" in (
+        explained.stdout
+    )
+
+
+def test_a_package_with_no_configuration_of_its_own_keeps_its_scripts(workdir: Path) -> None:
+    original = debian_deb("nova-compute-qemu")
+    out = workdir / "kept"
+    pkgos("rewire", str(original), "--output-dir", str(out))
+    (rewired,) = out.glob("*.deb")
+    old, new = _control(original), _control(rewired)
+    assert {name: item for name, item in new.items() if name != "control"} == {
+        name: item for name, item in old.items() if name != "control"
+    }
+    assert _field(rewired, "Version") == _field(original, "Version") + "+pkgos1"
+    assert _field(rewired, "Depends") == _field(original, "Depends")
+
+
+def test_exact_relations_on_packages_rewired_together_follow_their_new_version(workdir: Path) -> None:
+    compute, kvm = debian_deb("nova-compute"), debian_deb("nova-compute-kvm")
+    out = workdir / "siblings"
+    pkgos("rewire", str(compute), str(kvm), "--output-dir", str(out))
+    (rewired_kvm,) = out.glob("nova-compute-kvm_*.deb")
+    old = _field(compute, "Version")
+    depends = _field(rewired_kvm, "Depends")
+    assert f"nova-compute (= {old}+pkgos1)" in depends
+    # nova-common was not rewired in this run: Debian's version stays the one asked for.
+    assert f"nova-common (= {old})" in depends
+
+
+@pytest.mark.parametrize("package", ["placement-api", "neutron-api"])
+def test_the_other_api_packages_the_profiles_express_rewire_cleanly(package: str, workdir: Path) -> None:
+    original = debian_deb(package)
+    out = workdir / package
+    pkgos("rewire", str(original), "--output-dir", str(out))
+    (rewired,) = out.glob("*.deb")
+    assert debfile.data_member(debfile.read_members(str(rewired))) == debfile.data_member(
+        debfile.read_members(str(original))
+    )
+    old, new = _control(original), _control(rewired)
+    for phase in PHASES:
+        if phase in old:
+            text = new[phase].data.decode()
+            positions = [
+                text.index(block.text) for block in parse_script(phase, old[phase].data.decode()).blocks
+            ]
+            assert positions == sorted(positions), phase
+    new_tags = _tags(rewired) - _tags(original)
+    assert {tag for tag in new_tags if tag.split()[0] not in KNOWN_TEMPLATE_TAGS} == set()
+
+
+# --- the archive -----------------------------------------------------------------------------------
+
+
+def private_apt(private: Path, line: str) -> list[str]:
+    """apt options for a sources list of ``line`` alone, with lists and cache in ``private``.
+
+    The machine's own sources, lists and cache are neither read nor touched.
+    """
+    shutil.rmtree(private, ignore_errors=True)
+    (private / "lists" / "partial").mkdir(parents=True)
+    (private / "cache" / "archives" / "partial").mkdir(parents=True)
+    (private / "sources.list").write_text(line + "\n")
+    return [
+        f"-oDir::Etc::sourcelist={private / 'sources.list'}",
+        "-oDir::Etc::sourceparts=-",
+        f"-oDir::State::Lists={private / 'lists'}",
+        f"-oDir::Cache={private / 'cache'}",
+    ]
+
+
+def _apt(workdir: Path, line: str, *argv: str) -> tuple[int, str]:
+    """apt-get or apt-cache with a private sources list, lists and cache (the host's are untouched)."""
+    options = private_apt(workdir / "apt", line)
+    update = run("apt-get", *options, "update", check=False)
+    if update.returncode != 0 or "W: " in update.stderr or "E: " in update.stderr:
+        return 1, update.stdout + update.stderr
+    result = run(argv[0], *options, *argv[1:], check=False)
+    return result.returncode, result.stdout + result.stderr
+
+
+@pytest.fixture(scope="module")
+def archive(glance_api: tuple[Path, Path], workdir: Path) -> tuple[Path, str]:
+    """The rewired glance-api in a signed flat archive, and its sources.list line."""
+    folder = glance_api[1].parent
+    line = pkgos("archive", str(folder), "--key-dir", str(workdir / "key")).stdout.strip()
+    return folder, line
+
+
+def test_archive_prints_a_signed_by_line_and_keeps_its_secret_key_private(
+    archive: tuple[Path, str], workdir: Path
+) -> None:
+    folder, line = archive
+    assert line == f"deb [signed-by={folder}/archive-key.pgp] file:{folder} ./"
+    assert "trusted" not in line
+    key = workdir / "key"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o700
+    secrets = list((key / "private-keys-v1.d").iterdir())
+    assert secrets and all(stat.S_IMODE(path.stat().st_mode) == 0o600 for path in secrets)
+    assert not any(path.name.startswith("private") for path in folder.iterdir())
+
+
+def test_apt_verifies_the_archive_and_offers_the_rewired_version(
+    archive: tuple[Path, str], glance_api: tuple[Path, Path], workdir: Path
+) -> None:
+    _, line = archive
+    code, out = _apt(workdir, line, "apt-cache", "policy", "glance-api")
+    assert code == 0, out
+    assert f"Candidate: {_field(glance_api[1], 'Version')}" in out
+
+
+def test_apt_refuses_a_tampered_index_or_release(archive: tuple[Path, str], workdir: Path) -> None:
+    folder, line = archive
+    saved = {name: (folder / name).read_bytes() for name in ("Packages", "Packages.gz", "InRelease")}
+    try:
+        tampered = saved["Packages"].replace(b"Priority: optional", b"Priority: required")
+        (folder / "Packages").write_bytes(tampered)
+        (folder / "Packages.gz").write_bytes(gzip.compress(tampered, mtime=0))
+        code, out = _apt(workdir, line, "apt-cache", "policy", "glance-api")
+        assert code != 0 and "Hash Sum mismatch" in out, out
+        for name in ("Packages", "Packages.gz"):
+            (folder / name).write_bytes(saved[name])
+        (folder / "InRelease").write_bytes(saved["InRelease"].replace(b"Label: pkgos", b"Label: evil"))
+        code, out = _apt(workdir, line, "apt-cache", "policy", "glance-api")
+        assert code != 0 and "BADSIG" in out, out
+    finally:
+        for name, data in saved.items():
+            (folder / name).write_bytes(data)
+    assert _apt(workdir, line, "apt-cache", "policy", "glance-api")[0] == 0
+
+
+def test_archive_again_on_the_same_files_changes_nothing(archive: tuple[Path, str], workdir: Path) -> None:
+    folder, line = archive
+    before = {
+        path.name: (path.read_bytes(), path.stat().st_mtime_ns) for path in folder.iterdir() if path.is_file()
+    }
+    assert pkgos("archive", str(folder), "--key-dir", str(workdir / "key")).stdout.strip() == line
+    after = {
+        path.name: (path.read_bytes(), path.stat().st_mtime_ns) for path in folder.iterdir() if path.is_file()
+    }
+    assert after == before

@@ -1,0 +1,349 @@
+"""pkgos rewire's pure part: scripts cut into steps, steps matched to the toolkit, scripts put back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from openstack_pkg_tools.build import debfile
+from openstack_pkg_tools.build.rewire import (
+    Context,
+    Line,
+    RewireError,
+    Side,
+    classify,
+    new_version,
+    parse_script,
+    rewired_script,
+    template_names,
+)
+from openstack_pkg_tools.profile import parse
+from openstack_pkg_tools.questions import Family
+from openstack_pkg_tools.run import run
+
+POSTINST = """\
+#!/bin/sh
+
+set -e
+
+API_CONF=/etc/svc/svc-api.conf
+### Start of included pkgos_func library
+pkgos_var_user_group () {
+	echo library
+}
+### End of included pkgos_func library
+
+# Automatically added by dh_installinit/13.11.4
+if [ "$1" = "configure" ] ; then
+	update-rc.d svc defaults >/dev/null
+fi
+# End automatically added section
+if [ "$1" = "configure" ] ; then
+	. /usr/share/debconf/confmodule
+	pkgos_var_user_group svc /bin/sh
+	pkgos_write_new_conf svc svc-api.conf
+	pkgos_inifile set ${API_CONF} paste_deploy flavor \\
+		keystone
+	Q="SELECT 1;
+SELECT 2;"
+	db_get svc/configure_db
+	db_stop
+fi
+# Automatically added by dh_installsystemd/13.11.4
+deb-systemd-helper enable 'svc.service' >/dev/null || true
+# End automatically added section
+
+exit 0
+"""
+
+PROFILE = """\
+name = "svc"
+
+[user]
+shell = "/bin/sh"
+
+[[config]]
+source = "svc-api.conf"
+
+[[directory]]
+path = "/var/lib/svc/images"
+
+[[database]]
+sync = [["svc-manage", "db_sync"]]
+
+[[catalog]]
+type = "thing"
+port = 1234
+description = "Thing"
+
+[[setting]]
+config = "/etc/svc/svc-api.conf"
+section = "paste_deploy"
+key = "flavor"
+value = "keystone"
+
+[[membership]]
+group = "libvirt"
+package = "svc-common"
+"""
+
+
+def _context(package: str = "svc-common", questions: tuple[str, ...] = ("svc/configure_db",)) -> Context:
+    profile = parse(PROFILE, "svc.toml")
+    wanted = {"svc-common": {Family.DB}, "svc-api": {Family.ENDPOINT}}[package]
+    return Context(package, profile, frozenset(wanted), frozenset(questions))
+
+
+def _verdict(text: str, phase: str = "postinst", package: str = "svc-common") -> str:
+    script = parse_script(phase, f"#!/bin/sh\nAPI_CONF=/etc/svc/svc-api.conf\n{text}\n")
+    line = next(line for line in script.lines if line.number == 3)
+    verdict = classify(line, script, _context(package))
+    return verdict.replaced_by or f"REFUSED: {verdict.reason}"
+
+
+def test_the_library_is_dropped_and_debhelper_blocks_are_kept_on_their_side() -> None:
+    script = parse_script("postinst", POSTINST)
+    assert [(library.name, library.number, library.last) for library in script.libraries] == [
+        ("pkgos_func", 6, 10)
+    ]
+    assert [(block.tool, block.side) for block in script.blocks] == [
+        ("dh_installinit/13.11.4", Side.BEFORE),
+        ("dh_installsystemd/13.11.4", Side.AFTER),
+    ]
+    assert script.blocks[0].text.startswith("# Automatically added by dh_installinit/13.11.4\n")
+    assert script.blocks[0].text.endswith("# End automatically added section\n")
+    texts = [line.text for line in script.lines]
+    assert "echo library" not in texts
+    assert "update-rc.d svc defaults >/dev/null" not in texts
+
+
+def test_continued_and_quoted_lines_are_one_step_numbered_by_their_first_line() -> None:
+    script = parse_script("postinst", POSTINST)
+    by_number = {line.number: line for line in script.lines}
+    assert by_number[21].text.startswith("pkgos_inifile set") and by_number[21].last == 22
+    assert by_number[23].text == 'Q="SELECT 1;\nSELECT 2;"' and by_number[23].last == 24
+    assert script.variables["API_CONF"] == "/etc/svc/svc-api.conf"
+
+
+def test_a_script_of_debhelper_blocks_alone_has_them_after_its_logic() -> None:
+    script = parse_script(
+        "prerm", "#!/bin/sh\nset -e\n# Automatically added by dh_x/1\n:\n# End automatically added section\n"
+    )
+    assert [block.side for block in script.blocks] == [Side.AFTER]
+
+
+def test_an_unterminated_block_is_an_error_naming_the_script_and_line() -> None:
+    with pytest.raises(RewireError, match=r"postrm:2: the debhelper block"):
+        parse_script("postrm", "#!/bin/sh\n# Automatically added by dh_x/1\nfoo\n")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("pkgos_var_user_group svc /bin/sh", "profile [user] svc"),
+        ("pkgos_write_new_conf svc svc-api.conf", 'profile [[config]] source = "svc-api.conf"'),
+        (
+            "pkgos_write_new_conf svc svc-paste.ini",
+            'REFUSED: profile svc.toml has no [[config]] source = "svc-paste.ini"',
+        ),
+        ("pkgos_dbc_postinst ${API_CONF} database connection svc $@", "the toolkit's db family"),
+        (
+            "pkgos_dbc_postinst ${API_CONF} api_database connection svcapi $@",
+            "REFUSED: profile svc.toml has no [[database]]",
+        ),
+        ('su svc -s /bin/sh -c "svc-manage db_sync" || true', "profile [[database]] svc sync"),
+        ('su svc -s /bin/sh -c "svc-manage fernet_setup"', "REFUSED: the command 'svc-manage fernet_setup'"),
+        ("mkdir -p /var/lib/svc/images", "profile [[directory]] /var/lib/svc/images"),
+        (
+            "mkdir -p /var/lib/svc/cache",
+            'REFUSED: profile svc.toml has no [[directory]] path = "/var/lib/svc/cache"',
+        ),
+        ("chown svc:adm /var/log/svc/", "profile owner and group"),
+        (
+            "chown svc:svc /etc/svc",
+            "REFUSED: profile [[directory]] /etc/svc is root:svc, Debian's is svc:svc",
+        ),
+        ("chmod 0750 /var/log/svc", "profile mode"),
+        (
+            "chmod 755 /var/lib/svc",
+            "REFUSED: profile [[directory]] /var/lib/svc has mode 0750, Debian's 0755",
+        ),
+        ("chown -R svc:svc /var/log/svc", "REFUSED: a recursive"),
+        ("db_get svc/configure_db", "question svc/configure_db of the toolkit's templates"),
+        (
+            "db_input high svc/admin-email || true",
+            "REFUSED: question svc/admin-email is not in the toolkit's",
+        ),
+        ("db_stop", "pkgos maintscript speaks debconf itself"),
+        ("pkgos_inifile get ${API_CONF} database connection", "nothing: it prints a value"),
+        (
+            "pkgos_inifile set ${API_CONF} paste_deploy flavor keystone",
+            "profile [[setting]] [paste_deploy] flavor",
+        ),
+        (
+            "pkgos_inifile set ${API_CONF} paste_deploy flavor noauth",
+            "REFUSED: profile [[setting]] [paste_deploy]",
+        ),
+        (
+            "pkgos_inifile set ${API_CONF} DEFAULT my_ip ${RET}",
+            "REFUSED: sets [DEFAULT] my_ip in /etc/svc/svc-api",
+        ),
+        ("adduser --quiet svc libvirt", "profile [[membership]] svc in group libvirt"),
+        ("chmod 0640 /etc/svc/svc-api.conf", "profile mode of /etc/svc/svc-api.conf"),
+        (
+            "chmod 0660 /etc/svc/svc-api.conf",
+            "REFUSED: profile [[config]] /etc/svc/svc-api.conf has mode 0640",
+        ),
+        (
+            "chown svc:svc /etc/svc/other.ini",
+            'REFUSED: profile svc.toml has no [[directory]] or [[config]] for "/etc',
+        ),
+        ("adduser --quiet svc kvm", "REFUSED: profile svc.toml has no [[membership]] group kvm"),
+        ("openstack role create --or-show x", "REFUSED: an openstack CLI call"),
+        ("invoke-rc.d svc start", "REFUSED: starts or stops a service by hand"),
+        ("rm -f /etc/svc/policy.json", "REFUSED: removes /etc/svc/policy.json"),
+        ("a2dissite svc.conf || true", "REFUSED: nothing in the toolkit expresses it"),
+        ('if [ "$1" = configure ] ; then', "a condition"),
+        ("if dpkg-vendor --derives-from ubuntu ; then", "REFUSED: nothing in the toolkit expresses it"),
+        ("p=$(pkgos_gen_pass)", "REFUSED: nothing in the toolkit expresses it"),
+        ("echo done", "nothing: a progress message"),
+        ("pkgos_read_config -p high ${API_CONF} DEFAULT x svc/configure_db", "question svc/configure_db"),
+        ("pkgos_read_config -p high ${API_CONF} DEFAULT x svc/x_secret", "REFUSED: question svc/x_secret"),
+    ],
+)
+def test_each_step_is_matched_to_a_family_or_profile_field_or_refused(text: str, expected: str) -> None:
+    assert _verdict(text).startswith(expected)
+
+
+def test_purge_steps_are_the_toolkit_purge_only_for_what_the_profile_purges() -> None:
+    assert _verdict("[ -e /var/lib/svc ] && rm -rf /var/lib/svc", phase="postrm").startswith(
+        "the toolkit's purge"
+    )
+    assert _verdict("rm -rf /etc/svc/metadefs", phase="postrm").startswith(
+        "REFUSED: purge of /etc/svc/metadefs"
+    )
+
+
+def test_an_endpoint_is_matched_against_the_catalog_entry_of_the_package() -> None:
+    good = 'pkgos_register_endpoint_postinst svc svc thing "Thing" 1234 ""'
+    assert _verdict(good, package="svc-api").startswith("the toolkit's endpoint family")
+    wrong_port = 'pkgos_register_endpoint_postinst svc svc thing "Thing" 4321 ""'
+    assert "port 4321" in _verdict(wrong_port, package="svc-api")
+    assert _verdict(good, package="svc-common").startswith("REFUSED")
+
+
+def test_a_database_of_the_common_package_is_refused_in_another_package() -> None:
+    verdict = _verdict("pkgos_dbc_postinst ${API_CONF} database connection svc $@", package="svc-api")
+    assert verdict == "REFUSED: database svc ([database] connection) is handled by svc-common, not by svc-api"
+
+
+def test_shell_functions_steps_are_classified_and_their_calls_are_not_steps() -> None:
+    script = parse_script("config", "#!/bin/sh\nask () {\n\tdb_input high svc/x || true\n}\nask\n")
+    verdicts = {line.text: classify(line, script, _context()) for line in script.lines}
+    assert verdicts["db_input high svc/x || true"].replaced_by is None
+    assert verdicts["ask"].syntax
+    assert script.lines[1].function == "ask"
+
+
+GENERATED = """\
+#!/bin/sh
+# svc-common.postinst: generated
+set -e
+. /usr/share/debconf/confmodule
+pkgos maintscript --script "$0" postinst svc "$@"
+
+#DEBHELPER#
+"""
+
+
+def test_rewired_script_puts_each_block_back_on_its_side() -> None:
+    original = parse_script("postinst", POSTINST)
+    text = rewired_script(original, GENERATED)
+    before, after = original.blocks
+    assert text.index("set -e\n") < text.index(before.text) < text.index("pkgos maintscript")
+    assert text.index("pkgos maintscript") < text.index(after.text)
+    assert "#DEBHELPER#" not in text and "pkgos_func" not in text
+    alone = rewired_script(original, None)
+    assert alone == f"#!/bin/sh\nset -e\n{before.text}{after.text}exit 0\n"
+
+
+def _dpkg_sorts(lower: str, higher: str) -> bool:
+    return run(["dpkg", "--compare-versions", lower, "lt", higher], ok_codes=(0, 1)).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("version", "next_debian"),
+    [
+        ("2:26.2.2-1~deb12u4", "2:26.2.2-1~deb12u5"),
+        ("2:26.2.2-1~deb12u4", "2:26.2.2-1"),
+        ("2:25.1.0-2+deb12u3", "2:25.1.0-2+deb12u4"),
+        ("2:25.1.0-2+deb12u3", "2:25.1.0-3"),
+        ("2:21.0.0-7", "2:21.0.0-7+deb12u1"),
+        ("2:21.0.0-7", "2:21.0.0-8"),
+        ("2:21.0.0-7", "2:21.0.0-7+b1"),
+        ("2:21.0.0-7", "2:21.0.0-7.1"),
+    ],
+)
+def test_the_new_version_sorts_just_above_the_original(version: str, next_debian: str) -> None:
+    rewired = new_version(version)
+    assert rewired in (f"{version}+pkgos1", f"{version}+~pkgos1")
+    assert _dpkg_sorts(version, rewired)
+    assert _dpkg_sorts(rewired, next_debian)
+    assert _dpkg_sorts(rewired, new_version(version, 2))
+
+
+def test_a_rewired_version_is_not_rewired_again() -> None:
+    for version in ("2:25.1.0-2+deb12u3+pkgos1", "2:21.0.0-7+~pkgos2"):
+        with pytest.raises(RewireError, match="already a rewired one"):
+            new_version(version)
+
+
+def test_template_names() -> None:
+    assert template_names("Template: a/b\nType: string\n\nTemplate:  c/d \nType: boolean\n") == ["a/b", "c/d"]
+
+
+def _tiny_deb(tmp_path: Path) -> Path:
+    tree = tmp_path / "tree"
+    (tree / "DEBIAN").mkdir(parents=True)
+    (tree / "DEBIAN" / "control").write_text(
+        "Package: pkgos-tiny\nVersion: 1.0-1\nArchitecture: all\nMaintainer: x <x@example.org>\n"
+        "Description: tiny\n tiny package.\n"
+    )
+    (tree / "usr/share/pkgos-tiny").mkdir(parents=True)
+    (tree / "usr/share/pkgos-tiny/odd").write_bytes(b"odd size")
+    deb = tmp_path / "tiny.deb"
+    run(["dpkg-deb", "--root-owner-group", "--build", str(tree), str(deb)])
+    return deb
+
+
+def test_ar_members_are_written_back_byte_for_byte(tmp_path: Path) -> None:
+    deb = _tiny_deb(tmp_path)
+    members = debfile.read_members(str(deb))
+    assert [member.name for member in members] == ["debian-binary", "control.tar.xz", "data.tar.xz"]
+    assert b"".join(debfile.ar_bytes(members)) == deb.read_bytes()
+
+
+def test_a_new_control_archive_keeps_the_data_member(tmp_path: Path) -> None:
+    deb = _tiny_deb(tmp_path)
+    files = debfile.control_files(str(deb))
+    control = files["control"].data.replace(b"1.0-1", b"1.0-1+pkgos1")
+    files["control"] = debfile.ControlFile("control", control, 0o644)
+    out = tmp_path / "out.deb"
+    assert debfile.write_with_control(str(deb), files, str(out))
+    assert debfile.data_member(debfile.read_members(str(out))) == debfile.data_member(
+        debfile.read_members(str(deb))
+    )
+    assert run(["dpkg-deb", "--field", str(out), "Version"]).stdout == "1.0-1+pkgos1\n"
+    assert not debfile.write_with_control(str(deb), files, str(out)), "same input, same bytes: not rewritten"
+
+
+def test_a_file_that_is_not_a_deb_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "x.deb"
+    path.write_bytes(b"not a package")
+    with pytest.raises(debfile.DebFileError, match="no ar header"):
+        debfile.read_members(str(path))
+
+
+def test_lines_know_their_span() -> None:
+    assert Line(3, 5, "x").last == 5
