@@ -64,7 +64,7 @@ DEBIAN_IMAGE_GLANCE := python3-glance python3-keystone uwsgi-core uwsgi-plugin-p
 all: check
 
 deps:
-	tools/ensure-debs $(DEBIAN_RUNTIME) $(DEBIAN_TEST) $(DEBIAN_DEB) $(DEBIAN_TEST_MAINT) $(DEBIAN_TEST_DB) $(DEBIAN_TEST_KEYSTONE) $(DEBIAN_METAPKG)
+	tools/ensure-debs $(DEBIAN_RUNTIME) $(DEBIAN_TEST) $(DEBIAN_DEB) $(DEBIAN_TEST_MAINT) $(DEBIAN_TEST_DB) $(DEBIAN_TEST_KEYSTONE) $(DEBIAN_METAPKG) $(DEBIAN_ARCHIVE)
 
 $(VENV)/.installed: requirements-dev.txt setup.cfg pyproject.toml
 	rm -rf $(VENV)
@@ -164,7 +164,8 @@ metapackages: venv
 # .cache/archive-key; apt needs the line the last command prints.
 REWIRED_DEBIAN := glance-api placement-api neutron-api nova-conductor nova-scheduler nova-compute \
 	nova-compute-qemu nova-compute-kvm neutron-rpc-server neutron-linuxbridge-agent neutron-dhcp-agent
-DEBIAN_ARCHIVE := gpg dpkg-dev po-debconf gettext
+# make check installs these too: the archive tests sign one (gpg needs its agent).
+DEBIAN_ARCHIVE := gpg gpg-agent dpkg-dev po-debconf gettext
 archive: venv deb metapackages
 	tools/ensure-debs $(DEBIAN_ARCHIVE)
 	mkdir -p .cache/debs build/archive

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,3 +32,22 @@ def pkgos(
     if check:
         assert result.returncode == 0, result.stderr
     return result
+
+
+@contextmanager
+def toolkit_for_anyone() -> Iterator[Path]:
+    """A copy of the toolkit every user can read, for a test that runs pkgos as another user.
+
+    The tree itself may be where only root enters (a clone in /root).
+    """
+    copy = Path(tempfile.mkdtemp(prefix="pkgostest-toolkit-"))
+    try:
+        copy.chmod(0o755)
+        shutil.copytree(
+            ROOT / "openstack_pkg_tools",
+            copy / "openstack_pkg_tools",
+            ignore=shutil.ignore_patterns("__pycache__"),
+        )
+        yield copy
+    finally:
+        shutil.rmtree(copy)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from .. import log
+from .. import fileio, log
 from ..errors import PkgosError
 from ..run import run
 from .options import MIB
@@ -280,7 +280,11 @@ def _overlay(workdir: str, image: str) -> str:
 
 
 def boot_test(image: str, firmwares: list[Firmware], *, keep_logs: bool) -> list[BootReport]:
-    """Boot ``image`` with each firmware in turn, check each boot, return the reports."""
+    """Boot ``image`` with each firmware in turn, check each boot, return the reports.
+
+    ``image`` must be a regular file: qemu-img would wait forever on a FIFO.
+    """
+    os.close(fileio.open_regular(image))
     reports = []
     for firmware in firmwares:
         keep = f"{os.path.splitext(image)[0]}.serial-{firmware}.log" if keep_logs else None

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
 
-from tests.cli import pkgos
+from tests.cli import pkgos, toolkit_for_anyone
 
 SAMPLE = "[DEFAULT]\n#debug = false\n\n[database]\n#connection = <None>\n"
 
@@ -94,38 +92,20 @@ def test_bad_input_gives_one_clear_line_exit_2_and_no_change(
     assert {path: path.read_bytes() for path in files.values() if path.exists()} == before
 
 
+AS_NOBODY = ("/usr/sbin/runuser", "-u", "nobody", "--", "/usr/bin/python3", "-m", "openstack_pkg_tools")
+
+
 def test_unreadable_file(conf: Path) -> None:
     conf.chmod(0o600)
-    # nobody runs a copy of the toolkit: the tree may be in a directory only root enters (/root).
-    readable = Path(tempfile.mkdtemp(prefix="pkgostest-toolkit-"))
-    readable.chmod(0o755)
-    shutil.copytree(
-        Path(__file__).resolve().parents[2] / "openstack_pkg_tools",
-        readable / "openstack_pkg_tools",
-        ignore=shutil.ignore_patterns("__pycache__"),
-    )
-    result = subprocess.run(
-        [
-            "/usr/sbin/runuser",
-            "-u",
-            "nobody",
-            "--",
-            "/usr/bin/python3",
-            "-m",
-            "openstack_pkg_tools",
-            "ini",
-            "get",
-            str(conf),
-            "DEFAULT",
-            "debug",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd="/",
-        env={"PYTHONPATH": str(readable), "PATH": "/usr/bin:/bin"},
-    )
-    shutil.rmtree(readable)
+    with toolkit_for_anyone() as readable:
+        result = subprocess.run(
+            [*AS_NOBODY, "ini", "get", str(conf), "DEFAULT", "debug"],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd="/",
+            env={"PYTHONPATH": str(readable), "PATH": "/usr/bin:/bin"},
+        )
     assert result.returncode == 2
     assert result.stderr == (
         f"pkgos: error: {conf}: permission denied while reading. Hint: run as root or as the file's owner.\n"

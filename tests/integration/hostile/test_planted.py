@@ -164,18 +164,18 @@ def test_set_create_on_a_file_the_caller_cannot_read_is_refused(attacker: Attack
 
 
 def pkgos_as(attacker: Attacker, *args: str) -> object:
-    """``pkgos`` run as the attacker, from this tree."""
+    """``pkgos`` run as the attacker, from a copy of this tree it can read, with Debian's Python."""
     import subprocess
-    import sys
 
-    from tests.cli import ROOT
+    from tests.cli import toolkit_for_anyone
 
-    return subprocess.run(
-        ["runuser", "-u", attacker.name, "--", sys.executable, "-m", "openstack_pkg_tools", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"},
-        check=False,
-        timeout=60,
-    )
+    with toolkit_for_anyone() as readable:
+        return subprocess.run(
+            ["runuser", "-u", attacker.name, "--", "/usr/bin/python3", "-m", "openstack_pkg_tools", *args],
+            capture_output=True,
+            text=True,
+            cwd="/",
+            env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8", "PYTHONPATH": str(readable)},
+            check=False,
+            timeout=60,
+        )
