@@ -37,8 +37,15 @@ from tests.e2e.test_rewire import CACHE, private_apt
 from tests.servers.keystone import KeystoneServer
 
 # Debian's packages glance-api pulls in besides python3-glance (installed
-# for the test suite), taken unchanged from Debian's archive.
-DEBIAN_EXTRA = ("glance-common", "python3-q-text-as-data", "python3-pastescript", "dbconfig-common")
+# for the test suite), taken unchanged from Debian's archive; sqlite3 is
+# python3-q-text-as-data's, which a fresh machine does not have.
+DEBIAN_EXTRA = (
+    "glance-common",
+    "python3-q-text-as-data",
+    "python3-pastescript",
+    "dbconfig-common",
+    "sqlite3",
+)
 TOOLKIT = ("openstack-pkg-tools", "python3-openstack-pkg-tools")
 ENV = {
     "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
