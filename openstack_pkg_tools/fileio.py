@@ -212,23 +212,9 @@ def read_fd(fd: int, path: str, limit: int | None = None) -> bytes:
 
 def read_bytes(path: str, limit: int | None = None) -> bytes:
     """The content of the regular file ``path``, or a ConfigFileError that says why not."""
-    return read_identified(path, limit)[0]
-
-
-Version = tuple[int, int, int, int, int]
-
-
-def version_of(info: posix.stat_result) -> Version:
-    """What tells one content of a file from the next: a replaced file may reuse the inode number."""
-    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
-
-
-def read_identified(path: str, limit: int | None = None) -> tuple[bytes, Version]:
-    """``read_bytes`` and the ``version_of`` the file read, to tell a replaced file later."""
     fd = open_regular(path)
     try:
-        info = posix.fstat(fd)
-        return read_fd(fd, path, limit), version_of(info)
+        return read_fd(fd, path, limit)
     finally:
         posix.close(fd)
 
@@ -336,6 +322,21 @@ def create_file(directory_fd: int, name: str, mode: int, owner: tuple[int, int] 
 
 
 def _replace(target: str, pieces: list[bytes | memoryview], mode: int, owner: tuple[int, int] | None) -> None:
+    # Termination signals are held while a temporary file exists: one that
+    # arrived between creating it and the ``try`` that removes it would leave
+    # it behind. A held signal is delivered once the write is over.
+    import signal  # noqa: PLC0415 (writers only; a small built-in module)
+
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGHUP, signal.SIGINT})
+    try:
+        _replace_unsignalled(target, pieces, mode, owner)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
+def _replace_unsignalled(
+    target: str, pieces: list[bytes | memoryview], mode: int, owner: tuple[int, int] | None
+) -> None:
     directory, name = _split(target)
     try:
         directory_fd = open_directory(directory)
@@ -443,10 +444,10 @@ class FileLock:
     through its directory until it is created. Use ``FileLock.acquire``.
     """
 
-    def __init__(self, fd: int, path: str, version: Version | None) -> None:
+    def __init__(self, fd: int, path: str, content: bytes | None) -> None:
         self._fd: int | None = fd
         self.path = path
-        self.version = version  # of the file locked, or None when it did not exist
+        self.content = content  # of the file locked, or None when it did not exist
 
     @classmethod
     def acquire(cls, path: str, timeout: float = LOCK_TIMEOUT) -> "FileLock":
@@ -471,9 +472,15 @@ class FileLock:
                                 hint="find the process that holds it (fuser), then run again.",
                             ) from None
                         time.sleep(0.005)
-                # The old file, held open, cannot have given its inode number to the new one.
-                if file_identity(path) == identity:
-                    lock = cls(fd, path, version_of(posix.fstat(fd)) if identity else None)
+                # The path must still name the very file locked. Compared with the open
+                # descriptor's inode, which cannot be reused while it is held open (the
+                # identity seen before opening can be: a later file may take its number).
+                locked = posix.fstat(fd)
+                held = None if identity is None else (locked.st_dev, locked.st_ino)
+                if file_identity(path) == held:
+                    # Its content, not its inode, mtime and size, tells whether it changed since a
+                    # caller read it: a replaced file may reuse all three within one clock tick.
+                    lock = cls(fd, path, read_fd(fd, path) if identity else None)
                     fd = -1
                     lock.remove_stale_temporaries()
                     return lock

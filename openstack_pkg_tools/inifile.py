@@ -35,7 +35,7 @@ at the lines that are neither comments nor empty (see ``_line_starts``).
 """
 
 from .errors import ConfigFileError, InvalidValueError
-from .fileio import FileLock, MissingFileError, Version, atomic_write, read_identified
+from .fileio import FileLock, MissingFileError, atomic_write, read_bytes
 
 DEFAULT_SECTION = "DEFAULT"
 
@@ -567,12 +567,17 @@ class IniFile:
     def _load(self) -> None:
         """Read and check the file (nothing, for a missing file to create)."""
         try:
-            raw, version = read_identified(self.path)
+            raw: bytes | None = read_bytes(self.path)
         except MissingFileError:
             if not self._create:
                 raise
-            raw, version = b"", None
-        self._version: Version | None = version
+            raw = None
+        self._load_content(raw)
+
+    def _load_content(self, raw: bytes | None) -> None:
+        """Cut ``raw`` (None: a file that does not exist yet) into blocks."""
+        self._read: bytes | None = raw
+        raw = raw or b""
         self._blocks = _Reader(self.path, raw).blocks()
         self._saved = self._pieces()  # the file's content, as read or last written
         first_line = raw[: raw.find(b"\n") + 1]
@@ -582,9 +587,16 @@ class IniFile:
 
     def __enter__(self) -> "IniFile":
         """Lock the file against other writers; read it again if one replaced it meanwhile."""
-        self._lock = FileLock.acquire(self.path)
-        if self._lock.version != self._version:
-            self._load()
+        lock = FileLock.acquire(self.path)
+        try:
+            if lock.content != self._read:
+                if lock.content is None and not self._create:
+                    raise MissingFileError(self.path, "was removed while it was being edited.")
+                self._load_content(lock.content)
+        except BaseException:
+            lock.release()
+            raise
+        self._lock = lock
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, *_exc_info: object) -> None:
@@ -619,7 +631,7 @@ class IniFile:
         )
         self._saved = pieces
         if written:
-            self._version = None  # a later edit under the lock reads the file again
+            self._read = b"".join(pieces)  # what a later edit under the lock expects to find
         return written
 
     def _pieces(self) -> list[bytes | memoryview]:
