@@ -14,7 +14,8 @@ Every child process of the toolkit is started by ``run()``:
   last lines of the error output, every secret the caller names
   (``secrets=``) replaced by ``***`` in it, also percent-encoded (a child
   may print the URL it was given);
-* ``output_log`` is appended to without following a link at its name.
+* ``output_log`` is appended to without following a link at its name, with
+  the same secrets and every URL's password redacted.
 
 It is built on the ``sh`` module, using only what sh 1.14 (Debian 12) and
 sh 2.x share.
@@ -31,7 +32,7 @@ from dataclasses import dataclass
 from typing import IO
 
 from . import log
-from .errors import CommandError, ConfigFileError, redact
+from .errors import CommandError, ConfigFileError, redact, redact_urls
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -61,12 +62,22 @@ def child_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 
 
 class _Tee(io.RawIOBase):
-    """Keeps a child's output in memory and, optionally, appends it to a log."""
+    """Keeps a child's output in memory and, optionally, appends it to a log.
 
-    def __init__(self, log_file: IO[bytes] | None) -> None:
+    The log gets whole lines, each with the secrets the caller names and
+    the password of any URL replaced by ``***``: a log outlives the run and
+    its readers are not only root. The memory copy is raw; the errors made
+    from it are redacted where they are made.
+    """
+
+    _LONGEST_LINE = 65536  # a longer run without a newline (a progress bar) is logged in pieces
+
+    def __init__(self, log_file: IO[bytes] | None, secrets: Collection[str | None] = ()) -> None:
         super().__init__()
         self.buffer = bytearray()
         self.log_file = log_file
+        self.secrets = tuple(secrets)
+        self._unlogged = bytearray()
 
     def writable(self) -> bool:
         return True
@@ -74,9 +85,27 @@ class _Tee(io.RawIOBase):
     def write(self, data: bytes) -> int:  # type: ignore[override]
         self.buffer.extend(data)
         if self.log_file is not None:
-            self.log_file.write(data)
-            self.log_file.flush()
+            self._unlogged.extend(data)
+            end = self._unlogged.rfind(b"\n") + 1
+            if end == 0 and len(self._unlogged) > self._LONGEST_LINE:
+                end = len(self._unlogged)
+            if end:
+                self._log(bytes(self._unlogged[:end]))
+                del self._unlogged[:end]
         return len(data)
+
+    def finish(self) -> None:
+        """Log what is left of an unfinished last line."""
+        if self.log_file is not None and self._unlogged:
+            self._log(bytes(self._unlogged))
+            self._unlogged.clear()
+
+    def _log(self, data: bytes) -> None:
+        assert self.log_file is not None
+        text = data.decode("utf-8", errors="surrogateescape")
+        text = redact_urls(redact(text, *self.secrets))
+        self.log_file.write(text.encode("utf-8", errors="surrogateescape"))
+        self.log_file.flush()
 
     def text(self) -> str:
         return self.buffer.decode("utf-8", errors="replace")
@@ -98,7 +127,8 @@ def run(
 
     ``stdin`` is fed to the child (the way secrets reach it). ``env`` adds
     variables to the fixed base environment. ``output_log`` names a file
-    that the child's stdout and stderr are appended to as they come.
+    that the child's stdout and stderr are appended to, line by line as
+    they come, with ``secrets`` and the passwords of URLs redacted.
     ``ok_codes`` are the exit codes that count as success. ``hint`` goes into
     the error raised when the command fails. ``secrets`` (typically what
     goes in on ``stdin``) are redacted from that error.
@@ -111,7 +141,7 @@ def run(
     if isinstance(stdin, str):
         stdin = stdin.encode("utf-8")
     log_file = _open_log(output_log) if output_log else None
-    out, err = _Tee(log_file), _Tee(log_file)
+    out, err = _Tee(log_file, secrets), _Tee(log_file, secrets)
     options: dict[str, object] = {
         "_in": stdin if stdin is not None else b"",
         "_out": out,
@@ -139,6 +169,8 @@ def run(
         raise
     finally:
         if log_file is not None:
+            out.finish()
+            err.finish()
             log_file.close()
     return Completed(argv, exit_code, out.text(), err.text())
 

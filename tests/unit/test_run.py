@@ -67,5 +67,20 @@ def test_output_log_gets_both_streams(tmp_path: Path) -> None:
     assert sorted(log.read_text().splitlines()) == ["again", "err", "out"]
 
 
+def test_output_log_holds_no_secret_and_no_url_password(tmp_path: Path) -> None:
+    log = tmp_path / "dbsync.log"
+    script = (
+        "echo 'connecting to mysql+pymysql://glance:Url%40Pass@db/glance'; "
+        "echo 'the password is s3cret!' >&2; printf 'unfinished s3cret!'"
+    )
+    result = run(["sh", "-c", script], output_log=str(log), secrets=["s3cret!"])
+    assert sorted(log.read_text().splitlines()) == [
+        "connecting to mysql+pymysql://glance:***@db/glance",
+        "the password is ***",
+        "unfinished ***",
+    ]
+    assert "s3cret!" in result.stderr  # the caller's own copy is raw; its errors redact
+
+
 def test_working_directory(tmp_path: Path) -> None:
     assert run(["pwd"], cwd=str(tmp_path)).stdout.strip() == os.path.realpath(tmp_path)
