@@ -90,29 +90,50 @@ def format_host(host: str) -> str:
 
 
 MAX_HOST_LENGTH = 253
-_HOST_NAME = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?\.?")
-_IPV6 = re.compile(r"[0-9A-Fa-f:.]+(%[A-Za-z0-9_.-]+)?")
+_HOST_LABEL = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
+_LOOKS_NUMERIC = re.compile(r"[0-9A-Fa-f:.]+(%[A-Za-z0-9_.-]+)?")
 
 
-def check_host(host: str, what: str) -> None:
-    """Refuse anything but a host name, an IPv4 address or an IPv6 address (bracketed or not).
+def check_host(host: str, what: str = "") -> str:
+    """``host`` if it is a DNS name, an IPv4 address or an IPv6 address (bracketed or not).
 
-    An unbalanced bracket, white space, control characters or URL
-    delimiters would change the meaning of the URL the host goes into.
+    The one rule for every host the toolkit writes into a URL or a
+    configuration file: an unbalanced bracket, white space, control
+    characters or URL delimiters would change the meaning of the URL the
+    host goes into, and a name whose last label is all digits is a
+    mistyped IPv4 address. ``what`` names the host in the error
+    ("database", "message queue").
     """
     bare = host[1:-1] if host.startswith("[") and host.endswith("]") else host
-    ipv6 = ":" in bare
-    valid = (
-        0 < len(bare) <= MAX_HOST_LENGTH
-        and (_IPV6.fullmatch(bare) is not None if ipv6 else _HOST_NAME.fullmatch(bare) is not None)
-        and (bare == host or ipv6)
-    )
-    if not valid:
+    named = f"{what} host" if what else "host"
+    if _is_ip_address(bare) and (bare == host or ":" in bare):
+        return host
+    name = bare.removesuffix(".")
+    labels = name.split(".")
+    if bare == host and 0 < len(name) <= MAX_HOST_LENGTH and all(map(_HOST_LABEL.fullmatch, labels)):
+        if not labels[-1].isdigit():
+            return host
         raise InvalidValueError(
-            f"Invalid {what} host {host!r}.",
-            hint="give a host name, an IPv4 address or an IPv6 address (in brackets or not, "
-            "but with both brackets).",
+            f"Invalid {named} {host!r}: it is neither an IPv4 address nor a DNS name.",
+            hint="check the digits of the address.",
         )
+    raise InvalidValueError(
+        f"Invalid {named} {host!r}.",
+        hint="give a DNS name such as controller.example.org, an IPv4 address or an IPv6 address "
+        "(in brackets or not, but with both brackets).",
+    )
+
+
+def _is_ip_address(text: str) -> bool:
+    if not _LOOKS_NUMERIC.fullmatch(text):
+        return False  # a name: the ipaddress module need not be loaded
+    import ipaddress  # noqa: PLC0415 (addresses only; most hosts are names)
+
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def check_port(port: int | None, what: str) -> None:
@@ -136,10 +157,6 @@ def redact_url(text: str) -> str:
         return text
     user = userinfo.partition(":")[0]
     return f"{scheme}://{user}:{REDACTED}@{rest[len(userinfo) + 1 :]}"
-
-
-def _check_host(host: str, what: str) -> None:
-    check_host(host, what)
 
 
 def _split_authority(text: str) -> tuple[str | None, str]:
@@ -204,7 +221,7 @@ class DatabaseUrl:
                 )
             return
         if self.host is not None:
-            _check_host(self.host, "database")
+            check_host(self.host, "database")
         check_port(self.port, "database")
         if not self.database or re.search(r"[/?#%\s]", self.database):
             raise InvalidValueError(
@@ -299,7 +316,7 @@ class TransportHost:
     password: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        _check_host(self.host, "message queue")
+        check_host(self.host, "message queue")
         check_port(self.port, "message queue")
 
     def render(self, secret: str | None) -> str:

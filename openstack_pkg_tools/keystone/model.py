@@ -7,21 +7,19 @@ address) is refused before the first request is sent.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import urllib.parse
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from ..errors import InvalidValueError
-from ..urls import redact_url
+from ..urls import check_host, redact_url
 
 # The pattern Debian's packages have always checked region names against.
 # The patterns are used with fullmatch: "$" would match before a trailing newline.
 REGION_PATTERN = re.compile(r"[_a-zA-Z0-9][_.a-zA-Z0-9-]*[_.a-zA-Z0-9]")
 # Service names and types: what the catalog uses (image, volumev3, key-manager).
 NAME_PATTERN = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
-_HOST_LABEL = re.compile(r"(?!-)[a-zA-Z0-9-]{1,63}(?<!-)")
 # The substitutions Keystone fills in an endpoint URL; kept as they are.
 _URL_TEMPLATE = re.compile(r"%\((?:project_id|tenant_id|user_id)\)s")
 DEFAULT_DOMAIN = "Default"
@@ -58,28 +56,6 @@ def check_name(kind: str, name: str) -> str:
             hint=f"use letters, digits, '_', '.' and '-' for the {kind}, e.g. glance or image.",
         )
     return name
-
-
-def check_host(host: str) -> str:
-    """Return ``host`` (IPv4, IPv6 without brackets, or a DNS name) if valid."""
-    try:
-        ipaddress.ip_address(host)
-        return host
-    except ValueError:
-        pass
-    name = host.removesuffix(".")
-    labels = name.split(".")
-    if not name or len(name) > 253 or not all(_HOST_LABEL.fullmatch(label) for label in labels):
-        raise InvalidValueError(
-            f"Invalid host address {host!r}.",
-            hint="give an IPv4 address, an IPv6 address or a DNS name such as controller.example.org.",
-        )
-    if labels[-1].isdigit():
-        raise InvalidValueError(
-            f"Invalid host address {host!r}: it is neither an IPv4 address nor a DNS name.",
-            hint="check the digits of the address.",
-        )
-    return host
 
 
 def endpoint_url(proto: str, host: str, port: int | None = None, path: str = "") -> str:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from ..errors import InvalidValueError
-from ..keystone.model import Endpoints, check_host, check_region, check_url
+from ..keystone.model import Endpoints, check_region, check_url
 from ..keystone_bootstrap import BootstrapSpec
 from ..profile import CatalogEntry, Database, ServiceProfile, Setting
 from ..questions import (
@@ -27,7 +27,7 @@ from ..questions import (
     prefix_of,
     switch_of,
 )
-from ..urls import format_host, needs_encoding
+from ..urls import check_host, format_host, needs_encoding
 
 Answers = Mapping[str, str]
 

@@ -28,7 +28,7 @@ BAD_URLS = [
     ("ftp://192.0.2.10/", "scheme must be http or https"),
     ("http://admin:secret@192.0.2.10:5000", "user name or password"),
     ("http://192.0.2.10:5000/?x=1", "query or fragment"),
-    ("http://bad_host!:5000", "Invalid host address"),
+    ("http://bad_host!:5000", "Invalid host"),
     ("http://192.0.2.300:9292", "neither an IPv4 address"),
     ("http://192.0.2.10:99999", "Invalid endpoint URL"),
     ("192.0.2.10:9292", "scheme"),
