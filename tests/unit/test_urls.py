@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -11,7 +13,7 @@ from sqlalchemy.engine import make_url
 
 from openstack_pkg_tools.errors import InvalidValueError
 from openstack_pkg_tools.inifile import IniFile
-from openstack_pkg_tools.urls import DatabaseUrl, Engine, TransportHost, TransportUrl
+from openstack_pkg_tools.urls import DatabaseUrl, Engine, TransportHost, TransportUrl, check_host
 
 # Any text a password can hold (no surrogates: they are not UTF-8).
 SECRETS = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1)
@@ -129,3 +131,36 @@ def test_bad_hosts_and_names_are_refused() -> None:
             DatabaseUrl.for_engine(Engine.MYSQL, "db", host=host)
     with pytest.raises(InvalidValueError, match="database name"):
         DatabaseUrl.for_engine(Engine.MYSQL, "db/x", host="h")
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "controller",
+        "controller.example.org.",
+        "db_1.lan",
+        "192.0.2.10",
+        "2001:db8::1",
+        "[2001:db8::1]",
+        "fe80::1%eth0",
+    ],
+)
+def test_check_host_takes_names_and_addresses(host: str) -> None:
+    assert check_host(host, "database") == host
+
+
+@pytest.mark.parametrize(
+    ("host", "problem"),
+    [
+        ("192.0.2.300", "neither an IPv4 address nor a DNS name"),
+        ("[2001:db8::1", "Invalid database host"),
+        ("[controller]", "Invalid database host"),
+        ("-controller", "Invalid database host"),
+        ("a" * 64 + ".org", "Invalid database host"),
+        ("controller/x", "Invalid database host"),
+        ("", "Invalid database host"),
+    ],
+)
+def test_check_host_refuses_what_would_change_a_url(host: str, problem: str) -> None:
+    with pytest.raises(InvalidValueError, match=re.escape(problem)):
+        check_host(host, "database")
