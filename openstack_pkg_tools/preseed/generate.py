@@ -49,7 +49,7 @@ from ..questions import (
     prefix_of,
 )
 from ..tomltable import Table
-from ..urls import format_host, needs_encoding
+from ..urls import check_host, format_host, needs_encoding
 
 PASSWORD_ALPHABET = string.ascii_letters + string.digits
 PASSWORD_LENGTH = 32
@@ -145,9 +145,10 @@ class Site:
     given: frozenset[str] = field(default_factory=frozenset)
 
 
-# A host: a name, an IPv4 address or an IPv6 address (brackets are added
-# where a URL needs them); a plain value: no spaces.
-HOST_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]*|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*")
+# A host: a name, an IPv4 address or an IPv6 address without brackets (they
+# are added where a URL needs them), then checked by urls.check_host; a
+# plain value: no spaces.
+HOST_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.%A-Za-z_-]*")
 PLAIN_RE = re.compile(r"\S+")
 HOST = (HOST_RE, "a host name or an IP address (IPv6 without brackets)")
 PLAIN = (PLAIN_RE, "a non-empty string without spaces")
@@ -196,7 +197,12 @@ def load_site(path: str) -> Site:
         if table.has(key):
             given.add(f"{name}.{key}")
         required = tomltable.REQUIRED if default is None else default
-        values[attribute] = table.string(key, required, pattern, means, choices)
+        values[attribute] = value = table.string(key, required, pattern, means, choices)
+        if (pattern, means) == HOST and value:
+            try:
+                check_host(value)
+            except InvalidValueError as error:
+                raise ConfigFileError(path, f"{name}.{key}: {error.message}", hint=error.hint) from None
     passwords = tables["passwords"]
     generate = passwords.boolean("generate", False)
     length = passwords.integer("length", MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH, PASSWORD_LENGTH)

@@ -268,6 +268,8 @@ def test_ipv6_keystone_address_is_bracketed_in_urls(workdir: Path) -> None:
         (('address = "192.0.2.11"', 'address = "a b"'), "not a host name or an IP address"),
         (('address = "192.0.2.11"', 'address = "http://x:1/"'), "not a host name or an IP address"),
         (('host = "mq.example.org"', 'host = "[fd00::1"'), "not a host name or an IP address"),
+        (('host = "mq.example.org"', 'host = "192.0.2.300"'), r"rabbitmq\.host: .*neither an IPv4"),
+        (('host = "mq.example.org"', f'host = "{"a" * 64}.org"'), r"rabbitmq\.host: Invalid host"),
         (('region = "RegionTwo"', 'region = "a b"'), "without spaces"),
         (('region = "RegionTwo"', 'region = "r1\\n"'), "without spaces"),
         (("generate = true", "generate = true\nlength = 8"), r"8 is not in 16\.\.4096"),
