@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -112,10 +113,28 @@ def test_a_value_on_several_lines_is_refused() -> None:
     assert channel.sent == []
 
 
+# A debconf database of the test's own: the machine's is not touched.
+DEBCONF_RC = """Config: configdb
+Templates: templatedb
+
+Name: configdb
+Driver: File
+Filename: {folder}/config.dat
+
+Name: templatedb
+Driver: File
+Mode: 644
+Filename: {folder}/templates.dat
+"""
+
+
 @pytest.fixture
-def real() -> Iterator[Debconf]:
-    """A conversation with the real debconf database, through debconf-communicate."""
+def real(monkeypatch: pytest.MonkeyPatch) -> Iterator[Debconf]:
+    """A conversation with a real debconf database of its own, through debconf-communicate."""
     folder = tempfile.mkdtemp(prefix="pkgostest-debconf.")
+    rc = Path(folder) / "debconf.conf"
+    rc.write_text(DEBCONF_RC.format(folder=folder))
+    monkeypatch.setenv("DEBCONF_SYSTEMRC", str(rc))
     templates = Path(folder) / "templates"
     templates.write_text(TEMPLATES)
     subprocess.run(["debconf-loadtemplate", OWNER, str(templates)], check=True)
@@ -124,10 +143,8 @@ def real() -> Iterator[Debconf]:
     try:
         yield conf
     finally:
-        conf.purge()
         channel.shutdown()
-        templates.unlink()
-        os.rmdir(folder)
+        shutil.rmtree(folder)
 
 
 def test_real_debconf_round_trip_and_forget(real: Debconf) -> None:
