@@ -112,6 +112,8 @@ class Plans:
     bootstrap: BootstrapPlan | None = None
     # The asked settings' directives, written with the profile's fixed settings.
     settings: tuple[Setting, ...] = ()
+    # The profile's migrations and cells run again with the URLs already written (api-db).
+    migrate: bool = False
 
 
 # A physical network name and an interface name (Linux: at most 15 characters).
@@ -470,6 +472,7 @@ def plans(profile: ServiceProfile, package: str, answers: Answers, default_addre
         else None,
         bootstrap=bootstrap_plan(profile, answers, default_address) if Family.KEYSTONE in wanted else None,
         settings=asked_settings_plan(profile, package, answers, default_address, wanted),
+        migrate=Family.API_DB in wanted,
     )
 
 

@@ -552,6 +552,12 @@ def _linuxbridge_values(
     }
 
 
+def _api_db_values(
+    site: Site, service: ServiceAnswers, prefix: str, passwords: Mapping[str, str]
+) -> dict[str, Value]:
+    return {"configure_db": ("true", None)}
+
+
 _FAMILY_VALUES = {
     Family.DB: _db_values,
     Family.RABBIT: _rabbit_values,
@@ -564,6 +570,7 @@ _FAMILY_VALUES = {
     Family.MY_IP: _no_values,
     Family.METADATA: _metadata_values,
     Family.LINUXBRIDGE: _linuxbridge_values,
+    Family.API_DB: _api_db_values,
 }
 
 ROLE_HEADER = "# pkgos-role: "

@@ -87,9 +87,9 @@ def test_nova_api_database_cell0_and_cell1_once(mariadb: MariaDB, rabbitmq: Rabb
         ).stdout
         assert cells.cell_names(listed) == {"cell0", "cell1"}
         assert PASSWORD not in listed and "****" in listed
-        # A re-run (a second postinst) makes nothing and shows the same cells.
-        assert apply.sync_databases(nova, nova.databases)
-        assert cells.ensure_cells(plan) == []
+        # A re-run (nova-api's novaapi/configure_db, or a second postinst) migrates again and
+        # shows the same cells.
+        assert apply.migrate_configured(nova) == ["ran the database migrations of pkgostest-nova"]
         again = subprocess.run(
             [*nova.cells.command, "cell_v2", "list_cells"], capture_output=True, text=True, check=True
         ).stdout
