@@ -350,6 +350,7 @@ TABLE: tuple[Question, ...] = (
         "The region the service belongs to.",
         default=DEFAULT_REGION,
         need=Need.ALWAYS,
+        check=Check.REGION,
     ),
     Question(
         _KSAT,
@@ -501,6 +502,7 @@ TABLE: tuple[Question, ...] = (
         "underscore or dot and may contain dashes.",
         default=DEFAULT_REGION,
         need=Need.ALWAYS,
+        check=Check.REGION,
     ),
     Question(
         _ENDPOINT,
@@ -952,6 +954,24 @@ ASKED_SETTINGS: Mapping[Family, AskedSettings] = {
     # Writes nothing: a yes runs the profile's migrations and cells (plans.Plans.migrate).
     _API_DB: AskedSettings(),
 }
+
+
+@dataclass(frozen=True)
+class Shared:
+    """Questions of different packages that must get one answer, and why."""
+
+    questions: tuple[tuple[Family, str], ...]
+    why: str
+
+
+# Answers two packages must agree on: refused by pkgos preseed check and
+# generate when they differ (the metadata secret is one password of the store).
+SHARED: tuple[Shared, ...] = (
+    Shared(
+        ((_NEUTRON, "metadata_secret"), (_METADATA, "metadata_secret")),
+        "nova's metadata API and the neutron metadata agent sign their requests with one secret",
+    ),
+)
 
 
 def of_family(family: Family) -> tuple[Question, ...]:
