@@ -50,6 +50,8 @@ class Family(StrEnum):
     MY_IP = "my-ip"  # nova's [DEFAULT] my_ip
     METADATA = "metadata-agent"  # the metadata agent's secret and nova's metadata host
     LINUXBRIDGE = "linuxbridge"  # the linuxbridge agent's mappings and VXLAN
+    # nova-api's novaapi/configure_db: nova's migrations and cells run again by nova-api.
+    API_DB = "api-db"
 
 
 class Type(StrEnum):
@@ -115,6 +117,9 @@ class Question:
     under, where it differs (``{package}`` is the asking package).
     ``writes`` is the (section, key) an asked setting's answer is written
     to, in the config file the profile's ``[[asks]]`` names, after ``check``.
+    ``prefix`` is the prefix Debian asks the question under whatever the
+    package's is (nova-api asks ``novaapi/configure_db`` beside its
+    ``nova/`` endpoint questions); empty: the package's.
     """
 
     family: Family
@@ -133,10 +138,11 @@ class Question:
     debian_name: str = ""
     writes: tuple[str, str] | None = None
     check: Check = Check.TEXT
+    prefix: str = ""
 
     def full_name(self, prefix: str) -> str:
-        """The question's debconf name for ``prefix``: ``glance/db-host``."""
-        return f"{prefix}/{self.name}"
+        """The question's debconf name for ``prefix``: ``glance/db-host`` (its own prefix wins)."""
+        return f"{self.prefix or prefix}/{self.name}"
 
     def default_for(self, prefix: str) -> str:
         """The template's default for ``prefix``."""
@@ -148,7 +154,9 @@ PROTOCOLS = ("http", "https")
 DB_ENGINES = tuple(str(engine) for engine in Engine)
 LOCAL_HOSTS = ("", "localhost", "127.0.0.1", "::1")
 
-_DB, _RABBIT, _KSAT, _ENDPOINT, _KEYSTONE, _PLACEMENT, _NEUTRON, _NOVA, _MY_IP, _METADATA, _LB = Family
+_DB, _RABBIT, _KSAT, _ENDPOINT, _KEYSTONE, _PLACEMENT, _NEUTRON, _NOVA, _MY_IP, _METADATA, _LB, _API_DB = (
+    Family
+)
 _B, _S, _P, _C = Type.BOOLEAN, Type.STRING, Type.PASSWORD, Type.SELECT
 _HIGH, _LOW = Priority.HIGH, Priority.LOW
 
@@ -342,6 +350,7 @@ TABLE: tuple[Question, ...] = (
         "The region the service belongs to.",
         default=DEFAULT_REGION,
         need=Need.ALWAYS,
+        check=Check.REGION,
     ),
     Question(
         _KSAT,
@@ -493,6 +502,7 @@ TABLE: tuple[Question, ...] = (
         "underscore or dot and may contain dashes.",
         default=DEFAULT_REGION,
         need=Need.ALWAYS,
+        check=Check.REGION,
     ),
     Question(
         _ENDPOINT,
@@ -863,6 +873,23 @@ TABLE: tuple[Question, ...] = (
         writes=("vxlan", "local_ip"),
         check=Check.ADDRESS,
     ),
+    # nova-api's own question (Debian's name): Debian's nova-api makes the API database, runs
+    # api_db sync, map_cell0 and create_cell. Here nova-common's db family makes every nova
+    # database; a yes makes nova-api run the migrations and the cells again with the URLs
+    # nova-common wrote (what an upgrade of nova-api alone needs).
+    Question(
+        _API_DB,
+        "configure_db",
+        _B,
+        "Run the migrations of nova's API database and cells?",
+        "Answer yes to run nova's database migrations (the API database, cell0 and the main one) and "
+        "to make the cells that are missing, with the databases configured for nova-common.",
+        default="false",
+        priority=_HIGH,
+        switch=True,
+        need=Need.ALWAYS,
+        prefix="novaapi",
+    ),
 )
 
 ASKER: Mapping[Family, Asker] = {
@@ -871,7 +898,7 @@ ASKER: Mapping[Family, Asker] = {
     Family.KSAT: Asker.COMMON,
     Family.ENDPOINT: Asker.CATALOG,
     Family.KEYSTONE: Asker.COMMON,
-    **{family: Asker.PROFILE for family in (_PLACEMENT, _NEUTRON, _NOVA, _MY_IP, _METADATA, _LB)},
+    **{family: Asker.PROFILE for family in (_PLACEMENT, _NEUTRON, _NOVA, _MY_IP, _METADATA, _LB, _API_DB)},
 }
 
 
@@ -924,7 +951,27 @@ ASKED_SETTINGS: Mapping[Family, AskedSettings] = {
     _MY_IP: AskedSettings(),
     _METADATA: AskedSettings(),
     _LB: AskedSettings(),
+    # Writes nothing: a yes runs the profile's migrations and cells (plans.Plans.migrate).
+    _API_DB: AskedSettings(),
 }
+
+
+@dataclass(frozen=True)
+class Shared:
+    """Questions of different packages that must get one answer, and why."""
+
+    questions: tuple[tuple[Family, str], ...]
+    why: str
+
+
+# Answers two packages must agree on: refused by pkgos preseed check and
+# generate when they differ (the metadata secret is one password of the store).
+SHARED: tuple[Shared, ...] = (
+    Shared(
+        ((_NEUTRON, "metadata_secret"), (_METADATA, "metadata_secret")),
+        "nova's metadata API and the neutron metadata agent sign their requests with one secret",
+    ),
+)
 
 
 def of_family(family: Family) -> tuple[Question, ...]:

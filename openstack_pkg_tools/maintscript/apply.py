@@ -20,6 +20,7 @@ from ..questions import LOCAL_HOSTS
 from ..run import run
 from ..urls import TransportUrl
 from .plans import AuthtokenPlan, BootstrapPlan, CatalogPlan, DatabasePlan, Plans, TransportPlan
+from .seeding import config_reader, database_seeds
 
 
 def apply_plans(profile: ServiceProfile, planned: Plans) -> list[str]:
@@ -37,6 +38,8 @@ def apply_plans(profile: ServiceProfile, planned: Plans) -> list[str]:
         done += write_transport_url(planned.transport)
     if planned.database is not None and profile.cells is not None:
         done += cells.ensure_cells(cells.CellsPlan(profile.name, profile.user.name, profile.cells))
+    if planned.migrate:
+        done += migrate_configured(profile)
     if planned.authtoken is not None:
         done += write_authtoken(planned.authtoken)
         if planned.authtoken.create_user:
@@ -155,6 +158,26 @@ def sync_databases(profile: ServiceProfile, databases: tuple[Database, ...]) -> 
         return []
     dbsync.sync(dbsync.SyncPlan(profile.name, commands, user=profile.user.name))
     return [f"ran the database migrations of {profile.name}"]
+
+
+def migrate_configured(profile: ServiceProfile) -> list[str]:
+    """The profile's migrations and cells again, with the URLs its own package wrote.
+
+    nova-api's ``novaapi/configure_db``: Debian's nova-api runs ``api_db
+    sync`` and the cells; here nova-common makes the databases, and a yes
+    makes nova-api run the same idempotent steps. Before nova-common has
+    written a URL there is nothing to migrate: a warning, not a failure.
+    """
+    if not database_seeds(profile, config_reader()):
+        log.warning(
+            f"{profile.package} has no database configured: no migration was run. Configure it "
+            f"(dpkg-reconfigure {profile.package}), then dpkg-reconfigure this package."
+        )
+        return []
+    done = sync_databases(profile, profile.databases)
+    if profile.cells is not None:
+        done += cells.ensure_cells(cells.CellsPlan(profile.name, profile.user.name, profile.cells))
+    return done
 
 
 def drop_databases(profile: ServiceProfile, plan: DatabasePlan) -> list[str]:

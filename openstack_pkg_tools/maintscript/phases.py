@@ -122,12 +122,14 @@ def postinst(conf: Debconf, profile: ServiceProfile, package: str, upgrade: bool
     even though configure_db was turned off after the first install, as
     long as a connection URL this toolkit wrote is in the config file.
     """
-    from . import apply  # noqa: PLC0415 (database and Keystone layers: only postinst needs them)
+    from . import apply, regions  # noqa: PLC0415 (database and Keystone layers: only postinst needs them)
 
     try:
         asks_address = any(needs_address(family) for family in families(profile, package))
         address = system.default_route_address() if asks_address else ""
         planned = plans(profile, package, answers(conf, profile, package), address)
+        # Still before any change: a region answer Keystone lacks is refused.
+        regions.refuse_unknown_regions(planned)
         done = steps.install_files(profile, package)
         done += apply.apply_plans(profile, planned)
         if upgrade and planned.database is None and _configured_database(profile, package):

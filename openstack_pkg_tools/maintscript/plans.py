@@ -112,6 +112,10 @@ class Plans:
     bootstrap: BootstrapPlan | None = None
     # The asked settings' directives, written with the profile's fixed settings.
     settings: tuple[Setting, ...] = ()
+    # The profile's migrations and cells run again with the URLs already written (api-db).
+    migrate: bool = False
+    # (question, region) of every region answer applied: Keystone must have each region.
+    regions: tuple[tuple[str, str], ...] = ()
 
 
 # A physical network name and an interface name (Linux: at most 15 characters).
@@ -470,7 +474,35 @@ def plans(profile: ServiceProfile, package: str, answers: Answers, default_addre
         else None,
         bootstrap=bootstrap_plan(profile, answers, default_address) if Family.KEYSTONE in wanted else None,
         settings=asked_settings_plan(profile, package, answers, default_address, wanted),
+        migrate=Family.API_DB in wanted,
+        regions=region_answers(profile, package, answers, wanted),
     )
+
+
+def region_answers(
+    profile: ServiceProfile, package: str, answers: Answers, wanted: set[Family]
+) -> tuple[tuple[str, str], ...]:
+    """The region answers of the families applied, by debconf name: each names a region
+    Keystone already has (Keystone's own bootstrap, which makes its region, aside)."""
+    prefix = prefix_of(profile, package)
+    found = [
+        (question.full_name(prefix), answers.get(question.name, "").strip())
+        for family in families(profile, package)
+        if family in wanted
+        for question in details_of(family)
+        if question.check is Check.REGION
+    ]
+    found += [
+        (
+            by_name(derived.family, derived.question).full_name(prefix),
+            answers.get(derived.question, "").strip(),
+        )
+        for asks in profile.asks_for(package)
+        if Family(asks.family) in wanted
+        for derived in ASKED_SETTINGS[Family(asks.family)].derived
+        if derived.check is Check.REGION
+    ]
+    return tuple(dict.fromkeys(found))
 
 
 def _switched_on(family: Family, answers: Answers) -> bool:

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..questions import families, of_family, owner_of, prefix_of
-from .generate import ROLE_HEADER, Role, parse_role, required_questions
+from .generate import ROLE_HEADER, Role, disagreements, parse_role, required_questions
 
 TYPES = frozenset({"select", "boolean", "string", "multiselect", "note", "password", "text", "title"})
 FLAGS = frozenset({"seen"})
@@ -191,6 +191,17 @@ def check(text: str, questions: Mapping[str, Template], role: Role | None = None
     answered: dict[str, int] = {}
     for answer in answers:
         problems.extend(_check_line(answer, questions, answered))
+    values = {
+        a.question: a.value for a in reversed(answers) if a.type not in FLAGS and a.question in answered
+    }
+    # Answers two packages must share: the values are never shown (they are secrets).
+    problems.extend(
+        Problem(
+            answered[other],
+            f"{other} differs from {first} (line {answered[first]}): {why}; answer both alike.",
+        )
+        for first, other, why in disagreements(values)
+    )
     role = role if role is not None else role_of(text)
     if role is not None:
         end = len(text.splitlines()) + 1

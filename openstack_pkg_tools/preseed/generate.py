@@ -40,6 +40,7 @@ from ..keystone.model import DEFAULT_REGION
 from ..questions import (
     LOCAL_HOSTS,
     PROTOCOLS,
+    SHARED,
     Family,
     Need,
     by_name,
@@ -558,6 +559,12 @@ def _linuxbridge_values(
     }
 
 
+def _api_db_values(
+    site: Site, service: ServiceAnswers, prefix: str, passwords: Mapping[str, str]
+) -> dict[str, Value]:
+    return {"configure_db": ("true", None)}
+
+
 _FAMILY_VALUES = {
     Family.DB: _db_values,
     Family.RABBIT: _rabbit_values,
@@ -570,6 +577,7 @@ _FAMILY_VALUES = {
     Family.MY_IP: _no_values,
     Family.METADATA: _metadata_values,
     Family.LINUXBRIDGE: _linuxbridge_values,
+    Family.API_DB: _api_db_values,
 }
 
 ROLE_HEADER = "# pkgos-role: "
@@ -609,6 +617,38 @@ def required_questions(role: Role, db_types: Mapping[str, str] | None = None) ->
     return list(dict.fromkeys(names))
 
 
+def shared_groups() -> list[tuple[tuple[str, ...], str]]:
+    """Each group of ``questions.SHARED`` as debconf names across the shipped profiles, with why."""
+    groups = []
+    for shared in SHARED:
+        names = [
+            by_name(family, question).full_name(prefix_of(loaded, owner))
+            for family, question in shared.questions
+            for loaded in map(profile.load, profile.shipped_profiles())
+            for owner in owner_of(loaded, family)
+        ]
+        groups.append((tuple(dict.fromkeys(names)), shared.why))
+    return groups
+
+
+def disagreements(answered: Mapping[str, str]) -> list[tuple[str, str, str]]:
+    """``(first, other, why)`` for each answer of a shared group that differs from the group's first."""
+    found = []
+    for names, why in shared_groups():
+        given = [name for name in names if name in answered]
+        found += [(given[0], name, why) for name in given[1:] if answered[name] != answered[given[0]]]
+    return found
+
+
+def refuse_disagreeing(answers: Iterable[Answer]) -> None:
+    """Refuse answers two packages must share that differ (never quoting them: they are secrets)."""
+    for first, other, why in disagreements({answer.question: answer.value for answer in answers}):
+        raise InvalidValueError(
+            f"{first} and {other} would get different answers: {why}.",
+            hint="both come from one password of the store (metadata-secret): give them the same value.",
+        )
+
+
 def generate(site_path: str, output_dir: str, roles: Iterable[Role] = tuple(Role)) -> list[Path]:
     """Write ``<role>.preseed`` (mode 0600) for each role into ``output_dir``; return the paths.
 
@@ -620,12 +660,15 @@ def generate(site_path: str, output_dir: str, roles: Iterable[Role] = tuple(Role
     names = list(dict.fromkeys(name for role in roles for name in password_names(site, role)))
     passwords = passwords_for(site, names)
     _refuse_database_passwords_urls_cannot_hold(site, names, passwords)
+    # Every role's answers are checked together before the first file is written.
+    answers = {role: role_answers(site, role, passwords) for role in roles}
+    refuse_disagreeing(answer for role in roles for answer in answers[role])
     os.makedirs(output_dir, exist_ok=True)
     written = []
     for role in roles:
         path = Path(output_dir, f"{role}.preseed")
         _close_older_copy(path)
-        text = render(role, role_answers(site, role, passwords))
+        text = render(role, answers[role])
         fileio.atomic_write(str(path), text.encode(), new_file_mode=0o600)
         written.append(path)
     return written

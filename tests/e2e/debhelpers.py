@@ -29,6 +29,8 @@ from tests.servers.mariadb import MariaDB
 ROOT = Path(__file__).resolve().parents[2]
 PATH = f"{ROOT / '.venv' / 'bin'}:/usr/sbin:/usr/bin:/sbin:/bin"
 LOCK_WAIT = 900
+# Debian's own packages, downloaded by the tests that compare with them (never committed).
+CACHE = ROOT / ".cache" / "debs"
 
 
 def run(
@@ -65,6 +67,17 @@ def run(
 def pkgos(*args: str) -> subprocess.CompletedProcess[str]:
     """The ``pkgos`` under test."""
     return run(str(ROOT / ".venv" / "bin" / "pkgos"), *args)
+
+
+def debian_deb(package: str) -> Path:
+    """Debian 12's ``package``, downloaded with ``apt-get download`` into the cache once."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    found = sorted(CACHE.glob(f"{package}_*.deb"))
+    if not found:
+        run("apt-get", "download", package, cwd=str(CACHE))
+        found = sorted(CACHE.glob(f"{package}_*.deb"))
+    assert len(found) == 1, found
+    return found[0]
 
 
 def purge(package: str) -> None:

@@ -9,7 +9,6 @@ machine's apt state is untouched.
 
 from __future__ import annotations
 
-import glob
 import gzip
 import hashlib
 import io
@@ -25,24 +24,12 @@ import pytest
 
 from openstack_pkg_tools.build import debfile
 from openstack_pkg_tools.build.rewire import parse_script
-from tests.e2e.debhelpers import ROOT, pkgos, run
+from tests.e2e.debhelpers import ROOT, debian_deb, pkgos, run
 
-CACHE = ROOT / ".cache" / "debs"
 PHASES = ("preinst", "config", "postinst", "prerm", "postrm")
 # The toolkit's endpoint template says "Answer yes to ...", which lintian
 # flags; the wording is the shared templates' to fix, not the rewiring's.
 KNOWN_TEMPLATE_TAGS = {"making-assumptions-about-interfaces-in-templates"}
-
-
-def debian_deb(package: str) -> Path:
-    """Debian 12's ``package``, downloaded into the cache once."""
-    CACHE.mkdir(parents=True, exist_ok=True)
-    found = glob.glob(str(CACHE / f"{package}_*.deb"))
-    if not found:
-        run("apt-get", "download", package, cwd=str(CACHE))
-        found = glob.glob(str(CACHE / f"{package}_*.deb"))
-    assert len(found) == 1, found
-    return Path(found[0])
 
 
 @pytest.fixture(scope="module")

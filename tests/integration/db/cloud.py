@@ -71,6 +71,10 @@ def relocated(name: str, etc: str, user: str, *, config_arg: bool) -> ServicePro
         settings=tuple(dataclasses.replace(s, config=path(s.config)) for s in shipped.settings),
         asks=tuple(dataclasses.replace(a, config=path(a.config)) for a in shipped.asks),
         cells=cells,
+        messaging=shipped.messaging
+        and dataclasses.replace(shipped.messaging, configs=tuple(map(path, shipped.messaging.configs))),
+        authtoken=shipped.authtoken
+        and dataclasses.replace(shipped.authtoken, configs=tuple(map(path, shipped.authtoken.configs))),
     )
 
 
