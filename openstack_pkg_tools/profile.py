@@ -235,6 +235,21 @@ DEBIAN_KEYSTONE_ROLES = (
 
 
 @dataclass(frozen=True)
+class Service:
+    """An init script (and systemd unit) ``package``'s postinst enables and starts on every configure.
+
+    For a package whose own logic does it rather than debhelper's blocks:
+    Debian's keystone postinst runs ``systemctl enable``, ``update-rc.d
+    defaults`` and ``invoke-rc.d start`` itself, after its keys are made.
+    The shell-style generated postinst does it after the ``pkgos`` line
+    (``build/maintscripts.SERVICE_LINES``).
+    """
+
+    name: str
+    package: str
+
+
+@dataclass(frozen=True)
 class Asks:
     """``package`` asks the question family ``family`` under ``prefix`` and writes its answers
     (an asked-settings family of ``questions.ASKED_SETTINGS``) into ``config``."""
@@ -265,6 +280,10 @@ class ServiceProfile:
     cells: Cells | None = None
     bootstrap: KeystoneBootstrap | None = None
     asks: tuple[Asks, ...] = ()
+    services: tuple[Service, ...] = ()
+    # Files the profile's own package removes on every configure: left by an
+    # older package, they would change the service (keystone's policy.json).
+    obsolete: tuple[str, ...] = ()
 
     def asks_for(self, package: str) -> tuple[Asks, ...]:
         """The asked-settings families ``package`` asks, in profile order."""
@@ -290,6 +309,10 @@ class ServiceProfile:
         """The groups the service user joins when ``package`` is configured."""
         return tuple(m for m in self.memberships if m.package == package)
 
+    def services_for(self, package: str) -> tuple[Service, ...]:
+        """The services ``package``'s postinst enables and starts."""
+        return tuple(service for service in self.services if service.package == package)
+
     def settings_for(self, package: str) -> tuple[Setting, ...]:
         """The settings ``package``'s postinst writes, in profile order."""
         return tuple(setting for setting in self.settings if setting.package == package)
@@ -305,6 +328,7 @@ class ServiceProfile:
             *(m.package for m in self.memberships),
             *(setting.package for setting in self.settings),
             *(entry.package for entry in self.asks),
+            *(service.package for service in self.services),
         ]
         return tuple(dict.fromkeys(named))
 
@@ -553,6 +577,22 @@ def _bootstrap(top: Table, configs: tuple[ConfigFile, ...]) -> KeystoneBootstrap
     return bootstrap
 
 
+def _services(top: Table, package: str) -> tuple[Service, ...]:
+    services = []
+    for table in top.tables("service"):
+        services.append(Service(table.string("name", pattern=NAME_RE), _package(table, package)))
+        table.done()
+    return tuple(services)
+
+
+def _obsolete(top: Table) -> tuple[str, ...]:
+    paths = top.strings("obsolete", [])
+    for index, path in enumerate(paths, start=1):
+        if not is_purgeable(path):
+            raise top.fail(f"obsolete[{index}]", f"{path} is not below one of {', '.join(PURGEABLE_ROOTS)}.")
+    return paths
+
+
 def _asks(top: Table, profile: ServiceProfile) -> tuple[Asks, ...]:
     """The profile's [[asks]], checked against the rest of ``profile``."""
     # questions reads profiles: importing it at the top would be a cycle.
@@ -627,6 +667,8 @@ def parse(text: str, source: str) -> ServiceProfile:
         settings=_settings(top, package, configs),
         cells=_cells(top, configs),
         bootstrap=_bootstrap(top, configs),
+        services=_services(top, package),
+        obsolete=_obsolete(top),
     )
     profile = dataclasses.replace(profile, asks=_asks(top, profile))
     top.done()

@@ -61,6 +61,7 @@ class Type(StrEnum):
     STRING = "string"
     PASSWORD = "password"  # noqa: S105 (a debconf type, not a secret)
     SELECT = "select"
+    ERROR = "error"  # a note shown when answers disagree, never answered
 
 
 class Asker(StrEnum):
@@ -577,6 +578,16 @@ TABLE: tuple[Question, ...] = (
         secret=True,
         need=Need.ALWAYS,
     ),
+    # Debian's note (and wording, so its translations apply) when the two
+    # passwords differ: config shows it and asks both again.
+    Question(
+        _KEYSTONE,
+        "passwords-do-not-match",
+        Type.ERROR,
+        "Password input error",
+        "The two passwords you entered were not the same. Please try again.",
+        priority=_HIGH,
+    ),
     Question(
         _KEYSTONE,
         "admin-role-name",
@@ -1005,8 +1016,11 @@ def needs_address(family: Family) -> bool:
 
 
 def details_of(family: Family) -> tuple[Question, ...]:
-    """The questions ``config`` asks after a yes to the family's switch."""
-    return tuple(q for q in of_family(family) if not q.switch and q.phase is Phase.CONFIG)
+    """The questions ``config`` asks after a yes to the family's switch (an error note only when
+    answers disagree)."""
+    return tuple(
+        q for q in of_family(family) if not q.switch and q.phase is Phase.CONFIG and q.type is not Type.ERROR
+    )
 
 
 def by_name(family: Family, name: str) -> Question:

@@ -25,9 +25,11 @@ class SettingError(PkgosError):
 
 
 def install_files(profile: ServiceProfile, package: str) -> list[str]:
-    """User, memberships, directories, default configs and settings of ``package``; what was done."""
+    """Obsolete files removed; user, memberships, directories, default configs and settings of
+    ``package``; what was done."""
     done = []
     user = profile.user.name
+    done += remove_obsolete(profile, package)
     if system.ensure_user(profile.user):
         done.append(f"created system user {user}")
     for membership in profile.memberships_for(package):
@@ -42,6 +44,13 @@ def install_files(profile: ServiceProfile, package: str) -> list[str]:
         if system.install_config(config, package, user):
             done.append(f"installed {config.target}")
     return done + write_settings(profile.settings_for(package))
+
+
+def remove_obsolete(profile: ServiceProfile, package: str) -> list[str]:
+    """Remove the files an older package left that the profile's own package must not keep."""
+    if package != profile.package:
+        return []
+    return [f"removed {path}" for path in profile.obsolete if system.remove_file(path)]
 
 
 def write_settings(settings: Iterable[Setting]) -> list[str]:

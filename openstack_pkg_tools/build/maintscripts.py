@@ -50,7 +50,19 @@ SHELL_SCRIPT = """\
 set -e
 . /usr/share/debconf/confmodule
 pkgos maintscript --script "$0"{profile_fd} {phase} {quoted_profile} "$@"{here_document}
-{debhelper}"""
+{services}{debhelper}"""
+
+# A profile's [[service]] in the package's postinst: what debhelper's blocks
+# would do, after the package's keys and database are in place (Debian's
+# keystone does it in its own postinst, and has no such block).
+SERVICE_LINES = """if [ "$1" = "configure" ] ; then
+	deb-systemd-helper enable {name}.service >/dev/null || true
+	if [ -x /etc/init.d/{name} ] ; then
+		update-rc.d {name} defaults >/dev/null
+		invoke-rc.d {name} start
+	fi
+fi
+"""
 
 # The shell scripts hand an embedded profile to pkgos on this descriptor
 # (stdin and descriptor 3 carry the debconf conversation).
@@ -87,8 +99,13 @@ def script_text(request: GenerateRequest, profile: ServiceProfile, phase: Phase,
         here_document = f" {PROFILE_FD}<<'{END_OF_PROFILE}'\n{text.rstrip()}\n{END_OF_PROFILE}"
     # config has no debhelper snippets; the others get theirs after ours.
     debhelper = "" if phase is Phase.CONFIG else "\n#DEBHELPER#\n"
+    services = profile.services_for(request.package) if phase is Phase.POSTINST else ()
     return SHELL_SCRIPT.format(
-        debhelper=debhelper, profile_fd=profile_fd, here_document=here_document, **values
+        debhelper=debhelper,
+        profile_fd=profile_fd,
+        here_document=here_document,
+        services="".join(SERVICE_LINES.format(name=service.name) for service in services),
+        **values,
     )
 
 
@@ -99,6 +116,13 @@ def _prepared(request: GenerateRequest) -> tuple[ServiceProfile, str | None]:
         raise InvalidValueError(
             f"Package {request.package} has nothing to configure in profile {profile.source}.",
             hint=f"use one of the packages it names: {', '.join(profile.packages)}.",
+        )
+    if request.style is Style.PYTHON and profile.services_for(request.package):
+        raise InvalidValueError(
+            f"Profile {profile.source} has a [[service]] for {request.package}: only shell-style "
+            "scripts enable and start it.",
+            hint="generate them with --shell, or drop the [[service]] and let debhelper's "
+            "dh_installsystemd and dh_installinit do it.",
         )
     if text is not None and END_OF_PROFILE in text.splitlines():
         raise InvalidValueError(

@@ -31,7 +31,7 @@ from enum import StrEnum
 
 from ..errors import InvalidValueError
 from ..profile import ServiceProfile
-from ..questions import Family
+from ..questions import Family, needs_address
 
 LIBRARY_START = re.compile(r"^### Start of included (\S+) library\s*$")
 LIBRARY_END = re.compile(r"^### End of included (\S+) library\s*$")
@@ -338,6 +338,9 @@ def _classify_words(line: Line, script: ParsedScript, context: Context) -> Verdi
     words = _words(line, script.variables)
     if not words:
         return _syntax("shell syntax")
+    assigned = SUBSTITUTED.match(line.text)
+    if assigned:
+        return _substituted(assigned.group(1), assigned.group(2), context)
     command = words[0]
     if command in script.functions:
         return _syntax(f"a call of {command}() (its steps are listed where it is defined)")
@@ -347,6 +350,40 @@ def _classify_words(line: Line, script: ParsedScript, context: Context) -> Verdi
     if command.startswith("db_"):
         return _debconf(words, context)
     return _refused("nothing in the toolkit expresses it")
+
+
+# A variable set from a command's output: VAR=$(...) or VAR=`...` (or ${RET:-$(...)}).
+SUBSTITUTED = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*(?:\$\(|`).*)$", re.DOTALL)
+# Debian's library checks an endpoint's address and region with these before registering.
+ADDRESS_CHECK = re.compile(r"\$\{?REG_ENDPOINT_(?:IPV4|IPV6|FQDN)_REGEX")
+REGION_CHECK = re.compile(r"\$\{?REG_ENDPOINT_REGION_REGEX")
+
+
+def _substituted(variable: str, value: str, context: Context) -> Verdict:
+    """What replaces a variable set from a command's output (Debian's password, address and checks)."""
+    endpoint = any(family in context.families for family in (Family.ENDPOINT, Family.KEYSTONE))
+    if re.search(r"\b(?:pkgos_gen_pass|gen_password)\b", value) and Family.KEYSTONE in context.families:
+        return _replaced(
+            "nothing, on purpose: the toolkit never makes up an administrator password nobody is told; "
+            "keystone/admin-password must be answered (a preseed needs it), and without it the "
+            "bootstrap is skipped and postinst says so"
+        )
+    if variable in ("DEFROUTE_IF", "DEFROUTE_IP") and any(needs_address(f) for f in context.families):
+        return _replaced(
+            "the default route's address, which the toolkit's plan takes for an empty address answer "
+            "(system.default_route_address)"
+        )
+    if ADDRESS_CHECK.search(value) and endpoint:
+        return _replaced(
+            "the plan's check of the address (IPv4, IPv6 or host name, keystone/model.py): a bad "
+            "answer stops postinst naming the question, where Debian skipped the registration"
+        )
+    if REGION_CHECK.search(value) and endpoint:
+        return _replaced(
+            "the plan's check of the region (keystone.check_region): a bad answer stops postinst "
+            "naming the question, where Debian skipped the registration"
+        )
+    return _refused(f"sets {variable} from a command's output: nothing in the toolkit expresses it")
 
 
 def _source(words: list[str], script: ParsedScript, context: Context) -> Verdict:
@@ -528,6 +565,13 @@ def _not_owned(path: str, context: Context) -> Verdict:
 
 def _chown(words: list[str], script: ParsedScript, context: Context) -> Verdict:
     args = [word for word in words[1:] if not word.startswith("-")]
+    user = context.profile.user.name
+    if "-R" in words and args[1:] == [f"/var/log/{user}"] and context.profile.bootstrap is not None:
+        return _replaced(
+            f"nothing, on purpose: a recursive chown by root below a directory {user} writes can be "
+            "turned on any file through a planted hard link; the toolkit runs every keystone-manage "
+            f"as {user}, so the files it leaves there are {user}'s"
+        )
     if "-R" in words or len(args) < 2:
         return _refused("a recursive or unexpected chown: no profile field sets owners below a directory")
     owner, _, group = args[0].partition(":")
@@ -560,6 +604,9 @@ def _chmod(words: list[str], script: ParsedScript, context: Context) -> Verdict:
 
 def _rm(words: list[str], script: ParsedScript, context: Context) -> Verdict:
     paths = [posixpath.normpath(word) for word in words[1:] if not word.startswith("-")]
+    own = context.package == context.profile.package
+    if script.phase == "postinst" and own and paths and all(p in context.profile.obsolete for p in paths):
+        return _replaced(f"profile obsolete = {paths} (removed on every configure)")
     if script.phase != "postrm":
         return _refused(f"removes {' '.join(paths)}: no profile field does outside a purge")
     purged = {d.path for d in context.profile.directories if d.purge}
@@ -638,15 +685,56 @@ def _invoke_rc(words: list[str], script: ParsedScript, context: Context) -> Verd
     bootstrap = context.profile.bootstrap
     if bootstrap is not None and words[1:3] == [bootstrap.start, "start"]:
         return _replaced(
-            f"profile [keystone_bootstrap] start = {bootstrap.start!r} (before the roles are made)"
+            f"profile [keystone_bootstrap] start = {bootstrap.start!r} (before the roles are made), "
+            f"and [[service]] {bootstrap.start!r} on every configure"
+            if words[1] in _services(context)
+            else f"profile [keystone_bootstrap] start = {bootstrap.start!r} (before the roles are made)"
         )
+    if words[0] == "invoke-rc.d" and words[2:3] == ["start"] and words[1] in _services(context):
+        return _service(words[1])
     return _refused("starts or stops a service by hand: debhelper's blocks do that")
+
+
+def _services(context: Context) -> set[str]:
+    return {service.name for service in context.profile.services_for(context.package)}
+
+
+def _service(name: str) -> Verdict:
+    return _replaced(
+        f"profile [[service]] {name!r}: the generated postinst enables and starts it on every configure"
+    )
+
+
+def _enable(words: list[str], script: ParsedScript, context: Context) -> Verdict:
+    # systemctl enable NAME, update-rc.d NAME defaults: what debhelper's blocks do for other packages.
+    name = words[2] if words[0] == "systemctl" and words[1:2] == ["enable"] and len(words) == 3 else ""
+    if words[0] == "update-rc.d" and words[2:] == ["defaults"]:
+        name = words[1]
+    if name.removesuffix(".service") in _services(context):
+        return _service(name.removesuffix(".service"))
+    return _refused("enables or disables a service by hand: debhelper's blocks do that")
+
+
+def _a2dissite(words: list[str], script: ParsedScript, context: Context) -> Verdict:
+    if script.phase == "postrm" and context.profile.bootstrap is not None:
+        return _replaced(
+            "nothing: an Apache site of older keystone packages; Debian 12's keystone ships none "
+            "(it serves with uwsgi, its own unit) and the profile installs none"
+        )
+    return _refused("an Apache site no profile field expresses")
 
 
 def _openstack(words: list[str], script: ParsedScript, context: Context) -> Verdict:
     bootstrap = context.profile.bootstrap
     if bootstrap is not None and words[1:3] in (["role", "create"], ["role", "add"], ["project", "create"]):
         return _replaced(f"profile [keystone_bootstrap]: project {bootstrap.project} and its roles")
+    if bootstrap is not None and words[1:3] == ["user", "set"] and "--email" in words:
+        return _replaced(
+            "profile [keystone_bootstrap]: the administrator's email (keystone/admin-email); "
+            "keystone-manage bootstrap leaves the user enabled; no description is set"
+        )
+    if bootstrap is not None and words[1:3] == ["project", "set"] and words[3:4] == ["--description"]:
+        return _replaced("nothing: a description of the administrator's project, for people only")
     return _refused("an openstack CLI call no profile field expresses")
 
 
@@ -678,6 +766,9 @@ HANDLERS: dict[str, Callable[[list[str], ParsedScript, Context], Verdict]] = {
     "adduser": _adduser,
     "openstack": _openstack,
     "invoke-rc.d": _invoke_rc,
+    "systemctl": _enable,
+    "update-rc.d": _enable,
+    "a2dissite": _a2dissite,
 }
 
 

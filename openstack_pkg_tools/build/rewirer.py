@@ -177,7 +177,9 @@ def control_text(
     text = original.text("control")
     text = re.sub(r"^Version: .*$", f"Version: {version}", text, count=1, flags=re.MULTILINE)
     for name, (old, new) in siblings.items():
-        text = text.replace(f"{name} (= {old})", f"{name} (= {new})")
+        # The whole name only: keystone's own relation must not move python3-keystone's.
+        exact = re.compile(rf"(?<![a-z0-9+.-]){re.escape(name)} \(= {re.escape(old)}\)")
+        text = exact.sub(f"{name} (= {new})", text)
     if toolkit:
         relation = toolkit_relation()
         if re.search(r"^Depends:", text, flags=re.MULTILINE):

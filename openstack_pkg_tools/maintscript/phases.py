@@ -72,6 +72,8 @@ def config(conf: Debconf, profile: ServiceProfile, package: str, read: Reader | 
             conf.go()
         if switch is None or conf.get_bool(switch.full_name(prefix)):
             _ask_details(conf, prefix, details_of(family))
+            if family is Family.KEYSTONE:
+                _confirm_admin_password(conf, prefix)
 
 
 def _ask_details(conf: Debconf, prefix: str, questions: Sequence[Question]) -> None:
@@ -83,6 +85,26 @@ def _ask_details(conf: Debconf, prefix: str, questions: Sequence[Question]) -> N
                 continue
         conf.ask(question.full_name(prefix), question.priority)
     conf.go()
+
+
+def _confirm_admin_password(conf: Debconf, prefix: str) -> None:
+    """While the administrator's password and its confirmation differ, show Debian's error note and
+    ask both again, as Debian's keystone does.
+
+    When the note is not shown (noninteractive, or a priority above it) the
+    answers stay as they are and postinst refuses them, naming both
+    questions: a password nobody typed twice is never made up.
+    """
+    first, again = (by_name(Family.KEYSTONE, name) for name in ("admin-password", "admin-password-confirm"))
+    note = by_name(Family.KEYSTONE, "passwords-do-not-match")
+    while conf.get(first.full_name(prefix)) != conf.get(again.full_name(prefix)):
+        conf.mark_unseen(note.full_name(prefix))
+        if not conf.ask(note.full_name(prefix), note.priority):
+            return
+        for question in (first, again):
+            conf.forget(question.full_name(prefix))
+            conf.ask(question.full_name(prefix), question.priority)
+        conf.go()
 
 
 def answers(conf: Debconf, profile: ServiceProfile, package: str) -> dict[str, str]:

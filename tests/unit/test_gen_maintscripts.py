@@ -45,6 +45,32 @@ def test_shell_scripts_leave_room_for_debhelper(tmp_path: Path) -> None:
     assert "#DEBHELPER#" not in (tmp_path / "glance-api.config").read_text()
 
 
+def test_a_service_of_the_profile_is_enabled_and_started_after_pkgos_in_the_shell_postinst(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["gen-maintscripts", "keystone", "keystone", "--shell", "--debian-dir", str(tmp_path)])
+    postinst = (tmp_path / "keystone.postinst").read_text()
+    assert postinst.endswith(
+        'pkgos maintscript --script "$0" postinst keystone "$@"\n'
+        'if [ "$1" = "configure" ] ; then\n'
+        "\tdeb-systemd-helper enable keystone.service >/dev/null || true\n"
+        "\tif [ -x /etc/init.d/keystone ] ; then\n"
+        "\t\tupdate-rc.d keystone defaults >/dev/null\n"
+        "\t\tinvoke-rc.d keystone start\n"
+        "\tfi\n"
+        "fi\n"
+        "\n#DEBHELPER#\n"
+    )
+    for phase in ("config", "postrm"):
+        assert "invoke-rc.d" not in (tmp_path / f"keystone.{phase}").read_text()
+    # A one-line Python script has no place for it: refused, before anything is written.
+    python = tmp_path / "python"
+    python.mkdir()
+    assert main(["gen-maintscripts", "keystone", "keystone", "--debian-dir", str(python)]) == 2
+    assert "has a [[service]] for keystone: only shell-style scripts" in capsys.readouterr().err
+    assert list(python.iterdir()) == []
+
+
 def test_a_broken_profile_fails_the_build(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     profile = tmp_path / "broken.toml"
     profile.write_text('name = "foo"\n[[catalog]]\ntype = "image"\nport = 92920\ndescription = "x"\n')

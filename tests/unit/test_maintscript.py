@@ -511,3 +511,55 @@ def test_config_asks_the_metadata_agent_under_debians_prefix() -> None:
         "neutron-metadata/metadata_secret",
         "neutron-metadata/nova_metadata_host",
     ]
+
+
+class Typist(Database):
+    """A debconf user who types each password question's answers in turn."""
+
+    def __init__(self, typed: dict[str, list[str]]) -> None:
+        super().__init__("keystone", shown=True)
+        self.values |= {"keystone/create-admin-tenant": "true"}
+        self.typed = typed
+
+    def command(self, command: str, *params: str) -> str:
+        result = super().command(command, *params)
+        if command == "input" and self.typed.get(params[1]):
+            self.values[params[1]] = self.typed[params[1]].pop(0)
+        return result
+
+
+def test_keystone_asks_both_passwords_again_after_debians_note_until_they_agree() -> None:
+    db = Typist(
+        {"keystone/admin-password": ["a", "b", "s"], "keystone/admin-password-confirm": ["x", "y", "s"]}
+    )
+    maintscript.config(Debconf(db), load("keystone"), "keystone", lambda *key: None)
+    asked = [name for name in db.asked if "password" in name]
+    assert (
+        asked
+        == ["keystone/admin-password", "keystone/admin-password-confirm"]
+        + [
+            "keystone/passwords-do-not-match",
+            "keystone/admin-password",
+            "keystone/admin-password-confirm",
+        ]
+        * 2
+    )
+    assert db.values["keystone/admin-password"] == db.values["keystone/admin-password-confirm"] == "s"
+
+
+def test_keystone_keeps_two_different_preseeded_passwords_for_postinst_to_refuse() -> None:
+    db = Database("keystone")
+    db.values |= {
+        "keystone/create-admin-tenant": "true",
+        "keystone/admin-password": "a",
+        "keystone/admin-password-confirm": "b",
+    }
+    maintscript.config(Debconf(db), load("keystone"), "keystone", lambda *key: None)
+    assert (db.values["keystone/admin-password"], db.values["keystone/admin-password-confirm"]) == ("a", "b")
+    with pytest.raises(InvalidValueError, match="admin-password and keystone/admin-password-confirm differ"):
+        plans(load("keystone"), "keystone", {**_keystone_answers(), "admin-password": "a"})
+
+
+def _keystone_answers() -> dict[str, str]:
+    answers = {q.name: q.default_for("keystone") for q in of_family(Family.KEYSTONE)}
+    return answers | {"create-admin-tenant": "true", "admin-password-confirm": "b"}

@@ -187,6 +187,8 @@ SETTING = 'name = "foo"\n[[config]]\nsource = "a.conf"\n[[setting]]\n'
             'name = "foo"\n[keystone_authtoken]\nconfigs = ["/etc/foo/a"]\nroles = ["a dmin"]\n',
             "keystone_authtoken.roles[1]: 'a dmin'",
         ),
+        ('name = "foo"\nobsolete = ["/usr/bin/foo"]\n', "obsolete[1]: /usr/bin/foo is not below"),
+        ('name = "foo"\n[[service]]\nname = "Foo Bar"\n', "service[1].name: 'Foo Bar' does not match"),
     ],
 )
 def test_mistakes_name_the_file_and_the_key(text: str, message: str) -> None:
@@ -354,3 +356,15 @@ def test_keystone_bootstraps_the_service_project_and_debians_roles() -> None:
         bootstrap.roles
     )
     assert load("nova").bootstrap is None
+
+
+def test_keystone_enables_its_service_removes_debians_old_policy_and_purges_etc_keystone() -> None:
+    profile = load("keystone")
+    assert [(service.name, service.package) for service in profile.services_for("keystone")] == [
+        ("keystone", "keystone")
+    ]
+    assert profile.obsolete == ("/etc/keystone/policy.json",)
+    assert "/etc/keystone" in {
+        directory.path for directory in profile.purged_by("keystone") if directory.purge
+    }
+    assert load("glance").services == () and load("glance").obsolete == ()

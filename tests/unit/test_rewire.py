@@ -18,8 +18,9 @@ from openstack_pkg_tools.build.rewire import (
     rewired_script,
     template_names,
 )
-from openstack_pkg_tools.profile import parse
-from openstack_pkg_tools.questions import Family
+from openstack_pkg_tools.build.rewirer import Original, control_text
+from openstack_pkg_tools.profile import load, parse
+from openstack_pkg_tools.questions import Family, families
 from openstack_pkg_tools.run import run
 
 POSTINST = """\
@@ -203,10 +204,12 @@ def test_an_unterminated_block_is_an_error_naming_the_script_and_line() -> None:
         ("openstack role create --or-show x", "REFUSED: an openstack CLI call"),
         ("invoke-rc.d svc start", "REFUSED: starts or stops a service by hand"),
         ("rm -f /etc/svc/policy.json", "REFUSED: removes /etc/svc/policy.json"),
-        ("a2dissite svc.conf || true", "REFUSED: nothing in the toolkit expresses it"),
+        ("a2dissite svc.conf || true", "REFUSED: an Apache site no profile field expresses"),
         ('if [ "$1" = configure ] ; then', "a condition"),
         ("if dpkg-vendor --derives-from ubuntu ; then", "REFUSED: nothing in the toolkit expresses it"),
-        ("p=$(pkgos_gen_pass)", "REFUSED: nothing in the toolkit expresses it"),
+        ("p=$(pkgos_gen_pass)", "REFUSED: sets p from a command's output"),
+        ("systemctl enable svc", "REFUSED: enables or disables a service by hand"),
+        ("update-rc.d svc defaults", "REFUSED: enables or disables a service by hand"),
         ("echo done", "nothing: a progress message"),
         ("pkgos_read_config -p high ${API_CONF} DEFAULT x svc/configure_db", "question svc/configure_db"),
         ("pkgos_read_config -p high ${API_CONF} DEFAULT x svc/x_secret", "REFUSED: question svc/x_secret"),
@@ -214,6 +217,56 @@ def test_an_unterminated_block_is_an_error_naming_the_script_and_line() -> None:
 )
 def test_each_step_is_matched_to_a_family_or_profile_field_or_refused(text: str, expected: str) -> None:
     assert _verdict(text).startswith(expected)
+
+
+def _keystone_verdict(text: str, phase: str = "postinst") -> str:
+    profile = load("keystone")
+    context = Context("keystone", profile, frozenset(families(profile, "keystone")), frozenset())
+    script = parse_script(phase, f"#!/bin/sh\nKEY_CONF=/etc/keystone/keystone.conf\n{text}\n")
+    line = next(line for line in script.lines if line.number == 3)
+    verdict = classify(line, script, context)
+    return verdict.replaced_by or f"REFUSED: {verdict.reason}"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("p=$(pkgos_gen_pass)", "nothing, on purpose: the toolkit never makes up an administrator password"),
+        ("ADMIN_USER_PW=${RET:-$(gen_password)}", "nothing, on purpose: the toolkit never makes up"),
+        ("DEFROUTE_IF=$(awk '{ print $1 }' /proc/net/route)", "the default route's address"),
+        (
+            'KEYSTONE_ENDPOINT_IP=`echo "${RET}" | egrep ${REG_ENDPOINT_IPV4_REGEX}` || true',
+            "the plan's check",
+        ),
+        ('R=`echo "${R}" | egrep ${REG_ENDPOINT_REGION_REGEX}` || true', "the plan's check of the region"),
+        ("X=$(hostname -f)", "REFUSED: sets X from a command's output"),
+        ("rm -f /etc/keystone/policy.json", "profile obsolete = ['/etc/keystone/policy.json']"),
+        ("rm -f /etc/keystone/keystone.conf", "REFUSED: removes /etc/keystone/keystone.conf"),
+        ("chown -R keystone:keystone /var/log/keystone", "nothing, on purpose: a recursive chown"),
+        ("chown -R keystone:keystone /var/lib/keystone", "REFUSED: a recursive"),
+        ("systemctl enable keystone", "profile [[service]] 'keystone'"),
+        ("update-rc.d keystone defaults", "profile [[service]] 'keystone'"),
+        ("systemctl enable apache2", "REFUSED: enables or disables a service by hand"),
+        ("invoke-rc.d keystone start", "profile [keystone_bootstrap] start = 'keystone'"),
+        ("invoke-rc.d keystone stop", "REFUSED: starts or stops a service by hand"),
+        ('openstack project set --description "Default" admin', "nothing: a description"),
+        (
+            'openstack user set --description "D" --email x@y --enable admin',
+            "profile [keystone_bootstrap]: the",
+        ),
+        ("openstack user set --password x admin", "REFUSED: an openstack CLI call"),
+    ],
+)
+def test_keystones_own_steps_are_its_profiles_or_named_on_purpose(text: str, expected: str) -> None:
+    assert _keystone_verdict(text).startswith(expected)
+
+
+def test_keystones_purge_removes_etc_keystone_and_no_apache_site() -> None:
+    verdict = _keystone_verdict("rm -rf /var/log/keystone /var/lib/keystone /etc/keystone", phase="postrm")
+    assert verdict.startswith("the toolkit's purge")
+    assert _keystone_verdict("a2dissite wsgi-keystone.conf || true", phase="postrm").startswith(
+        "nothing: an Apache"
+    )
 
 
 def test_purge_steps_are_the_toolkit_purge_only_for_what_the_profile_purges() -> None:
@@ -347,3 +400,19 @@ def test_a_file_that_is_not_a_deb_is_refused(tmp_path: Path) -> None:
 
 def test_lines_know_their_span() -> None:
     assert Line(3, 5, "x").last == 5
+
+
+def test_an_exact_relation_moves_only_for_the_package_of_that_whole_name() -> None:
+    control = (
+        "Package: keystone\nVersion: 2:22-1\n"
+        "Depends: python3-keystone (= 2:22-1), keystone-doc (= 2:22-1), x, keystone (= 2:22-1)\n"
+        "Description: d\n"
+    )
+    original = Original(
+        "keystone.deb", {"control": debfile.ControlFile("control", control.encode(), 0o644)}, {}
+    )
+    text = control_text(original, "2:22-1+pkgos1", {"keystone": ("2:22-1", "2:22-1+pkgos1")}, toolkit=False)
+    assert (
+        "Depends: python3-keystone (= 2:22-1), keystone-doc (= 2:22-1), x, keystone (= 2:22-1+pkgos1)\n"
+        in text
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -185,3 +186,21 @@ def test_no_cell_without_a_transport_url(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setattr(cells, "run", lambda argv, **kwargs: pytest.fail(f"ran {argv}"))
     assert cells.ensure_cells(plan) == []
     assert cells.missing_urls(plan.cells.config) == ["[DEFAULT] transport_url"]
+
+
+SERVICE_PROFILE = 'name = "foo"\npackage = "foo"\nobsolete = ["/etc/pkgostest-obsolete/policy.json"]\n'
+
+
+def test_obsolete_files_go_with_the_profiles_own_package_only() -> None:
+    profile = parse(SERVICE_PROFILE, "foo.toml")
+    folder = Path("/etc/pkgostest-obsolete")
+    folder.mkdir()
+    try:
+        (folder / "policy.json").write_text("{}")
+        assert steps.remove_obsolete(profile, "foo-api") == []
+        assert (folder / "policy.json").exists()
+        assert steps.remove_obsolete(profile, "foo") == ["removed /etc/pkgostest-obsolete/policy.json"]
+        assert not (folder / "policy.json").exists()
+        assert steps.remove_obsolete(profile, "foo") == []
+    finally:
+        shutil.rmtree(folder)
