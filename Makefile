@@ -49,7 +49,7 @@ PYPI_TEST := pytest hypothesis oslo.config oslo.messaging sqlalchemy
 # would add itself to the host's /etc/nsswitch.conf.
 DEBIAN_NODES := systemd-container mmdebstrap iproute2 util-linux git
 
-.PHONY: all check check-newest check-nodes check-fresh deps venv test lint bench bench-maintscript deb demo demo-clean clean bench-keystone metapackages preseeds bench-preseed check-image bench-image check-e2e bench-glance archive
+.PHONY: all check check-newest check-nodes check-fresh deps venv test lint bench bench-maintscript deb demo demo-clean clean bench-keystone metapackages preseeds bench-preseed check-image bench-image check-e2e bench-glance archive bench-rewire
 # A real Keystone for the Keystone tests, and the openstack CLI for its benchmark.
 DEBIAN_TEST_KEYSTONE := python3-keystone uwsgi-core uwsgi-plugin-python3 python3-yaml python3-openstackclient
 
@@ -149,6 +149,14 @@ bench-keystone: venv
 
 bench-preseed: venv
 	$(VPY) bench/preseed_vs_reference.py
+
+# Debian's stock keystone and glance-api against the rewired ones from the
+# archive, installed from one generated preseed, each in a fresh node
+# (pkgos-bnstock, then pkgos-bnrew; root). Says so and compares glance-api
+# alone while the archive holds no rewired keystone.
+bench-rewire: archive
+	tools/ensure-debs $(DEBIAN_NODES)
+	$(VPY) bench/stock_vs_rewired.py --archive build/archive
 
 # The meta-packages, built from meta-packages/*.toml into build/meta-packages.
 metapackages: venv
