@@ -417,8 +417,32 @@ def _database_step(words: list[str], script: ParsedScript, context: Context) -> 
                 f"the toolkit's db family: profile [[database]] {database.name} "
                 f"([{section}] {directive} in {config})"
             )
+    if words[0] == "pkgos_dbc_read_conf":
+        seeded = _seeded_from_another_section(config, section, directive, context)
+        if seeded is not None:
+            return seeded
     return _refused(
         f"profile {context.profile.source} has no [[database]] with config {config}, [{section}] {directive}"
+    )
+
+
+def _seeded_from_another_section(
+    config: str, section: str, directive: str, context: Context
+) -> Verdict | None:
+    """Debian's config seeding the db answers from a section its postinst does not write.
+
+    placement-common's config reads ``[database] connection`` while its
+    postinst writes ``[placement_database]``: the toolkit's config seeds
+    from the profile's first database, the section its postinst writes.
+    """
+    first = context.profile.databases[0] if context.profile.databases else None
+    if first is None or Family.DB not in context.families or not first.section:
+        return None
+    if (first.config, first.directive) != (config, directive) or first.section == section:
+        return None
+    return _replaced(
+        f"the toolkit's db family: config seeds the db answers from [{first.section}] {directive} in "
+        f"{config}, where postinst writes the URL (Debian's reads [{section}], which it does not write)"
     )
 
 

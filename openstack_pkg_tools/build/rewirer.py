@@ -223,6 +223,10 @@ def rewired_files(
         script = by_phase.get(phase, ParsedScript(phase, "", (), (), (), frozenset()))
         if phase in generated.scripts:
             text = rewired_script(script, generated.scripts[phase])
+        elif (script.has_own_logic or script.libraries) and not script.blocks:
+            # Nothing of it is left: an empty script is no script (lintian's maintainer-script-empty).
+            files.pop(phase, None)
+            continue
         elif script.has_own_logic or script.libraries:
             text = rewired_script(script, None)
         else:

@@ -347,3 +347,17 @@ def test_a_file_that_is_not_a_deb_is_refused(tmp_path: Path) -> None:
 
 def test_lines_know_their_span() -> None:
     assert Line(3, 5, "x").last == 5
+
+
+def test_config_seeding_from_a_section_postinst_does_not_write_reads_the_one_it_writes() -> None:
+    # placement-common's config reads [database] while its postinst writes [placement_database].
+    seeded = _verdict("pkgos_dbc_read_conf -pkg svc-common ${API_CONF} svc_database connection svc", "config")
+    assert seeded.startswith(
+        "the toolkit's db family: config seeds the db answers from [database] connection"
+    )
+    assert "Debian's reads [svc_database]" in seeded
+    # Only the config's seeding: postinst writing another section is a database the profile lacks.
+    assert _verdict("pkgos_dbc_postinst ${API_CONF} svc_database connection svc $@").startswith("REFUSED")
+    assert _verdict(
+        "pkgos_dbc_read_conf -pkg svc-api ${API_CONF} svc_database connection svc", "config", "svc-api"
+    ).startswith("REFUSED")
