@@ -50,6 +50,7 @@ class Family(StrEnum):
     MY_IP = "my-ip"  # nova's [DEFAULT] my_ip
     METADATA = "metadata-agent"  # the metadata agent's secret and nova's metadata host
     LINUXBRIDGE = "linuxbridge"  # the linuxbridge agent's mappings and VXLAN
+    CINDER_REGION = "cinder-region"  # nova's [cinder] os_region_name
 
 
 class Type(StrEnum):
@@ -148,7 +149,9 @@ PROTOCOLS = ("http", "https")
 DB_ENGINES = tuple(str(engine) for engine in Engine)
 LOCAL_HOSTS = ("", "localhost", "127.0.0.1", "::1")
 
-_DB, _RABBIT, _KSAT, _ENDPOINT, _KEYSTONE, _PLACEMENT, _NEUTRON, _NOVA, _MY_IP, _METADATA, _LB = Family
+_DB, _RABBIT, _KSAT, _ENDPOINT, _KEYSTONE, _PLACEMENT, _NEUTRON, _NOVA, _MY_IP, _METADATA, _LB, _CINDER = (
+    Family
+)
 _B, _S, _P, _C = Type.BOOLEAN, Type.STRING, Type.PASSWORD, Type.SELECT
 _HIGH, _LOW = Priority.HIGH, Priority.LOW
 
@@ -804,6 +807,19 @@ TABLE: tuple[Question, ...] = (
         writes=("DEFAULT", "my_ip"),
         check=Check.ADDRESS,
     ),
+    # nova's [cinder] os_region_name: asked on every configure, as Debian does.
+    Question(
+        _CINDER,
+        "cinder_os_region_name",
+        _S,
+        "Region of the block storage service:",
+        "The region nova looks cinder's endpoint up in, for the volumes attached to instances.",
+        default=DEFAULT_REGION,
+        priority=_HIGH,
+        need=Need.ALWAYS,
+        writes=("cinder", "os_region_name"),
+        check=Check.REGION,
+    ),
     # The metadata agent's file: the secret shared with nova, and nova's metadata host.
     Question(
         _METADATA,
@@ -871,7 +887,7 @@ ASKER: Mapping[Family, Asker] = {
     Family.KSAT: Asker.COMMON,
     Family.ENDPOINT: Asker.CATALOG,
     Family.KEYSTONE: Asker.COMMON,
-    **{family: Asker.PROFILE for family in (_PLACEMENT, _NEUTRON, _NOVA, _MY_IP, _METADATA, _LB)},
+    **{family: Asker.PROFILE for family in (_PLACEMENT, _NEUTRON, _NOVA, _MY_IP, _METADATA, _LB, _CINDER)},
 }
 
 
@@ -924,6 +940,7 @@ ASKED_SETTINGS: Mapping[Family, AskedSettings] = {
     _MY_IP: AskedSettings(),
     _METADATA: AskedSettings(),
     _LB: AskedSettings(),
+    _CINDER: AskedSettings(),
 }
 
 

@@ -155,7 +155,11 @@ def plan(original: Original, profile: str | None, revision: int = 1) -> tuple[Pl
     except InvalidValueError as error:
         return decided(Outcome.REFUSE, name, error.message), None
     context = Context(
-        original.package, loaded, frozenset(families(loaded, original.package)), generated.questions
+        original.package,
+        loaded,
+        frozenset(families(loaded, original.package)),
+        generated.questions,
+        debfile.shipped_modes(original.path),
     )
     steps = steps_of(scripts, context)
     missing = tuple(q for q in template_names(original.text("templates")) if q not in generated.questions)

@@ -108,7 +108,9 @@ def role_services(role: Role) -> tuple[ServiceAnswers, ...]:
     """
     if role is Role.COMPUTE:
         return (
-            ServiceAnswers("nova", (Family.RABBIT, Family.KSAT, Family.PLACEMENT, Family.NEUTRON)),
+            ServiceAnswers(
+                "nova", (Family.RABBIT, Family.KSAT, Family.PLACEMENT, Family.NEUTRON, Family.CINDER_REGION)
+            ),
             ServiceAnswers("neutron", (Family.RABBIT, Family.KSAT, Family.LINUXBRIDGE)),
         )
     return tuple(
@@ -552,6 +554,12 @@ def _linuxbridge_values(
     }
 
 
+def _cinder_region_values(
+    site: Site, service: ServiceAnswers, prefix: str, passwords: Mapping[str, str]
+) -> dict[str, Value]:
+    return {"cinder_os_region_name": (site.region, "site.region")}
+
+
 _FAMILY_VALUES = {
     Family.DB: _db_values,
     Family.RABBIT: _rabbit_values,
@@ -564,6 +572,7 @@ _FAMILY_VALUES = {
     Family.MY_IP: _no_values,
     Family.METADATA: _metadata_values,
     Family.LINUXBRIDGE: _linuxbridge_values,
+    Family.CINDER_REGION: _cinder_region_values,
 }
 
 ROLE_HEADER = "# pkgos-role: "

@@ -20,7 +20,7 @@ from tests.e2e.test_rewire import KNOWN_TEMPLATE_TAGS, PHASES, _control, _field,
 
 # In the order they were made to rewire; all of them go through one run,
 # so exact relations between them (nova-compute-kvm on nova-compute) follow.
-PACKAGES = ("placement-common", "placement-api")
+PACKAGES = ("placement-common", "placement-api", "nova-common")
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 import pytest
@@ -18,8 +19,8 @@ from openstack_pkg_tools.build.rewire import (
     rewired_script,
     template_names,
 )
-from openstack_pkg_tools.profile import parse
-from openstack_pkg_tools.questions import Family
+from openstack_pkg_tools.profile import load, parse
+from openstack_pkg_tools.questions import Family, families
 from openstack_pkg_tools.run import run
 
 POSTINST = """\
@@ -169,7 +170,7 @@ def test_an_unterminated_block_is_an_error_naming_the_script_and_line() -> None:
             "chmod 755 /var/lib/svc",
             "REFUSED: profile [[directory]] /var/lib/svc has mode 0750, Debian's 0755",
         ),
-        ("chown -R svc:svc /var/log/svc", "REFUSED: a recursive"),
+        ("chown -R svc:svc /var/log/svc", "REFUSED: profile svc.toml has no [[directory]] path"),
         ("db_get svc/configure_db", "question svc/configure_db of the toolkit's templates"),
         (
             "db_input high svc/admin-email || true",
@@ -361,3 +362,109 @@ def test_config_seeding_from_a_section_postinst_does_not_write_reads_the_one_it_
     assert _verdict(
         "pkgos_dbc_read_conf -pkg svc-api ${API_CONF} svc_database connection svc", "config", "svc-api"
     ).startswith("REFUSED")
+
+
+def _nova_verdict(text: str, phase: str = "postinst", shipped: dict[str, int] | None = None) -> str:
+    """The verdict on ``text`` as a line of nova-common's ``phase`` script, with the shipped nova profile."""
+    nova = load("nova")
+    script = parse_script(phase, f"#!/bin/sh\nNOVA_CONF=/etc/nova/nova.conf\n{text}\n")
+    line = next(line for line in script.lines if line.number == 3)
+    context = Context(
+        "nova-common",
+        nova,
+        frozenset(families(nova, "nova-common")),
+        frozenset({"nova/my-ip", "nova/cinder_os_region_name"}),
+        shipped or {},
+    )
+    verdict = classify(line, script, context)
+    return verdict.replaced_by or f"REFUSED: {verdict.reason}"
+
+
+DIRECTORY, FILE = stat.S_IFDIR | 0o755, stat.S_IFREG | 0o644
+
+
+@pytest.mark.parametrize(
+    ("text", "phase", "expected"),
+    [
+        # Directives Debian writes from an answer an asked family of the package writes.
+        ("pkgos_inifile set ${NOVA_CONF} DEFAULT my_ip ${RET}", "postinst", "the toolkit's my-ip family"),
+        (
+            "pkgos_inifile set ${NOVA_CONF} neutron auth_url ${RET}",
+            "postinst",
+            "the toolkit's neutron family",
+        ),
+        (
+            "pkgos_inifile set ${NOVA_CONF} cinder os_region_name ${RET}",
+            "postinst",
+            "the toolkit's cinder-region",
+        ),
+        ("pkgos_inifile set ${NOVA_CONF} cinder catalog_info x", "postinst", "REFUSED: sets [cinder]"),
+        # Debian's guess of the node's address in config.
+        (
+            "DEFROUTE_IF=`awk '{ print $1 }' /proc/net/route | head -n 1`",
+            "config",
+            "the toolkit's my-ip family",
+        ),
+        ("HOSTNAME_IP=$(hostname -i)", "config", "the toolkit's my-ip family: an empty my-ip"),
+        ("OTHER=$(uname -r)", "config", "REFUSED: nothing in the toolkit expresses it"),
+        # The placement user nova-common makes is placement's own service user.
+        (
+            "openstack user create --or-show --password ${PLACEMENT_PASS} ${PLACEMENT_USER}",
+            "postinst",
+            "the user nova-common reaches placement as (nova/placement_admin_username) is placement's",
+        ),
+        ("openstack role add --project x --user ${PLACEMENT_USER} admin", "postinst", "the user nova-common"),
+        ("openstack role add --project x --user ${GLANCE_USER} admin", "postinst", "REFUSED: an openstack"),
+        # [[leftover]] and [[file]].
+        ("mv /etc/nova/policy.json /etc/nova/disabled.policy.json.old", "postinst", "profile [[leftover]]"),
+        (
+            "mv /etc/nova/api-paste.ini /etc/nova/old.ini",
+            "postinst",
+            "REFUSED: moves /etc/nova/api-paste.ini",
+        ),
+        (
+            "[ -f /etc/sudoers.d/nova_sudoers ] && rm -f /etc/sudoers.d/nova_sudoers",
+            "postinst",
+            "profile [[left",
+        ),
+        ("rm -f /etc/nova/placement-policy.json", "postinst", "REFUSED: removes"),
+        ("rm -f /etc/nova/placement-policy.json", "postrm", "the toolkit's purge"),
+        ("rm -f /etc/default/nova-common", "postrm", "the toolkit's purge"),
+        ("rm -f /etc/default/glance-common", "postrm", "REFUSED: purge of /etc/default/glance-common"),
+        ("rm -rf /var/lib/nova/CA", "postrm", "the toolkit's purge"),
+        ("touch /var/log/nova/nova-manage.log", "postinst", "profile [[file]] /var/log/nova/nova-manage.log"),
+        ("touch /var/log/nova/other.log", "postinst", "REFUSED: profile profiles/nova.toml has no [[file]]"),
+        ("chown nova:nova /var/log/nova/nova-manage.log", "postinst", "profile owner and group"),
+        # The database steps Debian spells out in SQL, and its dump before a drop.
+        (
+            'echo "CREATE DATABASE IF NOT EXISTS x_cell0;" | mysql -h h -u root',
+            "postinst",
+            "the toolkit's db family",
+        ),
+        ("mysqldump -h h -u root x_cell0 > /var/tmp/x.mysql", "prerm", "nothing: the toolkit's postrm purge"),
+        ('dump_timestamp=$(date +"%Y-%m-%d")', "prerm", "nothing: it names the database dump"),
+        ("mysqldump -h h -u root x_cell0 > /var/tmp/x.mysql", "postinst", "REFUSED: a database dump"),
+    ],
+)
+def test_nova_commons_own_steps(text: str, phase: str, expected: str) -> None:
+    assert _nova_verdict(text, phase).startswith(expected)
+
+
+def test_a_recursive_chown_needs_every_shipped_directory_below_owned_and_enforced() -> None:
+    step = "chown -R nova:nova /var/lib/nova/"
+    shipped = {"/var/lib/nova/instances": DIRECTORY, "/var/lib/nova/CA/private": DIRECTORY}
+    assert _nova_verdict(step, shipped=shipped).startswith("profile [[directory]] owners, enforced")
+    unknown = {**shipped, "/var/lib/nova/cache": DIRECTORY}
+    assert 'no [[directory]] path = "/var/lib/nova/cache"' in _nova_verdict(step, shipped=unknown)
+    a_file = {**shipped, "/var/lib/nova/README": FILE}
+    assert "/var/lib/nova/README is a file the package ships" in _nova_verdict(step, shipped=a_file)
+    assert "/var/log/nova" in _nova_verdict("chown -R nova:nova /var/log/nova")  # nova:adm in the profile
+
+
+def test_a_chmod_of_a_file_dpkg_installs_with_that_mode_is_nothing() -> None:
+    step = "chmod 0440 /etc/sudoers.d/nova-common"
+    assert _nova_verdict(step, shipped={"/etc/sudoers.d/nova-common": stat.S_IFREG | 0o440}).startswith(
+        "nothing: dpkg installs /etc/sudoers.d/nova-common with mode 0440"
+    )
+    assert _nova_verdict(step, shipped={"/etc/sudoers.d/nova-common": FILE}).startswith("REFUSED")
+    assert _nova_verdict(step).startswith("REFUSED")
