@@ -19,6 +19,7 @@ import os
 import posixpath
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 from importlib import resources
 from typing import Any
 
@@ -125,6 +126,47 @@ class Setting:
     value: str
     raw: bool = False
     enforce: bool = True
+
+
+@dataclass(frozen=True)
+class StateFile:
+    """An empty file ``package``'s postinst makes exist, owned by ``owner``:``group``.
+
+    For a log a command writes when the administrator runs it as root
+    (``/var/log/nova/nova-manage.log``): made the service user's first, it
+    stays writable by the service's own runs. An existing file gets the
+    owner and mode on every configure, as Debian's ``chown`` does. The
+    purge of ``package`` removes it.
+    """
+
+    path: str
+    package: str
+    owner: str
+    group: str
+    mode: int = 0o640
+
+
+class LeftoverAction(StrEnum):
+    """What configure does with a file an older version left."""
+
+    KEEP = "keep"  # only the purge removes it
+    REMOVE = "remove"
+    RENAME = "rename"  # moved aside to rename_to, so the service no longer reads it
+
+
+@dataclass(frozen=True)
+class Leftover:
+    """A file (or directory) of an older version of ``package`` that the package no longer ships.
+
+    On configure it is kept, removed, or renamed to ``rename_to`` (nova's
+    ``policy.json``, which oslo.policy would still read); the purge of
+    ``package`` removes it and its renamed copy.
+    """
+
+    path: str
+    package: str
+    action: LeftoverAction = LeftoverAction.KEEP
+    rename_to: str = ""
 
 
 @dataclass(frozen=True)
@@ -284,6 +326,16 @@ class ServiceProfile:
     # Files the profile's own package removes on every configure: left by an
     # older package, they would change the service (keystone's policy.json).
     obsolete: tuple[str, ...] = ()
+    files: tuple[StateFile, ...] = ()
+    leftovers: tuple[Leftover, ...] = ()
+
+    def files_for(self, package: str) -> tuple[StateFile, ...]:
+        """The state files ``package``'s postinst makes exist."""
+        return tuple(entry for entry in self.files if entry.package == package)
+
+    def leftovers_for(self, package: str) -> tuple[Leftover, ...]:
+        """The leftovers of older versions ``package`` handles on configure and purge."""
+        return tuple(entry for entry in self.leftovers if entry.package == package)
 
     def asks_for(self, package: str) -> tuple[Asks, ...]:
         """The asked-settings families ``package`` asks, in profile order."""
@@ -329,6 +381,8 @@ class ServiceProfile:
             *(setting.package for setting in self.settings),
             *(entry.package for entry in self.asks),
             *(service.package for service in self.services),
+            *(entry.package for entry in self.files),
+            *(entry.package for entry in self.leftovers),
         ]
         return tuple(dict.fromkeys(named))
 
@@ -419,6 +473,46 @@ def _configs(top: Table, name: str, package: str) -> tuple[ConfigFile, ...]:
         table.done()
         configs.append(config)
     return tuple(configs)
+
+
+def _files(top: Table, user: str, package: str) -> tuple[StateFile, ...]:
+    files = []
+    for table in top.tables("file"):
+        entry = StateFile(
+            path=table.path("path"),
+            package=_package(table, package),
+            owner=table.string("owner", user, NAME_RE),
+            group=table.string("group", user, NAME_RE),
+            mode=table.mode("mode", 0o640),
+        )
+        if not is_purgeable(entry.path):
+            raise table.fail("path", f"{entry.path} is not below one of {', '.join(PURGEABLE_ROOTS)}.")
+        table.done()
+        files.append(entry)
+    return tuple(files)
+
+
+def _leftovers(top: Table, package: str) -> tuple[Leftover, ...]:
+    leftovers = []
+    actions = ", ".join(action.value for action in LeftoverAction)
+    for table in top.tables("leftover"):
+        action = table.string("action", LeftoverAction.KEEP.value)
+        if action not in {item.value for item in LeftoverAction}:
+            raise table.fail("action", f"{action!r} is not one of {actions}.")
+        entry = Leftover(
+            path=table.path("path"),
+            package=_package(table, package),
+            action=LeftoverAction(action),
+            rename_to=table.string("rename_to", ""),
+        )
+        if (entry.action is LeftoverAction.RENAME) != bool(entry.rename_to):
+            raise table.fail("rename_to", 'is given with action = "rename", and only then.')
+        for path in (entry.path, entry.rename_to):
+            if path and not is_purgeable(path):
+                raise table.fail("path", f"{path} is not below one of {', '.join(PURGEABLE_ROOTS)}.")
+        table.done()
+        leftovers.append(entry)
+    return tuple(leftovers)
 
 
 def _settings(top: Table, package: str, configs: tuple[ConfigFile, ...]) -> tuple[Setting, ...]:
@@ -669,6 +763,8 @@ def parse(text: str, source: str) -> ServiceProfile:
         bootstrap=_bootstrap(top, configs),
         services=_services(top, package),
         obsolete=_obsolete(top),
+        files=_files(top, user.name, package),
+        leftovers=_leftovers(top, package),
     )
     profile = dataclasses.replace(profile, asks=_asks(top, profile))
     top.done()

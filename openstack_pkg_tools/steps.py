@@ -43,6 +43,13 @@ def install_files(profile: ServiceProfile, package: str) -> list[str]:
     for config in profile.configs_for(package):
         if system.install_config(config, package, user):
             done.append(f"installed {config.target}")
+    for leftover in profile.leftovers_for(package):
+        if system.handle_leftover(leftover):
+            moved = f" to {leftover.rename_to}" if leftover.rename_to else ""
+            done.append(f"{leftover.action}d {leftover.path}{moved} (left by an older version)")
+    for entry in profile.files_for(package):
+        if system.ensure_state_file(entry):
+            done.append(f"made {entry.path} {entry.owner}:{entry.group} {entry.mode:04o}")
     return done + write_settings(profile.settings_for(package))
 
 
@@ -83,6 +90,11 @@ def purge_files(profile: ServiceProfile, package: str) -> list[str]:
     for config in profile.configs_for(package):
         if system.remove_file(config.target):
             done.append(f"removed {config.target}")
+    leftovers = profile.leftovers_for(package)
+    made = [entry.path for entry in profile.files_for(package)]
+    for path in [*made, *(p for entry in leftovers for p in (entry.path, entry.rename_to) if p)]:
+        if system.remove_path(path):
+            done.append(f"removed {path}")
     # Deepest first: a directory below /etc/<svc> goes before /etc/<svc> is
     # found empty or not.
     for directory in sorted(profile.purged_by(package), key=lambda d: d.path.count("/"), reverse=True):

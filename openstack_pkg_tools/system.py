@@ -19,8 +19,8 @@ import stat
 
 from . import log
 from .errors import PkgosError
-from .fileio import atomic_write, read_bytes
-from .profile import ConfigFile, Directory, SystemUser, is_purgeable
+from .fileio import atomic_write, create_file, kind_of, open_directory, read_bytes
+from .profile import ConfigFile, Directory, Leftover, LeftoverAction, StateFile, SystemUser, is_purgeable
 from .run import run
 
 
@@ -129,6 +129,64 @@ def ensure_directory(directory: Directory) -> bool:
         os.chown(path, uid, gid)
         os.chmod(path, directory.mode)
     return False
+
+
+def ensure_state_file(entry: StateFile) -> bool:
+    """Make ``entry`` exist, empty if new, with its owner and mode; True if anything changed.
+
+    Its directory may be the service user's (/var/log/nova): the file is
+    created or opened relative to it without following a link, and an
+    existing name must be a regular file.
+    """
+    uid, gid = _ids(entry.owner, entry.group, entry.path)
+    directory, name = os.path.split(entry.path)
+    directory_fd = open_directory(directory)
+    try:
+        try:
+            os.close(create_file(directory_fd, name, entry.mode, (uid, gid), entry.path))
+            return True
+        except FileExistsError:
+            pass
+        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+        try:
+            fd = os.open(name, flags, dir_fd=directory_fd)
+        except OSError as error:
+            raise SystemSetupError(
+                f"Cannot open {entry.path}: {error.strerror}.", hint="remove it; the package makes it again."
+            ) from None
+        try:
+            current = os.fstat(fd)
+            if not stat.S_ISREG(current.st_mode):
+                raise SystemSetupError(
+                    f"{entry.path} is {kind_of(current.st_mode)}, not a regular file.",
+                    hint="remove it; the package makes it again.",
+                )
+            if (current.st_uid, current.st_gid, stat.S_IMODE(current.st_mode)) == (uid, gid, entry.mode):
+                return False
+            os.fchown(fd, uid, gid)
+            os.fchmod(fd, entry.mode)
+            return True
+        finally:
+            os.close(fd)
+    finally:
+        os.close(directory_fd)
+
+
+def handle_leftover(entry: Leftover) -> bool:
+    """Remove or rename a file an older version left, as the profile says; True if done."""
+    if entry.action is LeftoverAction.KEEP or not os.path.lexists(entry.path):
+        return False
+    if entry.action is LeftoverAction.RENAME:
+        os.replace(entry.path, entry.rename_to)
+        return True
+    return remove_path(entry.path)
+
+
+def remove_path(path: str) -> bool:
+    """Delete ``path``, a directory with everything below it or one file (purge); True if it existed."""
+    if os.path.isdir(path) and not os.path.islink(path):
+        return remove_tree(path)
+    return remove_file(path)
 
 
 def install_config(config: ConfigFile, package: str, group: str) -> bool:

@@ -173,3 +173,28 @@ def write_with_control(original: str, files: Mapping[str, ControlFile], output: 
         os.unlink(output)
         raise
     return written
+
+
+def shipped_modes(deb: str) -> dict[str, int]:
+    """Each path the package's data archive ships (``/etc/sudoers.d/nova-common``) and its mode.
+
+    The mode carries the file type bits (``stat.S_ISDIR`` works on it).
+    Read in Python from the data member, which is never unpacked to disk.
+    """
+    import io  # noqa: PLC0415 (only rewiring reads a data archive)
+    import stat  # noqa: PLC0415
+    import tarfile  # noqa: PLC0415
+
+    member = data_member(read_members(deb))
+    try:
+        with tarfile.open(fileobj=io.BytesIO(member.data)) as archive:
+            entries = archive.getmembers()
+    except tarfile.TarError as error:
+        raise DebFileError(
+            f"{deb}: cannot read {member.name}: {error}.", hint="give a Debian binary package."
+        ) from None
+    modes = {}
+    for entry in entries:
+        kind = stat.S_IFDIR if entry.isdir() else stat.S_IFLNK if entry.issym() else stat.S_IFREG
+        modes["/" + entry.name.removeprefix("./").rstrip("/")] = kind | entry.mode
+    return modes

@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from ..errors import InvalidValueError
-from ..profile import ServiceProfile
-from ..questions import Family, needs_address
+from ..profile import LeftoverAction, ServiceProfile, load, shipped_profiles
+from ..questions import Family, by_name, directives_of, needs_address
 
 LIBRARY_START = re.compile(r"^### Start of included (\S+) library\s*$")
 LIBRARY_END = re.compile(r"^### End of included (\S+) library\s*$")
@@ -115,6 +115,8 @@ class Context:
     profile: ServiceProfile
     families: frozenset[Family]
     questions: frozenset[str]  # the questions of the generated templates
+    # What the package's data archive ships: path to mode, with the file type bits.
+    shipped: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -339,7 +341,7 @@ def _classify_words(line: Line, script: ParsedScript, context: Context) -> Verdi
     if not words:
         return _syntax("shell syntax")
     assigned = SUBSTITUTED.match(line.text)
-    if assigned:
+    if assigned:  # VAR=$(...) or VAR=`...`: what it runs is the step
         return _substituted(assigned.group(1), assigned.group(2), context)
     command = words[0]
     if command in script.functions:
@@ -362,27 +364,39 @@ REGION_CHECK = re.compile(r"\$\{?REG_ENDPOINT_REGION_REGEX")
 def _substituted(variable: str, value: str, context: Context) -> Verdict:
     """What replaces a variable set from a command's output (Debian's password, address and checks)."""
     endpoint = any(family in context.families for family in (Family.ENDPOINT, Family.KEYSTONE))
-    if re.search(r"\b(?:pkgos_gen_pass|gen_password)\b", value) and Family.KEYSTONE in context.families:
-        return _replaced(
+    address_family = next((f for f in sorted(context.families) if needs_address(f)), None)
+    probes_address = variable in ("DEFROUTE_IF", "DEFROUTE_IP") or any(p in value for p in ADDRESS_PROBES)
+    rules = (
+        (
+            re.search(r"\b(?:pkgos_gen_pass|gen_password)\b", value) and Family.KEYSTONE in context.families,
             "nothing, on purpose: the toolkit never makes up an administrator password nobody is told; "
             "keystone/admin-password must be answered (a preseed needs it), and without it the "
-            "bootstrap is skipped and postinst says so"
-        )
-    if variable in ("DEFROUTE_IF", "DEFROUTE_IP") and any(needs_address(f) for f in context.families):
-        return _replaced(
-            "the default route's address, which the toolkit's plan takes for an empty address answer "
-            "(system.default_route_address)"
-        )
-    if ADDRESS_CHECK.search(value) and endpoint:
-        return _replaced(
-            "the plan's check of the address (IPv4, IPv6 or host name, keystone/model.py): a bad "
-            "answer stops postinst naming the question, where Debian skipped the registration"
-        )
-    if REGION_CHECK.search(value) and endpoint:
-        return _replaced(
+            "bootstrap is skipped and postinst says so",
+        ),
+        (
+            probes_address and address_family is not None,
+            f"the toolkit's {address_family} family: an empty address answer is the default "
+            "route's address, found when postinst runs (system.default_route_address; Debian guesses "
+            "it in config, falling back to hostname -i)",
+        ),
+        (
+            ADDRESS_CHECK.search(value) and endpoint,
+            "the plan's check of the address (IPv4, IPv6 or host name, urls.check_host): a bad "
+            "answer stops postinst naming the question, where Debian skipped the registration",
+        ),
+        (
+            REGION_CHECK.search(value) and endpoint,
             "the plan's check of the region (keystone.check_region): a bad answer stops postinst "
-            "naming the question, where Debian skipped the registration"
-        )
+            "naming the question, where Debian skipped the registration",
+        ),
+        (
+            value.startswith("$(date") and _handles_databases(context),
+            "nothing: it names the database dump below, which the toolkit does not make",
+        ),
+    )
+    for applies, replacement in rules:
+        if applies:
+            return _replaced(replacement)
     return _refused(f"sets {variable} from a command's output: nothing in the toolkit expresses it")
 
 
@@ -454,8 +468,32 @@ def _database_step(words: list[str], script: ParsedScript, context: Context) -> 
                 f"the toolkit's db family: profile [[database]] {database.name} "
                 f"([{section}] {directive} in {config})"
             )
+    if words[0] == "pkgos_dbc_read_conf":
+        seeded = _seeded_from_another_section(config, section, directive, context)
+        if seeded is not None:
+            return seeded
     return _refused(
         f"profile {context.profile.source} has no [[database]] with config {config}, [{section}] {directive}"
+    )
+
+
+def _seeded_from_another_section(
+    config: str, section: str, directive: str, context: Context
+) -> Verdict | None:
+    """Debian's config seeding the db answers from a section its postinst does not write.
+
+    placement-common's config reads ``[database] connection`` while its
+    postinst writes ``[placement_database]``: the toolkit's config seeds
+    from the profile's first database, the section its postinst writes.
+    """
+    first = context.profile.databases[0] if context.profile.databases else None
+    if first is None or Family.DB not in context.families or not first.section:
+        return None
+    if (first.config, first.directive) != (config, directive) or first.section == section:
+        return None
+    return _replaced(
+        f"the toolkit's db family: config seeds the db answers from [{first.section}] {directive} in "
+        f"{config}, where postinst writes the URL (Debian's reads [{section}], which it does not write)"
     )
 
 
@@ -544,17 +582,28 @@ class _Owned:
     mode: int
     owner: str
     group: str
+    enforce: bool = False  # set on every configure, not only when made
 
 
 def _owned(path: str, context: Context) -> _Owned | None:
     path = posixpath.normpath(path)
     for directory in context.profile.directories:
         if directory.path == path:
-            return _Owned("[[directory]]", path, directory.mode, directory.owner, directory.group)
+            return _Owned(
+                "[[directory]]",
+                path,
+                directory.mode,
+                directory.owner,
+                directory.group,
+                directory.enforce_mode,
+            )
     for config in context.profile.configs:
         if config.target == path:
             group = config.group or context.profile.user.name
             return _Owned("[[config]]", path, config.mode, config.owner, group)
+    for entry in context.profile.files_for(context.package):
+        if entry.path == path:
+            return _Owned("[[file]]", path, entry.mode, entry.owner, entry.group, True)
     return None
 
 
@@ -572,9 +621,11 @@ def _chown(words: list[str], script: ParsedScript, context: Context) -> Verdict:
             "turned on any file through a planted hard link; the toolkit runs every keystone-manage "
             f"as {user}, so the files it leaves there are {user}'s"
         )
-    if "-R" in words or len(args) < 2:
-        return _refused("a recursive or unexpected chown: no profile field sets owners below a directory")
+    if len(args) < 2:
+        return _refused("an unexpected chown")
     owner, _, group = args[0].partition(":")
+    if "-R" in words:
+        return _recursive_chown(owner, group or owner, [posixpath.normpath(a) for a in args[1:]], context)
     for path in args[1:]:
         found = _owned(path, context)
         if found is None:
@@ -591,6 +642,13 @@ def _chmod(words: list[str], script: ParsedScript, context: Context) -> Verdict:
     if len(args) < 2 or not re.fullmatch(r"0?[0-7]{3}", args[0]):
         return _refused("a chmod no profile field expresses")
     mode = int(args[0], 8)
+    shipped = [
+        path for path in args[1:] if _owned(path, context) is None and _ships_mode(path, mode, context)
+    ]
+    if shipped and len(shipped) == len(args) - 1:
+        return _replaced(
+            f"nothing: dpkg installs {' '.join(shipped)} with mode {mode:04o} (the package's files)"
+        )
     for path in args[1:]:
         found = _owned(path, context)
         if found is None:
@@ -602,20 +660,47 @@ def _chmod(words: list[str], script: ParsedScript, context: Context) -> Verdict:
     return _replaced(f"profile mode of {', '.join(args[1:])}")
 
 
+def _ships_mode(path: str, mode: int, context: Context) -> bool:
+    """Whether the package's files include ``path`` with permission bits ``mode``."""
+    shipped = context.shipped.get(posixpath.normpath(path))
+    return shipped is not None and shipped & 0o7777 == mode
+
+
+def _leftover_paths(context: Context) -> set[str]:
+    """What the package's purge removes besides configs and directories: leftovers and state files."""
+    leftovers = context.profile.leftovers_for(context.package)
+    return {p for entry in leftovers for p in (entry.path, entry.rename_to) if p} | {
+        entry.path for entry in context.profile.files_for(context.package)
+    }
+
+
 def _rm(words: list[str], script: ParsedScript, context: Context) -> Verdict:
     paths = [posixpath.normpath(word) for word in words[1:] if not word.startswith("-")]
     own = context.package == context.profile.package
     if script.phase == "postinst" and own and paths and all(p in context.profile.obsolete for p in paths):
         return _replaced(f"profile obsolete = {paths} (removed on every configure)")
     if script.phase != "postrm":
+        removed = {
+            entry.path
+            for entry in context.profile.leftovers_for(context.package)
+            if entry.action is LeftoverAction.REMOVE
+        }
+        if paths and all(path in removed for path in paths):
+            return _replaced(f"profile [[leftover]] {' '.join(paths)} removed on configure")
         return _refused(f"removes {' '.join(paths)}: no profile field does outside a purge")
     purged = {d.path for d in context.profile.directories if d.purge}
+    below = [
+        path
+        for path in paths
+        if words[0] == "rm" and any(path.startswith(directory + "/") for directory in purged)
+    ]
+    extra = _leftover_paths(context)
     own = context.package == context.profile.package
     configs = {c.target for c in context.profile.configs} if own else set()
     if words[0] == "rmdir" and own:
         # The purge removes the profile's other directories once they are empty.
         purged |= {d.path for d in context.profile.directories}
-    left = [path for path in paths if path not in purged and path not in configs]
+    left = [path for path in paths if path not in purged | configs | extra and path not in below]
     if left:
         return _refused(
             f"purge of {left[0]}: profile {context.profile.source} neither purges "
@@ -627,6 +712,8 @@ def _rm(words: list[str], script: ParsedScript, context: Context) -> Verdict:
 
 
 def _progress(words: list[str], script: ParsedScript, context: Context) -> Verdict:
+    if re.search(r"\|\s*mysql\s", " ".join(words)):
+        return _sql_pipe(context)
     return _replaced("nothing: a progress message (pkgos prints its own steps)")
 
 
@@ -656,6 +743,9 @@ def _inifile(words: list[str], script: ParsedScript, context: Context) -> Verdic
                     f"profile [[setting]] [{section}] {key} is {setting.value!r}, Debian's {value!r}"
                 )
             return _replaced(f"profile [[setting]] [{section}] {key} = {setting.value!r} in {config}")
+    asked = _asked_setting(config, section, key, context)
+    if asked is not None:
+        return asked
     return _refused(
         f"sets [{section}] {key} in {config}: profile {context.profile.source} has no [[setting]] for it"
     )
@@ -735,7 +825,119 @@ def _openstack(words: list[str], script: ParsedScript, context: Context) -> Verd
         )
     if bootstrap is not None and words[1:3] == ["project", "set"] and words[3:4] == ["--description"]:
         return _replaced("nothing: a description of the administrator's project, for people only")
+    if words[1:3] in (["user", "create"], ["role", "add"]):
+        other = _other_service_user(words, context)
+        if other is not None:
+            return other
     return _refused("an openstack CLI call no profile field expresses")
+
+
+def _other_service_user(words: list[str], context: Context) -> Verdict | None:
+    """Debian's nova-common making the user it reaches placement as: placement's own service user.
+
+    The asked family named like the user's variable (``${PLACEMENT_USER}``
+    for ``placement``) gives the credentials; the service of that name has
+    a shipped profile whose ksat family makes its service user, with its
+    roles, in the package that configures it.
+    """
+    for entry in context.profile.asks_for(context.package):
+        name = entry.family
+        if f"${{{name.upper()}_USER}}" not in words or name not in shipped_profiles():
+            continue
+        other = load(name)
+        if other.authtoken is None:
+            return None
+        return _replaced(
+            f"the user {context.package} reaches {name} as ({entry.prefix}/{name}_admin_username) is "
+            f"{name}'s service user: {other.package}'s ksat family creates it with the roles "
+            f"{', '.join(other.authtoken.roles)} (profile {other.source} [keystone_authtoken])"
+        )
+    return None
+
+
+def _asked_setting(config: str, section: str, key: str, context: Context) -> Verdict | None:
+    """A directive Debian writes from an answer that an asked-settings family of the package writes."""
+    for entry in context.profile.asks_for(context.package):
+        family = Family(entry.family)
+        if entry.config == config and (section, key) in directives_of(family):
+            return _replaced(f"the toolkit's {family} family writes [{section}] {key} in {config}")
+    return None
+
+
+# What Debian's config runs to guess this node's address.
+ADDRESS_PROBES = ("/proc/net/route", "ip addr show", "hostname -i")
+
+
+def _handles_databases(context: Context) -> bool:
+    """Whether the package handles the databases whose drop Debian's prerm prepares with a dump."""
+    return Family.DB in context.families
+
+
+def _mysqldump(words: list[str], script: ParsedScript, context: Context) -> Verdict:
+    if script.phase != "prerm" or not _handles_databases(context):
+        return _refused("a database dump no profile field expresses")
+    purge = by_name(Family.DB, "purge-db").full_name(context.profile.prefix)
+    return _replaced(
+        f"nothing: the toolkit's postrm purge drops the profile's databases "
+        f"({', '.join(d.name for d in context.profile.databases)}) when {purge} is yes, and keeps "
+        "no dump (Debian's prerm dumps this one to /var/tmp before dropping it on remove)"
+    )
+
+
+def _sql_pipe(context: Context) -> Verdict:
+    """``echo "CREATE DATABASE ..." | mysql ...``: what the db family does for every profile database."""
+    if Family.DB not in context.families:
+        return _refused(f"SQL run by hand: {context.package} does not handle the db family")
+    names = ", ".join(database.name for database in context.profile.databases)
+    return _replaced(
+        f"the toolkit's db family: it creates and grants, and on purge drops, every profile [[database]] "
+        f"({names})"
+    )
+
+
+def _mv(words: list[str], script: ParsedScript, context: Context) -> Verdict:
+    paths = [posixpath.normpath(word) for word in words[1:] if not word.startswith("-")]
+    for entry in context.profile.leftovers_for(context.package):
+        if entry.action is LeftoverAction.RENAME and paths == [entry.path, entry.rename_to]:
+            return _replaced(f"profile [[leftover]] {entry.path} renamed to {entry.rename_to} on configure")
+    return _refused(f"moves {' '.join(paths)}: profile {context.profile.source} has no [[leftover]] for it")
+
+
+def _touch(words: list[str], script: ParsedScript, context: Context) -> Verdict:
+    paths = [posixpath.normpath(word) for word in words[1:] if not word.startswith("-")]
+    made = {entry.path for entry in context.profile.files_for(context.package)}
+    left = [path for path in paths if path not in made]
+    if left:
+        return _refused(f'profile {context.profile.source} has no [[file]] path = "{left[0]}"')
+    return _replaced(f"profile [[file]] {' '.join(paths)} (made to exist, with its owner and mode)")
+
+
+def _shipped_below(path: str, context: Context) -> dict[str, int]:
+    """What the package ships strictly below ``path``."""
+    prefix = path.rstrip("/") + "/"
+    return {name: mode for name, mode in context.shipped.items() if name.startswith(prefix)}
+
+
+def _recursive_chown(owner: str, group: str, paths: list[str], context: Context) -> Verdict:
+    """``chown -R U:G DIR``: DIR and every directory the package ships below it are profile directories."""
+    import stat  # noqa: PLC0415
+
+    for path in paths:
+        for name, mode in {path: stat.S_IFDIR, **_shipped_below(path, context)}.items():
+            found = _owned(name, context)
+            if not stat.S_ISDIR(mode):
+                return _refused(f"{name} is a file the package ships below {path}: no profile field owns it")
+            if found is None or (found.owner, found.group) != (owner, group):
+                where = f'[[directory]] path = "{name}" owned {owner}:{group}'
+                return _refused(f"profile {context.profile.source} has no {where}")
+            if not found.enforce:
+                return _refused(
+                    f"profile [[directory]] {name} has no enforce_mode: its owner would stay root"
+                )
+    return _replaced(
+        f"profile [[directory]] owners, enforced, of {' '.join(paths)} and every directory the package "
+        "ships below it (nothing else is shipped there)"
+    )
 
 
 HANDLERS: dict[str, Callable[[list[str], ParsedScript, Context], Verdict]] = {
@@ -769,6 +971,9 @@ HANDLERS: dict[str, Callable[[list[str], ParsedScript, Context], Verdict]] = {
     "systemctl": _enable,
     "update-rc.d": _enable,
     "a2dissite": _a2dissite,
+    "mv": _mv,
+    "touch": _touch,
+    "mysqldump": _mysqldump,
 }
 
 

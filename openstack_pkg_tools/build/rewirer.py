@@ -155,7 +155,11 @@ def plan(original: Original, profile: str | None, revision: int = 1) -> tuple[Pl
     except InvalidValueError as error:
         return decided(Outcome.REFUSE, name, error.message), None
     context = Context(
-        original.package, loaded, frozenset(families(loaded, original.package)), generated.questions
+        original.package,
+        loaded,
+        frozenset(families(loaded, original.package)),
+        generated.questions,
+        debfile.shipped_modes(original.path),
     )
     steps = steps_of(scripts, context)
     missing = tuple(q for q in template_names(original.text("templates")) if q not in generated.questions)
@@ -225,6 +229,10 @@ def rewired_files(
         script = by_phase.get(phase, ParsedScript(phase, "", (), (), (), frozenset()))
         if phase in generated.scripts:
             text = rewired_script(script, generated.scripts[phase])
+        elif (script.has_own_logic or script.libraries) and not script.blocks:
+            # Nothing of it is left: an empty script is no script (lintian's maintainer-script-empty).
+            files.pop(phase, None)
+            continue
         elif script.has_own_logic or script.libraries:
             text = rewired_script(script, None)
         else:

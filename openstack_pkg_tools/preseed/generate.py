@@ -109,7 +109,9 @@ def role_services(role: Role) -> tuple[ServiceAnswers, ...]:
     """
     if role is Role.COMPUTE:
         return (
-            ServiceAnswers("nova", (Family.RABBIT, Family.KSAT, Family.PLACEMENT, Family.NEUTRON)),
+            ServiceAnswers(
+                "nova", (Family.RABBIT, Family.KSAT, Family.PLACEMENT, Family.NEUTRON, Family.CINDER_REGION)
+            ),
             ServiceAnswers("neutron", (Family.RABBIT, Family.KSAT, Family.LINUXBRIDGE)),
         )
     return tuple(
@@ -565,6 +567,12 @@ def _api_db_values(
     return {"configure_db": ("true", None)}
 
 
+def _cinder_region_values(
+    site: Site, service: ServiceAnswers, prefix: str, passwords: Mapping[str, str]
+) -> dict[str, Value]:
+    return {"cinder_os_region_name": (site.region, "site.region")}
+
+
 _FAMILY_VALUES = {
     Family.DB: _db_values,
     Family.RABBIT: _rabbit_values,
@@ -578,6 +586,7 @@ _FAMILY_VALUES = {
     Family.METADATA: _metadata_values,
     Family.LINUXBRIDGE: _linuxbridge_values,
     Family.API_DB: _api_db_values,
+    Family.CINDER_REGION: _cinder_region_values,
 }
 
 ROLE_HEADER = "# pkgos-role: "

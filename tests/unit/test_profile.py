@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from openstack_pkg_tools import profile
-from openstack_pkg_tools.profile import ProfileError, load, parse
+from openstack_pkg_tools.profile import LeftoverAction, ProfileError, load, parse
 
 CATALOG = {
     # name: (type, port, path), from the catalog Debian's packages register.
@@ -368,3 +369,44 @@ def test_keystone_enables_its_service_removes_debians_old_policy_and_purges_etc_
         directory.path for directory in profile.purged_by("keystone") if directory.purge
     }
     assert load("glance").services == () and load("glance").obsolete == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '[[leftover]]\npath = "/etc/foo/x"\naction = "burn"',
+            "leftover[1].action: 'burn' is not one of keep",
+        ),
+        (
+            '[[leftover]]\npath = "/etc/foo/x"\naction = "rename"',
+            "leftover[1].rename_to: is given with action",
+        ),
+        ('[[leftover]]\npath = "/etc/foo/x"\nrename_to = "/etc/foo/y"', "leftover[1].rename_to: is given"),
+        ('[[leftover]]\npath = "/usr/bin/x"', "leftover[1].path: /usr/bin/x is not below one of"),
+        (
+            '[[leftover]]\npath = "/etc/foo/x"\naction = "rename"\nrename_to = "/bin/y"',
+            "leftover[1].path: /bin/y is not below",
+        ),
+        ('[[file]]\npath = "/usr/lib/foo.log"', "file[1].path: /usr/lib/foo.log is not below one of"),
+        ('[[file]]\npath = "/var/log/foo/x.log"\nmode = "644"', "file[1].mode"),
+    ],
+)
+def test_leftover_and_file_mistakes_are_named(text: str, message: str) -> None:
+    with pytest.raises(ProfileError, match=re.escape(message)):
+        parse(f'name = "foo"\n{text}\n', "foo.toml")
+
+
+def test_leftovers_and_state_files_belong_to_the_profiles_package_by_default() -> None:
+    profile = parse(
+        'name = "foo"\n[[file]]\npath = "/var/log/foo/m.log"\n'
+        '[[leftover]]\npath = "/etc/foo/policy.json"\naction = "rename"\nrename_to = "/etc/foo/old.json"\n'
+        '[[leftover]]\npackage = "foo-api"\npath = "/etc/default/foo-api"\n',
+        "foo.toml",
+    )
+    assert [(f.path, f.owner, f.group, f.mode) for f in profile.files_for("foo-common")] == [
+        ("/var/log/foo/m.log", "foo", "foo", 0o640)
+    ]
+    assert [entry.action for entry in profile.leftovers_for("foo-common")] == [LeftoverAction.RENAME]
+    assert [entry.action for entry in profile.leftovers_for("foo-api")] == [LeftoverAction.KEEP]
+    assert "foo-api" in profile.packages

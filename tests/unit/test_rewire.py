@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 import pytest
@@ -170,7 +171,7 @@ def test_an_unterminated_block_is_an_error_naming_the_script_and_line() -> None:
             "chmod 755 /var/lib/svc",
             "REFUSED: profile [[directory]] /var/lib/svc has mode 0750, Debian's 0755",
         ),
-        ("chown -R svc:svc /var/log/svc", "REFUSED: a recursive"),
+        ("chown -R svc:svc /var/log/svc", "REFUSED: profile svc.toml has no [[directory]] path"),
         ("db_get svc/configure_db", "question svc/configure_db of the toolkit's templates"),
         (
             "db_input high svc/admin-email || true",
@@ -233,7 +234,10 @@ def _keystone_verdict(text: str, phase: str = "postinst") -> str:
     [
         ("p=$(pkgos_gen_pass)", "nothing, on purpose: the toolkit never makes up an administrator password"),
         ("ADMIN_USER_PW=${RET:-$(gen_password)}", "nothing, on purpose: the toolkit never makes up"),
-        ("DEFROUTE_IF=$(awk '{ print $1 }' /proc/net/route)", "the default route's address"),
+        (
+            "DEFROUTE_IF=$(awk '{ print $1 }' /proc/net/route)",
+            "the toolkit's keystone family: an empty address answer is the default route's address",
+        ),
         (
             'KEYSTONE_ENDPOINT_IP=`echo "${RET}" | egrep ${REG_ENDPOINT_IPV4_REGEX}` || true',
             "the plan's check",
@@ -243,7 +247,10 @@ def _keystone_verdict(text: str, phase: str = "postinst") -> str:
         ("rm -f /etc/keystone/policy.json", "profile obsolete = ['/etc/keystone/policy.json']"),
         ("rm -f /etc/keystone/keystone.conf", "REFUSED: removes /etc/keystone/keystone.conf"),
         ("chown -R keystone:keystone /var/log/keystone", "nothing, on purpose: a recursive chown"),
-        ("chown -R keystone:keystone /var/lib/keystone", "REFUSED: a recursive"),
+        (
+            "chown -R keystone:keystone /var/lib/keystone",
+            "REFUSED: profile [[directory]] /var/lib/keystone has no enforce_mode",
+        ),
         ("systemctl enable keystone", "profile [[service]] 'keystone'"),
         ("update-rc.d keystone defaults", "profile [[service]] 'keystone'"),
         ("systemctl enable apache2", "REFUSED: enables or disables a service by hand"),
@@ -416,3 +423,123 @@ def test_an_exact_relation_moves_only_for_the_package_of_that_whole_name() -> No
         "Depends: python3-keystone (= 2:22-1), keystone-doc (= 2:22-1), x, keystone (= 2:22-1+pkgos1)\n"
         in text
     )
+
+
+def test_config_seeding_from_a_section_postinst_does_not_write_reads_the_one_it_writes() -> None:
+    # placement-common's config reads [database] while its postinst writes [placement_database].
+    seeded = _verdict("pkgos_dbc_read_conf -pkg svc-common ${API_CONF} svc_database connection svc", "config")
+    assert seeded.startswith(
+        "the toolkit's db family: config seeds the db answers from [database] connection"
+    )
+    assert "Debian's reads [svc_database]" in seeded
+    # Only the config's seeding: postinst writing another section is a database the profile lacks.
+    assert _verdict("pkgos_dbc_postinst ${API_CONF} svc_database connection svc $@").startswith("REFUSED")
+    assert _verdict(
+        "pkgos_dbc_read_conf -pkg svc-api ${API_CONF} svc_database connection svc", "config", "svc-api"
+    ).startswith("REFUSED")
+
+
+def _nova_verdict(text: str, phase: str = "postinst", shipped: dict[str, int] | None = None) -> str:
+    """The verdict on ``text`` as a line of nova-common's ``phase`` script, with the shipped nova profile."""
+    nova = load("nova")
+    script = parse_script(phase, f"#!/bin/sh\nNOVA_CONF=/etc/nova/nova.conf\n{text}\n")
+    line = next(line for line in script.lines if line.number == 3)
+    context = Context(
+        "nova-common",
+        nova,
+        frozenset(families(nova, "nova-common")),
+        frozenset({"nova/my-ip", "nova/cinder_os_region_name"}),
+        shipped or {},
+    )
+    verdict = classify(line, script, context)
+    return verdict.replaced_by or f"REFUSED: {verdict.reason}"
+
+
+DIRECTORY, FILE = stat.S_IFDIR | 0o755, stat.S_IFREG | 0o644
+
+
+@pytest.mark.parametrize(
+    ("text", "phase", "expected"),
+    [
+        # Directives Debian writes from an answer an asked family of the package writes.
+        ("pkgos_inifile set ${NOVA_CONF} DEFAULT my_ip ${RET}", "postinst", "the toolkit's my-ip family"),
+        (
+            "pkgos_inifile set ${NOVA_CONF} neutron auth_url ${RET}",
+            "postinst",
+            "the toolkit's neutron family",
+        ),
+        (
+            "pkgos_inifile set ${NOVA_CONF} cinder os_region_name ${RET}",
+            "postinst",
+            "the toolkit's cinder-region",
+        ),
+        ("pkgos_inifile set ${NOVA_CONF} cinder catalog_info x", "postinst", "REFUSED: sets [cinder]"),
+        # Debian's guess of the node's address in config.
+        (
+            "DEFROUTE_IF=`awk '{ print $1 }' /proc/net/route | head -n 1`",
+            "config",
+            "the toolkit's my-ip family",
+        ),
+        ("HOSTNAME_IP=$(hostname -i)", "config", "the toolkit's my-ip family: an empty address answer"),
+        ("OTHER=$(uname -r)", "config", "REFUSED: sets OTHER from a command's output"),
+        # The placement user nova-common makes is placement's own service user.
+        (
+            "openstack user create --or-show --password ${PLACEMENT_PASS} ${PLACEMENT_USER}",
+            "postinst",
+            "the user nova-common reaches placement as (nova/placement_admin_username) is placement's",
+        ),
+        ("openstack role add --project x --user ${PLACEMENT_USER} admin", "postinst", "the user nova-common"),
+        ("openstack role add --project x --user ${GLANCE_USER} admin", "postinst", "REFUSED: an openstack"),
+        # [[leftover]] and [[file]].
+        ("mv /etc/nova/policy.json /etc/nova/disabled.policy.json.old", "postinst", "profile [[leftover]]"),
+        (
+            "mv /etc/nova/api-paste.ini /etc/nova/old.ini",
+            "postinst",
+            "REFUSED: moves /etc/nova/api-paste.ini",
+        ),
+        (
+            "[ -f /etc/sudoers.d/nova_sudoers ] && rm -f /etc/sudoers.d/nova_sudoers",
+            "postinst",
+            "profile [[left",
+        ),
+        ("rm -f /etc/nova/placement-policy.json", "postinst", "REFUSED: removes"),
+        ("rm -f /etc/nova/placement-policy.json", "postrm", "the toolkit's purge"),
+        ("rm -f /etc/default/nova-common", "postrm", "the toolkit's purge"),
+        ("rm -f /etc/default/glance-common", "postrm", "REFUSED: purge of /etc/default/glance-common"),
+        ("rm -rf /var/lib/nova/CA", "postrm", "the toolkit's purge"),
+        ("touch /var/log/nova/nova-manage.log", "postinst", "profile [[file]] /var/log/nova/nova-manage.log"),
+        ("touch /var/log/nova/other.log", "postinst", "REFUSED: profile profiles/nova.toml has no [[file]]"),
+        ("chown nova:nova /var/log/nova/nova-manage.log", "postinst", "profile owner and group"),
+        # The database steps Debian spells out in SQL, and its dump before a drop.
+        (
+            'echo "CREATE DATABASE IF NOT EXISTS x_cell0;" | mysql -h h -u root',
+            "postinst",
+            "the toolkit's db family",
+        ),
+        ("mysqldump -h h -u root x_cell0 > /var/tmp/x.mysql", "prerm", "nothing: the toolkit's postrm purge"),
+        ('dump_timestamp=$(date +"%Y-%m-%d")', "prerm", "nothing: it names the database dump"),
+        ("mysqldump -h h -u root x_cell0 > /var/tmp/x.mysql", "postinst", "REFUSED: a database dump"),
+    ],
+)
+def test_nova_commons_own_steps(text: str, phase: str, expected: str) -> None:
+    assert _nova_verdict(text, phase).startswith(expected)
+
+
+def test_a_recursive_chown_needs_every_shipped_directory_below_owned_and_enforced() -> None:
+    step = "chown -R nova:nova /var/lib/nova/"
+    shipped = {"/var/lib/nova/instances": DIRECTORY, "/var/lib/nova/CA/private": DIRECTORY}
+    assert _nova_verdict(step, shipped=shipped).startswith("profile [[directory]] owners, enforced")
+    unknown = {**shipped, "/var/lib/nova/cache": DIRECTORY}
+    assert 'no [[directory]] path = "/var/lib/nova/cache"' in _nova_verdict(step, shipped=unknown)
+    a_file = {**shipped, "/var/lib/nova/README": FILE}
+    assert "/var/lib/nova/README is a file the package ships" in _nova_verdict(step, shipped=a_file)
+    assert "/var/log/nova" in _nova_verdict("chown -R nova:nova /var/log/nova")  # nova:adm in the profile
+
+
+def test_a_chmod_of_a_file_dpkg_installs_with_that_mode_is_nothing() -> None:
+    step = "chmod 0440 /etc/sudoers.d/nova-common"
+    assert _nova_verdict(step, shipped={"/etc/sudoers.d/nova-common": stat.S_IFREG | 0o440}).startswith(
+        "nothing: dpkg installs /etc/sudoers.d/nova-common with mode 0440"
+    )
+    assert _nova_verdict(step, shipped={"/etc/sudoers.d/nova-common": FILE}).startswith("REFUSED")
+    assert _nova_verdict(step).startswith("REFUSED")
