@@ -128,6 +128,20 @@ class Setting:
 
 
 @dataclass(frozen=True)
+class Obsolete:
+    """A file an older Debian release left that ``package``'s scripts take care of.
+
+    With ``moved_to``, postinst moves it there when it is a regular file
+    (Debian 11's ``policy.json`` would override Zed's ``policy.d/`` YAML
+    defaults); without, the package's purge removes it.
+    """
+
+    path: str
+    package: str
+    moved_to: str | None = None
+
+
+@dataclass(frozen=True)
 class Cells:
     """The cells a multi-cell service (nova) keeps besides cell0, made after its migrations.
 
@@ -265,6 +279,7 @@ class ServiceProfile:
     cells: Cells | None = None
     bootstrap: KeystoneBootstrap | None = None
     asks: tuple[Asks, ...] = ()
+    obsolete: tuple[Obsolete, ...] = ()
 
     def asks_for(self, package: str) -> tuple[Asks, ...]:
         """The asked-settings families ``package`` asks, in profile order."""
@@ -290,6 +305,10 @@ class ServiceProfile:
         """The groups the service user joins when ``package`` is configured."""
         return tuple(m for m in self.memberships if m.package == package)
 
+    def obsolete_for(self, package: str) -> tuple[Obsolete, ...]:
+        """The files of older releases ``package``'s scripts move aside or purge."""
+        return tuple(entry for entry in self.obsolete if entry.package == package)
+
     def settings_for(self, package: str) -> tuple[Setting, ...]:
         """The settings ``package``'s postinst writes, in profile order."""
         return tuple(setting for setting in self.settings if setting.package == package)
@@ -305,6 +324,7 @@ class ServiceProfile:
             *(m.package for m in self.memberships),
             *(setting.package for setting in self.settings),
             *(entry.package for entry in self.asks),
+            *(entry.package for entry in self.obsolete),
         ]
         return tuple(dict.fromkeys(named))
 
@@ -418,6 +438,21 @@ def _settings(top: Table, package: str, configs: tuple[ConfigFile, ...]) -> tupl
             raise table.fail("key", f"[{setting.section}] {setting.key} in {setting.config} is set twice.")
         settings.append(setting)
     return tuple(settings)
+
+
+def _obsolete(top: Table, package: str) -> tuple[Obsolete, ...]:
+    entries: list[Obsolete] = []
+    for table in top.tables("obsolete"):
+        moved_to = table.path("moved_to") if table.has("moved_to") else None
+        entry = Obsolete(table.path("path"), _package(table, package), moved_to)
+        for key, path in (("path", entry.path), ("moved_to", entry.moved_to)):
+            if path is not None and not is_purgeable(path):
+                raise table.fail(key, f"{path} is not below one of {', '.join(PURGEABLE_ROOTS)}.")
+        if any(other.path == entry.path for other in entries):
+            raise table.fail("path", f"{entry.path} is named twice.")
+        table.done()
+        entries.append(entry)
+    return tuple(entries)
 
 
 def _cells(top: Table, configs: tuple[ConfigFile, ...]) -> Cells | None:
@@ -627,6 +662,7 @@ def parse(text: str, source: str) -> ServiceProfile:
         settings=_settings(top, package, configs),
         cells=_cells(top, configs),
         bootstrap=_bootstrap(top, configs),
+        obsolete=_obsolete(top, package),
     )
     profile = dataclasses.replace(profile, asks=_asks(top, profile))
     top.done()

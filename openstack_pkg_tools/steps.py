@@ -25,7 +25,11 @@ class SettingError(PkgosError):
 
 
 def install_files(profile: ServiceProfile, package: str) -> list[str]:
-    """User, memberships, directories, default configs and settings of ``package``; what was done."""
+    """Set up ``package``'s part of the profile; return what was done.
+
+    The user, the package's memberships, directories, default configs, the
+    obsolete files it moves aside, and its settings.
+    """
     done = []
     user = profile.user.name
     if system.ensure_user(profile.user):
@@ -41,6 +45,9 @@ def install_files(profile: ServiceProfile, package: str) -> list[str]:
     for config in profile.configs_for(package):
         if system.install_config(config, package, user):
             done.append(f"installed {config.target}")
+    for obsolete in profile.obsolete_for(package):
+        if obsolete.moved_to is not None and system.move_aside(obsolete.path, obsolete.moved_to):
+            done.append(f"moved {obsolete.path} to {obsolete.moved_to}")
     return done + write_settings(profile.settings_for(package))
 
 
@@ -74,6 +81,9 @@ def purge_files(profile: ServiceProfile, package: str) -> list[str]:
     for config in profile.configs_for(package):
         if system.remove_file(config.target):
             done.append(f"removed {config.target}")
+    for obsolete in profile.obsolete_for(package):
+        if obsolete.moved_to is None and system.remove_file(obsolete.path):
+            done.append(f"removed {obsolete.path}")
     # Deepest first: a directory below /etc/<svc> goes before /etc/<svc> is
     # found empty or not.
     for directory in sorted(profile.purged_by(package), key=lambda d: d.path.count("/"), reverse=True):

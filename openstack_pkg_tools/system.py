@@ -187,6 +187,23 @@ def remove_file(path: str) -> bool:
     return True
 
 
+def move_aside(path: str, target: str) -> bool:
+    """Rename the regular file ``path`` to ``target`` (replacing it); True if it was there.
+
+    Anything else at ``path`` (a link, a directory) is left alone: the
+    file of an older release is a plain file its package installed.
+    """
+    try:
+        current = os.lstat(path)
+    except FileNotFoundError:
+        return False
+    if not stat.S_ISREG(current.st_mode):
+        log.warning(f"{path} is not a regular file: left where it is.")
+        return False
+    os.replace(path, target)
+    return True
+
+
 def remove_empty_directory(path: str) -> bool:
     """Delete ``path`` if it is an empty directory (what purge leaves of /etc/<svc>)."""
     try:

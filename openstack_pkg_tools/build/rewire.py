@@ -30,8 +30,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from ..errors import InvalidValueError
+from ..inifile import normalize_section
 from ..profile import ServiceProfile
-from ..questions import Family
+from ..questions import ASKED_SETTINGS, Family, of_family
 
 LIBRARY_START = re.compile(r"^### Start of included (\S+) library\s*$")
 LIBRARY_END = re.compile(r"^### End of included (\S+) library\s*$")
@@ -115,6 +116,7 @@ class Context:
     profile: ServiceProfile
     families: frozenset[Family]
     questions: frozenset[str]  # the questions of the generated templates
+    shipped: Mapping[str, int] = field(default_factory=dict)  # the package's files and their modes
 
 
 @dataclass(frozen=True)
@@ -281,6 +283,7 @@ def _expand(word: str, variables: Mapping[str, str]) -> str:
 
 def _words(line: Line, variables: Mapping[str, str]) -> list[str]:
     text = re.sub(r"\s*(\|\|\s*true|>\s*/dev/null(\s+2>&1)?)\s*$", "", line.text)
+    text = text.replace("\\\n", " ")  # a continuation line is one line to the shell
     try:
         return [_expand(word, variables) for word in shlex.split(text, comments=True)]
     except ValueError:
@@ -547,6 +550,11 @@ def _chmod(words: list[str], script: ParsedScript, context: Context) -> Verdict:
     if len(args) < 2 or not re.fullmatch(r"0?[0-7]{3}", args[0]):
         return _refused("a chmod no profile field expresses")
     mode = int(args[0], 8)
+    shipped = [posixpath.normpath(path) for path in args[1:]]
+    if all(context.shipped.get(path) == mode for path in shipped):
+        return _replaced(
+            f"nothing: the package ships {', '.join(shipped)} with mode {mode:04o}, which dpkg sets"
+        )
     for path in args[1:]:
         found = _owned(path, context)
         if found is None:
@@ -565,6 +573,8 @@ def _rm(words: list[str], script: ParsedScript, context: Context) -> Verdict:
     purged = {d.path for d in context.profile.directories if d.purge}
     own = context.package == context.profile.package
     configs = {c.target for c in context.profile.configs} if own else set()
+    configs |= {c.target for c in context.profile.configs_for(context.package)}
+    configs |= {o.path for o in context.profile.obsolete_for(context.package) if o.moved_to is None}
     if words[0] == "rmdir" and own:
         # The purge removes the profile's other directories once they are empty.
         purged |= {d.path for d in context.profile.directories}
@@ -575,7 +585,8 @@ def _rm(words: list[str], script: ParsedScript, context: Context) -> Verdict:
             "that directory nor installs that file"
         )
     return _replaced(
-        f"the toolkit's purge (profile directories with purge = true, config files): {' '.join(paths)}"
+        "the toolkit's purge (profile directories with purge = true, config and obsolete files): "
+        + " ".join(paths)
     )
 
 
@@ -609,6 +620,9 @@ def _inifile(words: list[str], script: ParsedScript, context: Context) -> Verdic
                     f"profile [[setting]] [{section}] {key} is {setting.value!r}, Debian's {value!r}"
                 )
             return _replaced(f"profile [[setting]] [{section}] {key} = {setting.value!r} in {config}")
+    asked = _asked_setting(config, section, key, value, context)
+    if asked is not None:
+        return asked
     return _refused(
         f"sets [{section}] {key} in {config}: profile {context.profile.source} has no [[setting]] for it"
     )
@@ -623,6 +637,76 @@ def _adduser(words: list[str], script: ParsedScript, context: Context) -> Verdic
             return _replaced(f"profile [[membership]] {args[0]} in group {args[1]}")
     return _refused(
         f"profile {context.profile.source} has no [[membership]] group {args[1]} for {context.package}"
+    )
+
+
+def _asked_setting(config: str, section: str, key: str, value: str, context: Context) -> Verdict | None:
+    """The asked-settings family of the package that writes ``[section] key`` in ``config``, if any."""
+    where = (normalize_section(section), key)
+    for entry in context.profile.asks_for(context.package):
+        if entry.config != config:
+            continue
+        family = Family(entry.family)
+        for question in of_family(family):
+            if (
+                question.writes is not None
+                and (normalize_section(question.writes[0]), question.writes[1]) == where
+            ):
+                if "$" not in value:
+                    return _refused(f"Debian writes {value!r}, not an answer, where {family} writes one")
+                return _replaced(
+                    f"the toolkit's {family} family: question {entry.prefix}/{question.name} "
+                    f"written to [{section}] {key} in {config}"
+                )
+        for fixed_section, fixed_key, fixed in ASKED_SETTINGS[family].fixed:
+            if (normalize_section(fixed_section), fixed_key) == where and value == fixed:
+                return _replaced(f"the toolkit's {family} family: [{section}] {key} = {fixed!r} in {config}")
+    return None
+
+
+def _install_config(words: list[str], script: ParsedScript, context: Context) -> Verdict:
+    """``cp`` or ``install`` of a default config file from /usr/share/PACKAGE/: a profile [[config]]."""
+    options: dict[str, str] = {}
+    args: list[str] = []
+    rest = iter(words[1:])
+    for word in rest:
+        if words[0] == "install" and word in ("-m", "-o", "-g"):
+            options[word] = next(rest, "")
+        elif word.startswith("-"):
+            options[word] = ""
+        else:
+            args.append(posixpath.normpath(word))
+    if len(args) != 2 or set(options) - {"-m", "-o", "-g", "-D"}:
+        return _refused("a copy no profile field expresses")
+    source, target = args
+    for config in context.profile.configs_for(context.package):
+        if (posixpath.join("/usr/share", context.package, config.source), config.target) != (source, target):
+            continue
+        group = config.group or context.profile.user.name
+        mode = options.get("-m", f"{config.mode:o}")
+        if not re.fullmatch(r"0?[0-7]{3}", mode) or int(mode, 8) != config.mode:
+            return _refused(f"profile [[config]] {target} has mode {config.mode:04o}, Debian's {mode}")
+        if (options.get("-o", config.owner), options.get("-g", group)) != (config.owner, group):
+            return _refused(
+                f"profile [[config]] {target} is {config.owner}:{group}, "
+                f"Debian's {options.get('-o', config.owner)}:{options.get('-g', group)}"
+            )
+        return _replaced(f'profile [[config]] source = "{config.source}" (target {target}, installed once)')
+    return _refused(
+        f"profile {context.profile.source} has no [[config]] of {context.package} "
+        f"installing {target} from {source}"
+    )
+
+
+def _move(words: list[str], script: ParsedScript, context: Context) -> Verdict:
+    """``mv OLD NEW`` of a file an older release left: a profile [[obsolete]] with ``moved_to``."""
+    args = [posixpath.normpath(word) for word in words[1:] if not word.startswith("-")]
+    for obsolete in context.profile.obsolete_for(context.package):
+        if script.phase == "postinst" and [obsolete.path, obsolete.moved_to] == args:
+            return _replaced(f"profile [[obsolete]] {obsolete.path} moved_to {obsolete.moved_to}")
+    return _refused(
+        f"moves {' '.join(args)}: profile {context.profile.source} has no [[obsolete]] of "
+        f"{context.package} with that path and moved_to"
     )
 
 
@@ -676,6 +760,9 @@ HANDLERS: dict[str, Callable[[list[str], ParsedScript, Context], Verdict]] = {
     "printf": _progress,
     "sleep": _sleep,
     "adduser": _adduser,
+    "cp": _install_config,
+    "install": _install_config,
+    "mv": _move,
     "openstack": _openstack,
     "invoke-rc.d": _invoke_rc,
 }

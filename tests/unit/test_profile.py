@@ -187,6 +187,15 @@ SETTING = 'name = "foo"\n[[config]]\nsource = "a.conf"\n[[setting]]\n'
             'name = "foo"\n[keystone_authtoken]\nconfigs = ["/etc/foo/a"]\nroles = ["a dmin"]\n',
             "keystone_authtoken.roles[1]: 'a dmin'",
         ),
+        ('name = "foo"\n[[obsolete]]\npath = "/usr/lib/foo/x"\n', "obsolete[1].path: /usr/lib/foo/x is not"),
+        (
+            'name = "foo"\n[[obsolete]]\npath = "/etc/foo/x"\nmoved_to = "/tmp/x"\n',
+            "obsolete[1].moved_to: /tmp/x is not below",
+        ),
+        (
+            'name = "foo"\n[[obsolete]]\npath = "/etc/foo/x"\n[[obsolete]]\npath = "/etc/foo/x"\n',
+            "obsolete[2].path: /etc/foo/x is named twice",
+        ),
     ],
 )
 def test_mistakes_name_the_file_and_the_key(text: str, message: str) -> None:
@@ -289,6 +298,12 @@ def test_neutron_files_and_settings_by_package() -> None:
         "/etc/neutron/plugins/ml2/ml2_conf.ini": (0o640, "root", None),
         "/etc/neutron/dhcp_agent.ini": (0o640, "root", None),
         "/etc/neutron/l3_agent.ini": (0o640, "root", None),
+        "/etc/neutron/plugins/ml2/openvswitch_agent.ini": (0o640, "neutron", "neutron"),
+    }
+    obsolete = {(o.path, o.package, o.moved_to) for o in neutron.obsolete_for("neutron-common")}
+    assert obsolete == {
+        ("/etc/neutron/policy.json", "neutron-common", "/etc/neutron/disabled.policy.json.old"),
+        ("/etc/default/neutron", "neutron-common", None),
     }
     [metadata] = neutron.configs_for("neutron-metadata-agent")
     assert (metadata.target, metadata.mode, metadata.owner, metadata.group) == (
@@ -317,6 +332,7 @@ def test_directories_belong_to_a_package_for_creation_and_purge() -> None:
     assert mine == {"/etc/neutron", "/var/lib/neutron", "/var/log/neutron"}
     assert {d.path for d in neutron.directories_for("neutron-common")} == mine | {
         "/var/lib/neutron/dhcp", "/etc/neutron/server.conf.d", "/etc/neutron/agent.conf.d",
+        "/etc/neutron/plugins", "/etc/neutron/plugins/ml2",
     }  # fmt: skip
     assert neutron.purged_by("neutron-dhcp-agent") == ()
     assert {d.path for d in neutron.purged_by("neutron-common")} == {

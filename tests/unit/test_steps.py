@@ -185,3 +185,49 @@ def test_no_cell_without_a_transport_url(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setattr(cells, "run", lambda argv, **kwargs: pytest.fail(f"ran {argv}"))
     assert cells.ensure_cells(plan) == []
     assert cells.missing_urls(plan.cells.config) == ["[DEFAULT] transport_url"]
+
+
+# The service runs as root: the test creates no system user.
+OBSOLETE = """
+name = "pkgostest-obsolete"
+[user]
+name = "root"
+home = "/root"
+
+[[obsolete]]
+path = "/var/lib/pkgostest-obsolete/policy.json"
+moved_to = "/var/lib/pkgostest-obsolete/disabled.policy.json.old"
+
+[[obsolete]]
+path = "/var/lib/pkgostest-obsolete/default"
+"""
+
+
+def test_obsolete_files_are_moved_aside_by_postinst_and_removed_by_purge() -> None:
+    profile = parse(OBSOLETE, "obsolete.toml")
+    folder = Path("/var/lib/pkgostest-obsolete")
+    folder.mkdir()
+    try:
+        (folder / "policy.json").write_text("{}")
+        (folder / "default").write_text("PLUGIN=ml2\n")
+        done = [line for line in steps.install_files(profile, "pkgostest-obsolete-common") if "moved" in line]
+        assert done == [f"moved {folder}/policy.json to {folder}/disabled.policy.json.old"]
+        assert (folder / "disabled.policy.json.old").read_text() == "{}"
+        assert (folder / "default").exists()  # removed on purge only
+        assert steps.install_files(profile, "pkgostest-obsolete-common") == []
+        assert f"removed {folder}/default" in steps.purge_files(profile, "pkgostest-obsolete-common")
+        assert not folder.exists()  # /var/lib/<svc> goes with the purge
+    finally:
+        for path in (folder, Path("/var/log/pkgostest-obsolete")):
+            if path.exists():
+                system.remove_tree(str(path))
+        system.remove_empty_directory("/etc/pkgostest-obsolete")
+
+
+def test_only_a_regular_file_is_moved_aside(tmp_path: Path) -> None:
+    (tmp_path / "target").write_text("x")
+    (tmp_path / "link").symlink_to(tmp_path / "target")
+    assert system.move_aside(str(tmp_path / "link"), str(tmp_path / "moved")) is False
+    assert system.move_aside(str(tmp_path / "missing"), str(tmp_path / "moved")) is False
+    assert system.move_aside(str(tmp_path / "target"), str(tmp_path / "moved")) is True
+    assert (tmp_path / "moved").read_text() == "x" and (tmp_path / "link").is_symlink()
