@@ -323,9 +323,6 @@ class ServiceProfile:
     bootstrap: KeystoneBootstrap | None = None
     asks: tuple[Asks, ...] = ()
     services: tuple[Service, ...] = ()
-    # Files the profile's own package removes on every configure: left by an
-    # older package, they would change the service (keystone's policy.json).
-    obsolete: tuple[str, ...] = ()
     files: tuple[StateFile, ...] = ()
     leftovers: tuple[Leftover, ...] = ()
 
@@ -493,7 +490,7 @@ def _files(top: Table, user: str, package: str) -> tuple[StateFile, ...]:
 
 
 def _leftovers(top: Table, package: str) -> tuple[Leftover, ...]:
-    leftovers = []
+    leftovers: list[Leftover] = []
     actions = ", ".join(action.value for action in LeftoverAction)
     for table in top.tables("leftover"):
         action = table.string("action", LeftoverAction.KEEP.value)
@@ -510,6 +507,8 @@ def _leftovers(top: Table, package: str) -> tuple[Leftover, ...]:
         for path in (entry.path, entry.rename_to):
             if path and not is_purgeable(path):
                 raise table.fail("path", f"{path} is not below one of {', '.join(PURGEABLE_ROOTS)}.")
+        if any(other.path == entry.path for other in leftovers):
+            raise table.fail("path", f"{entry.path} is named twice.")
         table.done()
         leftovers.append(entry)
     return tuple(leftovers)
@@ -679,14 +678,6 @@ def _services(top: Table, package: str) -> tuple[Service, ...]:
     return tuple(services)
 
 
-def _obsolete(top: Table) -> tuple[str, ...]:
-    paths = top.strings("obsolete", [])
-    for index, path in enumerate(paths, start=1):
-        if not is_purgeable(path):
-            raise top.fail(f"obsolete[{index}]", f"{path} is not below one of {', '.join(PURGEABLE_ROOTS)}.")
-    return paths
-
-
 def _asks(top: Table, profile: ServiceProfile) -> tuple[Asks, ...]:
     """The profile's [[asks]], checked against the rest of ``profile``."""
     # questions reads profiles: importing it at the top would be a cycle.
@@ -762,7 +753,6 @@ def parse(text: str, source: str) -> ServiceProfile:
         cells=_cells(top, configs),
         bootstrap=_bootstrap(top, configs),
         services=_services(top, package),
-        obsolete=_obsolete(top),
         files=_files(top, user.name, package),
         leftovers=_leftovers(top, package),
     )

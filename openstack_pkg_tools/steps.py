@@ -25,11 +25,14 @@ class SettingError(PkgosError):
 
 
 def install_files(profile: ServiceProfile, package: str) -> list[str]:
-    """Obsolete files removed; user, memberships, directories, default configs and settings of
-    ``package``; what was done."""
+    """Set up ``package``'s part of the profile; return what was done.
+
+    The user, the package's memberships, directories, default configs, the
+    files older versions left (kept, removed or renamed), state files and
+    settings.
+    """
     done = []
     user = profile.user.name
-    done += remove_obsolete(profile, package)
     if system.ensure_user(profile.user):
         done.append(f"created system user {user}")
     for membership in profile.memberships_for(package):
@@ -51,13 +54,6 @@ def install_files(profile: ServiceProfile, package: str) -> list[str]:
         if system.ensure_state_file(entry):
             done.append(f"made {entry.path} {entry.owner}:{entry.group} {entry.mode:04o}")
     return done + write_settings(profile.settings_for(package))
-
-
-def remove_obsolete(profile: ServiceProfile, package: str) -> list[str]:
-    """Remove the files an older package left that the profile's own package must not keep."""
-    if package != profile.package:
-        return []
-    return [f"removed {path}" for path in profile.obsolete if system.remove_file(path)]
 
 
 def write_settings(settings: Iterable[Setting]) -> list[str]:

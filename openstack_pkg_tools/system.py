@@ -177,8 +177,7 @@ def handle_leftover(entry: Leftover) -> bool:
     if entry.action is LeftoverAction.KEEP or not os.path.lexists(entry.path):
         return False
     if entry.action is LeftoverAction.RENAME:
-        os.replace(entry.path, entry.rename_to)
-        return True
+        return move_aside(entry.path, entry.rename_to)
     return remove_path(entry.path)
 
 
@@ -242,6 +241,23 @@ def remove_file(path: str) -> bool:
         os.unlink(path)
     except FileNotFoundError:
         return False
+    return True
+
+
+def move_aside(path: str, target: str) -> bool:
+    """Rename the regular file ``path`` to ``target`` (replacing it); True if it was there.
+
+    Anything else at ``path`` (a link, a directory) is left alone: the
+    file of an older release is a plain file its package installed.
+    """
+    try:
+        current = os.lstat(path)
+    except FileNotFoundError:
+        return False
+    if not stat.S_ISREG(current.st_mode):
+        log.warning(f"{path} is not a regular file: left where it is.")
+        return False
+    os.replace(path, target)
     return True
 
 

@@ -30,8 +30,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from ..errors import InvalidValueError
+from ..inifile import normalize_section
 from ..profile import LeftoverAction, ServiceProfile, load, shipped_profiles
-from ..questions import Family, by_name, directives_of, needs_address
+from ..questions import ASKED_SETTINGS, Family, by_name, needs_address, of_family
 
 LIBRARY_START = re.compile(r"^### Start of included (\S+) library\s*$")
 LIBRARY_END = re.compile(r"^### End of included (\S+) library\s*$")
@@ -283,6 +284,7 @@ def _expand(word: str, variables: Mapping[str, str]) -> str:
 
 def _words(line: Line, variables: Mapping[str, str]) -> list[str]:
     text = re.sub(r"\s*(\|\|\s*true|>\s*/dev/null(\s+2>&1)?)\s*$", "", line.text)
+    text = text.replace("\\\n", " ")  # a continuation line is one line to the shell
     try:
         return [_expand(word, variables) for word in shlex.split(text, comments=True)]
     except ValueError:
@@ -676,9 +678,6 @@ def _leftover_paths(context: Context) -> set[str]:
 
 def _rm(words: list[str], script: ParsedScript, context: Context) -> Verdict:
     paths = [posixpath.normpath(word) for word in words[1:] if not word.startswith("-")]
-    own = context.package == context.profile.package
-    if script.phase == "postinst" and own and paths and all(p in context.profile.obsolete for p in paths):
-        return _replaced(f"profile obsolete = {paths} (removed on every configure)")
     if script.phase != "postrm":
         removed = {
             entry.path
@@ -697,6 +696,7 @@ def _rm(words: list[str], script: ParsedScript, context: Context) -> Verdict:
     extra = _leftover_paths(context)
     own = context.package == context.profile.package
     configs = {c.target for c in context.profile.configs} if own else set()
+    configs |= {c.target for c in context.profile.configs_for(context.package)}
     if words[0] == "rmdir" and own:
         # The purge removes the profile's other directories once they are empty.
         purged |= {d.path for d in context.profile.directories}
@@ -707,7 +707,8 @@ def _rm(words: list[str], script: ParsedScript, context: Context) -> Verdict:
             "that directory nor installs that file"
         )
     return _replaced(
-        f"the toolkit's purge (profile directories with purge = true, config files): {' '.join(paths)}"
+        "the toolkit's purge (profile directories with purge = true, config files and leftovers): "
+        + " ".join(paths)
     )
 
 
@@ -743,7 +744,7 @@ def _inifile(words: list[str], script: ParsedScript, context: Context) -> Verdic
                     f"profile [[setting]] [{section}] {key} is {setting.value!r}, Debian's {value!r}"
                 )
             return _replaced(f"profile [[setting]] [{section}] {key} = {setting.value!r} in {config}")
-    asked = _asked_setting(config, section, key, context)
+    asked = _asked_setting(config, section, key, value, context)
     if asked is not None:
         return asked
     return _refused(
@@ -760,6 +761,69 @@ def _adduser(words: list[str], script: ParsedScript, context: Context) -> Verdic
             return _replaced(f"profile [[membership]] {args[0]} in group {args[1]}")
     return _refused(
         f"profile {context.profile.source} has no [[membership]] group {args[1]} for {context.package}"
+    )
+
+
+def _asked_setting(config: str, section: str, key: str, value: str, context: Context) -> Verdict | None:
+    """The asked-settings family of the package that writes ``[section] key`` in ``config``, if any."""
+    where = (normalize_section(section), key)
+    for entry in context.profile.asks_for(context.package):
+        if entry.config != config:
+            continue
+        family = Family(entry.family)
+        for question in of_family(family):
+            if (
+                question.writes is not None
+                and (normalize_section(question.writes[0]), question.writes[1]) == where
+            ):
+                if "$" not in value:
+                    return _refused(f"Debian writes {value!r}, not an answer, where {family} writes one")
+                return _replaced(
+                    f"the toolkit's {family} family: question {entry.prefix}/{question.name} "
+                    f"written to [{section}] {key} in {config}"
+                )
+        for fixed_section, fixed_key, fixed in ASKED_SETTINGS[family].fixed:
+            if (normalize_section(fixed_section), fixed_key) == where and value == fixed:
+                return _replaced(f"the toolkit's {family} family: [{section}] {key} = {fixed!r} in {config}")
+        for derived in ASKED_SETTINGS[family].derived:
+            if (normalize_section(derived.section), derived.key) == where and "$" in value:
+                return _replaced(
+                    f"the toolkit's {family} family: [{section}] {key} in {config}, derived from its answers"
+                )
+    return None
+
+
+def _install_config(words: list[str], script: ParsedScript, context: Context) -> Verdict:
+    """``cp`` or ``install`` of a default config file from /usr/share/PACKAGE/: a profile [[config]]."""
+    options: dict[str, str] = {}
+    args: list[str] = []
+    rest = iter(words[1:])
+    for word in rest:
+        if words[0] == "install" and word in ("-m", "-o", "-g"):
+            options[word] = next(rest, "")
+        elif word.startswith("-"):
+            options[word] = ""
+        else:
+            args.append(posixpath.normpath(word))
+    if len(args) != 2 or set(options) - {"-m", "-o", "-g", "-D"}:
+        return _refused("a copy no profile field expresses")
+    source, target = args
+    for config in context.profile.configs_for(context.package):
+        if (posixpath.join("/usr/share", context.package, config.source), config.target) != (source, target):
+            continue
+        group = config.group or context.profile.user.name
+        mode = options.get("-m", f"{config.mode:o}")
+        if not re.fullmatch(r"0?[0-7]{3}", mode) or int(mode, 8) != config.mode:
+            return _refused(f"profile [[config]] {target} has mode {config.mode:04o}, Debian's {mode}")
+        if (options.get("-o", config.owner), options.get("-g", group)) != (config.owner, group):
+            return _refused(
+                f"profile [[config]] {target} is {config.owner}:{group}, "
+                f"Debian's {options.get('-o', config.owner)}:{options.get('-g', group)}"
+            )
+        return _replaced(f'profile [[config]] source = "{config.source}" (target {target}, installed once)')
+    return _refused(
+        f"profile {context.profile.source} has no [[config]] of {context.package} "
+        f"installing {target} from {source}"
     )
 
 
@@ -852,15 +916,6 @@ def _other_service_user(words: list[str], context: Context) -> Verdict | None:
             f"{name}'s service user: {other.package}'s ksat family creates it with the roles "
             f"{', '.join(other.authtoken.roles)} (profile {other.source} [keystone_authtoken])"
         )
-    return None
-
-
-def _asked_setting(config: str, section: str, key: str, context: Context) -> Verdict | None:
-    """A directive Debian writes from an answer that an asked-settings family of the package writes."""
-    for entry in context.profile.asks_for(context.package):
-        family = Family(entry.family)
-        if entry.config == config and (section, key) in directives_of(family):
-            return _replaced(f"the toolkit's {family} family writes [{section}] {key} in {config}")
     return None
 
 
@@ -966,6 +1021,8 @@ HANDLERS: dict[str, Callable[[list[str], ParsedScript, Context], Verdict]] = {
     "printf": _progress,
     "sleep": _sleep,
     "adduser": _adduser,
+    "cp": _install_config,
+    "install": _install_config,
     "openstack": _openstack,
     "invoke-rc.d": _invoke_rc,
     "systemctl": _enable,

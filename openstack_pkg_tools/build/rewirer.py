@@ -27,11 +27,13 @@ from . import debfile
 from .maintscripts import GenerateRequest, Style, generate_debian
 from .rewire import (
     SCRIPTS,
+    Block,
     Context,
     Outcome,
     ParsedScript,
     Plan,
     RewireError,
+    Side,
     Step,
     new_version,
     parse_script,
@@ -143,13 +145,17 @@ def plan(original: Original, profile: str | None, revision: int = 1) -> tuple[Pl
     def decided(outcome: Outcome, name: str | None, reason: str, steps: tuple[Step, ...] = ()) -> Plan:
         return Plan(original.package, original.version, version, name, outcome, scripts, steps, reason=reason)
 
-    if "templates" not in original.files and "config" not in original.files:
-        return decided(Outcome.KEEP, None, "no configuration of its own: scripts unchanged"), None
     name = profile_for(original, profile)
-    if name is None:
+    loaded = load(name) if name is not None else None
+    # A package with no configuration of its own is rewired all the same
+    # when its profile gives it something to do (questions, a setting, a
+    # membership), which Debian's scripts would not do.
+    unconfigured = "templates" not in original.files and "config" not in original.files
+    if unconfigured and (loaded is None or original.package not in loaded.packages):
+        return decided(Outcome.KEEP, None, "no configuration of its own: scripts unchanged"), None
+    if name is None or loaded is None:
         reason = f"no shipped profile is named {original.source}; give one with --profile"
         return decided(Outcome.REFUSE, None, reason), None
-    loaded = load(name)
     try:
         generated = generate(name, original.package)
     except InvalidValueError as error:
@@ -163,7 +169,15 @@ def plan(original: Original, profile: str | None, revision: int = 1) -> tuple[Pl
     )
     steps = steps_of(scripts, context)
     missing = tuple(q for q in template_names(original.text("templates")) if q not in generated.questions)
-    if any(step.verdict.replaced_by is None for step in steps):
+    refused = [step for step in steps if step.verdict.replaced_by is None]
+    if refused and unconfigured:
+        # Debian's scripts, kept, still do every step; only the profile's part is missing.
+        reason = (
+            f"no configuration of its own: scripts unchanged; NOT applied: its part of profile {name}, "
+            f"while {len(refused)} of its steps are expressed by nothing (first {refused[0].where})"
+        )
+        return decided(Outcome.KEEP, name, reason, steps), None
+    if refused:
         result = decided(Outcome.REFUSE, name, "steps nothing in the toolkit expresses", steps)
     else:
         result = decided(Outcome.REWIRE, name, "", steps)
@@ -186,6 +200,10 @@ def control_text(
         text = exact.sub(f"{name} (= {new})", text)
     if toolkit:
         relation = toolkit_relation()
+        depends = re.search(r"^Depends: (.*)$", text, flags=re.MULTILINE)
+        if depends is None or not re.search(r"(^|[ ,|])debconf([ (,|]|$)", depends.group(1)):
+            # The toolkit's scripts speak debconf, even where Debian's did not (the agents).
+            relation = f"{DEBCONF_RELATION}, {relation}"
         if re.search(r"^Depends:", text, flags=re.MULTILINE):
             text = re.sub(r"^(Depends: .*)$", rf"\1, {relation}", text, count=1, flags=re.MULTILINE)
         else:
@@ -215,6 +233,27 @@ def changelog_entry(original: Original, result: Plan, date: str) -> str:
     return "\n".join(lines)
 
 
+# What dh_installdebconf writes into the postrm of a package with
+# templates: a package whose original had no such block gains it.
+DEBCONF_RELATION = "debconf (>= 0.5) | debconf-2.0"
+DEBCONF_PURGE = (
+    "# Added by pkgos rewire: debconf's purge, as dh_installdebconf writes it\n"
+    'if [ "$1" = purge ] && [ -e /usr/share/debconf/confmodule ]; then\n'
+    "\t. /usr/share/debconf/confmodule\n"
+    "\tdb_purge\n"
+    "fi\n"
+    "# End added section\n"
+)
+
+
+def _with_debconf_purge(script: ParsedScript) -> ParsedScript:
+    """``script`` (a postrm) with debconf's purge block, unless dh_installdebconf gave it one."""
+    if any(block.tool.startswith("dh_installdebconf/") for block in script.blocks):
+        return script
+    block = Block(0, 0, "pkgos rewire (debconf's purge)", DEBCONF_PURGE, Side.AFTER)
+    return dataclasses.replace(script, blocks=(*script.blocks, block))
+
+
 def rewired_files(
     original: Original, result: Plan, generated: Generated | None, siblings: dict[str, tuple[str, str]]
 ) -> dict[str, debfile.ControlFile]:
@@ -227,6 +266,10 @@ def rewired_files(
     by_phase = {script.phase: script for script in result.scripts}
     for phase in SCRIPTS:
         script = by_phase.get(phase, ParsedScript(phase, "", (), (), (), frozenset()))
+        if phase == "config" and not generated.templates and phase not in original.files:
+            continue  # nothing to ask (neutron-dhcp-agent): no config script
+        if phase == "postrm":
+            script = _with_debconf_purge(script)
         if phase in generated.scripts:
             text = rewired_script(script, generated.scripts[phase])
         elif (script.has_own_logic or script.libraries) and not script.blocks:

@@ -214,7 +214,10 @@ def test_keystones_explanation_names_what_replaces_each_step_and_why() -> None:
     assert "postinst:1324  su keystone" in out and "sync = ['keystone-manage', 'db_sync']" in out
     # The steps the toolkit does differently say so, with the reason.
     for step, verdict in [
-        ("rm -f /etc/keystone/policy.json", "profile obsolete = ['/etc/keystone/policy.json']"),
+        (
+            "rm -f /etc/keystone/policy.json",
+            "profile [[leftover]] /etc/keystone/policy.json removed on configure",
+        ),
         ("systemctl enable keystone", "profile [[service]] 'keystone'"),
         ("chown -R keystone:keystone /var/log/keystone", "nothing, on purpose: a recursive chown"),
         ("p=$(pkgos_gen_pass)", "nothing, on purpose: the toolkit never makes up an administrator password"),
@@ -249,8 +252,17 @@ def test_exact_relations_on_packages_rewired_together_follow_their_new_version(w
     assert f"nova-common (= {old})" in depends
 
 
-@pytest.mark.parametrize("package", ["placement-api", "neutron-api"])
-def test_the_other_api_packages_the_profiles_express_rewire_cleanly(package: str, workdir: Path) -> None:
+NEUTRON = (
+    "neutron-common",
+    "neutron-api",
+    "neutron-metadata-agent",
+    "neutron-linuxbridge-agent",
+    "neutron-dhcp-agent",
+)
+
+
+@pytest.mark.parametrize("package", ["placement-api", *NEUTRON])
+def test_the_other_packages_the_profiles_express_rewire_cleanly(package: str, workdir: Path) -> None:
     original = debian_deb(package)
     out = workdir / package
     pkgos("rewire", str(original), "--output-dir", str(out))
@@ -258,16 +270,49 @@ def test_the_other_api_packages_the_profiles_express_rewire_cleanly(package: str
     assert debfile.data_member(debfile.read_members(str(rewired))) == debfile.data_member(
         debfile.read_members(str(original))
     )
+    version = _field(original, "Version")
+    assert _field(rewired, "Version") == f"{version}+~pkgos1"
+    run("dpkg", "--compare-versions", f"{version}+~pkgos1", "gt", version)
+    assert _field(rewired, "Depends").endswith(", openstack-pkg-tools (>= 1:0.1.0)")
+    assert "debconf" in _field(rewired, "Depends")
     old, new = _control(original), _control(rewired)
+    for name in ("conffiles", "md5sums"):
+        assert new[name] == old[name]
     for phase in PHASES:
         if phase in old:
-            text = new[phase].data.decode()
-            positions = [
-                text.index(block.text) for block in parse_script(phase, old[phase].data.decode()).blocks
-            ]
+            blocks = parse_script(phase, old[phase].data.decode()).blocks
+            # A script of Debian's own logic alone (neutron-common's prerm) goes with it.
+            text = new[phase].data.decode() if blocks else new.get(phase, old[phase]).data.decode()
+            positions = [text.index(block.text) for block in blocks]
             assert positions == sorted(positions), phase
     new_tags = _tags(rewired) - _tags(original)
     assert {tag for tag in new_tags if tag.split()[0] not in KNOWN_TEMPLATE_TAGS} == set()
+
+
+def test_neutrons_packages_rewire_together_and_the_transitional_server_follows(workdir: Path) -> None:
+    names = (*NEUTRON, "neutron-rpc-server", "neutron-server")
+    out = workdir / "neutron"
+    result = pkgos("rewire", *(str(debian_deb(name)) for name in names), "--output-dir", str(out))
+    outcomes = dict(re.findall(r"^(\S+) \S+ \((\w+)\): ", result.stdout, flags=re.MULTILINE))
+    assert outcomes == {
+        **dict.fromkeys(NEUTRON, "rewired"),
+        "neutron-rpc-server": "kept",
+        "neutron-server": "kept",
+    }
+    version = _field(debian_deb("neutron-server"), "Version")
+    (server,) = out.glob("neutron-server_*.deb")
+    # The empty transitional package asks for the rewired API and RPC server, not Debian's.
+    assert _field(server, "Depends") == (
+        f"neutron-api (= {version}+~pkgos1), neutron-rpc-server (= {version}+~pkgos1)"
+    )
+    (agent,) = out.glob("neutron-linuxbridge-agent_*.deb")
+    assert f"neutron-common (= {version}+~pkgos1)" in _field(agent, "Depends")
+    # The agent's questions are the toolkit's linuxbridge family (Debian asks nothing).
+    templates = _control(agent)["templates"].data.decode()
+    assert "Template: neutron/linuxbridge-physical-interface-mappings" in templates
+    # Debian's prerm of neutron-common only handed the database to dbconfig-common: gone.
+    (common,) = out.glob("neutron-common_*.deb")
+    assert "prerm" in _control(debian_deb("neutron-common")) and "prerm" not in _control(common)
 
 
 # --- the archive -----------------------------------------------------------------------------------

@@ -188,8 +188,11 @@ SETTING = 'name = "foo"\n[[config]]\nsource = "a.conf"\n[[setting]]\n'
             'name = "foo"\n[keystone_authtoken]\nconfigs = ["/etc/foo/a"]\nroles = ["a dmin"]\n',
             "keystone_authtoken.roles[1]: 'a dmin'",
         ),
-        ('name = "foo"\nobsolete = ["/usr/bin/foo"]\n', "obsolete[1]: /usr/bin/foo is not below"),
         ('name = "foo"\n[[service]]\nname = "Foo Bar"\n', "service[1].name: 'Foo Bar' does not match"),
+        (
+            'name = "foo"\n[[leftover]]\npath = "/etc/foo/x"\n[[leftover]]\npath = "/etc/foo/x"\n',
+            "leftover[2].path: /etc/foo/x is named twice",
+        ),
     ],
 )
 def test_mistakes_name_the_file_and_the_key(text: str, message: str) -> None:
@@ -292,6 +295,12 @@ def test_neutron_files_and_settings_by_package() -> None:
         "/etc/neutron/plugins/ml2/ml2_conf.ini": (0o640, "root", None),
         "/etc/neutron/dhcp_agent.ini": (0o640, "root", None),
         "/etc/neutron/l3_agent.ini": (0o640, "root", None),
+        "/etc/neutron/plugins/ml2/openvswitch_agent.ini": (0o640, "neutron", "neutron"),
+    }
+    leftovers = {(o.path, o.package, o.action, o.rename_to) for o in neutron.leftovers_for("neutron-common")}
+    assert leftovers == {
+        ("/etc/neutron/policy.json", "neutron-common", "rename", "/etc/neutron/disabled.policy.json.old"),
+        ("/etc/default/neutron", "neutron-common", "keep", ""),
     }
     [metadata] = neutron.configs_for("neutron-metadata-agent")
     assert (metadata.target, metadata.mode, metadata.owner, metadata.group) == (
@@ -320,6 +329,7 @@ def test_directories_belong_to_a_package_for_creation_and_purge() -> None:
     assert mine == {"/etc/neutron", "/var/lib/neutron", "/var/log/neutron"}
     assert {d.path for d in neutron.directories_for("neutron-common")} == mine | {
         "/var/lib/neutron/dhcp", "/etc/neutron/server.conf.d", "/etc/neutron/agent.conf.d",
+        "/etc/neutron/plugins", "/etc/neutron/plugins/ml2",
     }  # fmt: skip
     assert neutron.purged_by("neutron-dhcp-agent") == ()
     assert {d.path for d in neutron.purged_by("neutron-common")} == {
@@ -364,11 +374,13 @@ def test_keystone_enables_its_service_removes_debians_old_policy_and_purges_etc_
     assert [(service.name, service.package) for service in profile.services_for("keystone")] == [
         ("keystone", "keystone")
     ]
-    assert profile.obsolete == ("/etc/keystone/policy.json",)
+    assert [(entry.path, entry.action) for entry in profile.leftovers_for("keystone")] == [
+        ("/etc/keystone/policy.json", "remove")
+    ]
     assert "/etc/keystone" in {
         directory.path for directory in profile.purged_by("keystone") if directory.purge
     }
-    assert load("glance").services == () and load("glance").obsolete == ()
+    assert load("glance").services == () and load("glance").leftovers == ()
 
 
 @pytest.mark.parametrize(

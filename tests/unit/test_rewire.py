@@ -244,7 +244,10 @@ def _keystone_verdict(text: str, phase: str = "postinst") -> str:
         ),
         ('R=`echo "${R}" | egrep ${REG_ENDPOINT_REGION_REGEX}` || true', "the plan's check of the region"),
         ("X=$(hostname -f)", "REFUSED: sets X from a command's output"),
-        ("rm -f /etc/keystone/policy.json", "profile obsolete = ['/etc/keystone/policy.json']"),
+        (
+            "rm -f /etc/keystone/policy.json",
+            "profile [[leftover]] /etc/keystone/policy.json removed on configure",
+        ),
         ("rm -f /etc/keystone/keystone.conf", "REFUSED: removes /etc/keystone/keystone.conf"),
         ("chown -R keystone:keystone /var/log/keystone", "nothing, on purpose: a recursive chown"),
         (

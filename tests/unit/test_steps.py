@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -188,19 +187,64 @@ def test_no_cell_without_a_transport_url(tmp_path: Path, monkeypatch: pytest.Mon
     assert cells.missing_urls(plan.cells.config) == ["[DEFAULT] transport_url"]
 
 
-SERVICE_PROFILE = 'name = "foo"\npackage = "foo"\nobsolete = ["/etc/pkgostest-obsolete/policy.json"]\n'
+# The service runs as root: the test creates no system user.
+LEFTOVERS = """
+name = "pkgostest-leftover"
+[user]
+name = "root"
+home = "/root"
+
+[[leftover]]
+path = "/var/lib/pkgostest-leftover/policy.json"
+action = "rename"
+rename_to = "/var/lib/pkgostest-leftover/disabled.policy.json.old"
+
+[[leftover]]
+path = "/var/lib/pkgostest-leftover/old-policy.json"
+action = "remove"
+
+[[leftover]]
+path = "/var/lib/pkgostest-leftover/default"
+"""
 
 
-def test_obsolete_files_go_with_the_profiles_own_package_only() -> None:
-    profile = parse(SERVICE_PROFILE, "foo.toml")
-    folder = Path("/etc/pkgostest-obsolete")
+def test_leftovers_are_renamed_or_removed_by_postinst_and_removed_by_purge() -> None:
+    profile = parse(LEFTOVERS, "leftover.toml")
+    folder = Path("/var/lib/pkgostest-leftover")
     folder.mkdir()
     try:
-        (folder / "policy.json").write_text("{}")
-        assert steps.remove_obsolete(profile, "foo-api") == []
-        assert (folder / "policy.json").exists()
-        assert steps.remove_obsolete(profile, "foo") == ["removed /etc/pkgostest-obsolete/policy.json"]
-        assert not (folder / "policy.json").exists()
-        assert steps.remove_obsolete(profile, "foo") == []
+        for name in ("policy.json", "old-policy.json", "default"):
+            (folder / name).write_text(name)
+        assert [
+            line for line in steps.install_files(profile, "pkgostest-leftover-api") if "older version" in line
+        ] == []
+        assert (folder / "old-policy.json").exists()  # another package's leftovers are not its own
+        done = [
+            line
+            for line in steps.install_files(profile, "pkgostest-leftover-common")
+            if "older version" in line
+        ]
+        assert done == [
+            f"renamed {folder}/policy.json to {folder}/disabled.policy.json.old (left by an older version)",
+            f"removed {folder}/old-policy.json (left by an older version)",
+        ]
+        assert (folder / "disabled.policy.json.old").read_text() == "policy.json"
+        assert (folder / "default").exists()  # kept: removed on purge only
+        assert steps.install_files(profile, "pkgostest-leftover-common") == []
+        purged = steps.purge_files(profile, "pkgostest-leftover-common")
+        assert {f"removed {folder}/default", f"removed {folder}/disabled.policy.json.old"} <= set(purged)
+        assert not folder.exists()  # /var/lib/<svc> goes with the purge
     finally:
-        shutil.rmtree(folder)
+        for path in (folder, Path("/var/log/pkgostest-leftover")):
+            if path.exists():
+                system.remove_tree(str(path))
+        system.remove_empty_directory("/etc/pkgostest-leftover")
+
+
+def test_only_a_regular_file_is_moved_aside(tmp_path: Path) -> None:
+    (tmp_path / "target").write_text("x")
+    (tmp_path / "link").symlink_to(tmp_path / "target")
+    assert system.move_aside(str(tmp_path / "link"), str(tmp_path / "moved")) is False
+    assert system.move_aside(str(tmp_path / "missing"), str(tmp_path / "moved")) is False
+    assert system.move_aside(str(tmp_path / "target"), str(tmp_path / "moved")) is True
+    assert (tmp_path / "moved").read_text() == "x" and (tmp_path / "link").is_symlink()
