@@ -78,7 +78,8 @@ venv: deps $(VENV)/.installed
 # The whole suite: unit, lint and types, integration against real servers,
 # then the library-facing unit tests again on the newest PyPI releases.
 check: venv
-	$(VPY) -m pytest tests --ignore=tests/integration/image --ignore=tests/integration/nodes
+	$(VPY) -m pytest tests --ignore=tests/integration/image --ignore=tests/integration/nodes \
+		--ignore=tests/integration/cloud
 	$(MAKE) check-newest
 
 $(VENV_NEWEST)/.installed: Makefile

@@ -84,7 +84,6 @@ STOCK_EXTRAS = ["dbconfig-mysql"]
 UNITS = [
     "mariadb",
     "rabbitmq-server",
-    "memcached",
     "keystone",
     "glance-api",
     "placement-api",
