@@ -1,5 +1,5 @@
 # openstack-pkg-tools: the two commands a newcomer needs are
-#   make demo    Keystone and Glance installed from a preseed (see README.md)
+#   make demo    a cloud from apt-get install and one preseed, and a VM on it (docs/cloud.md)
 #   make check   install what the tests need, then run the whole test suite
 # Both run as root on a fresh Debian 12 machine with nothing done by hand.
 # make check-fresh runs make check of a fresh clone in a fresh Debian node.
@@ -49,7 +49,7 @@ PYPI_TEST := pytest hypothesis oslo.config oslo.messaging sqlalchemy
 # would add itself to the host's /etc/nsswitch.conf.
 DEBIAN_NODES := systemd-container mmdebstrap iproute2 util-linux git
 
-.PHONY: all check check-newest check-nodes check-fresh deps venv test lint bench bench-maintscript deb demo demo-clean clean bench-keystone metapackages preseeds bench-preseed check-image bench-image check-e2e bench-glance archive bench-rewire
+.PHONY: all check check-newest check-nodes check-fresh check-cloud deps venv test lint bench bench-maintscript deb demo demo-clean demo-short demo-short-clean clean bench-keystone metapackages preseeds bench-preseed check-image bench-image check-e2e bench-glance archive bench-rewire
 # A real Keystone for the Keystone tests, and the openstack CLI for its benchmark.
 DEBIAN_TEST_KEYSTONE := python3-keystone uwsgi-core uwsgi-plugin-python3 python3-yaml python3-openstackclient
 
@@ -78,7 +78,8 @@ venv: deps $(VENV)/.installed
 # The whole suite: unit, lint and types, integration against real servers,
 # then the library-facing unit tests again on the newest PyPI releases.
 check: venv
-	$(VPY) -m pytest tests --ignore=tests/integration/image --ignore=tests/integration/nodes
+	$(VPY) -m pytest tests --ignore=tests/integration/image --ignore=tests/integration/nodes \
+		--ignore=tests/integration/cloud
 	$(MAKE) check-newest
 
 $(VENV_NEWEST)/.installed: Makefile
@@ -180,7 +181,9 @@ archive: venv deb metapackages
 	tools/ensure-debs $(DEBIAN_ARCHIVE)
 	mkdir -p .cache/debs build/archive
 	cd .cache/debs && for p in $(REWIRED_DEBIAN); do \
-		ls "$${p}"_*.deb >/dev/null 2>&1 || apt-get download "$$p" || exit 2; done
+		v=$$(apt-cache policy "$$p" | sed -n 's/^  Candidate: //p' | sed 's/:/%3a/'); \
+		ls "$${p}_$${v}"_*.deb >/dev/null 2>&1 || apt-get download "$$p" || exit 2; \
+		for old in "$${p}"_*.deb; do [ "$$old" = "$$(ls "$${p}_$${v}"_*.deb)" ] || rm -f "$$old"; done; done
 	$(VPY) -m openstack_pkg_tools rewire $(foreach p,$(REWIRED_DEBIAN),.cache/debs/$(p)_*.deb) \
 		--output-dir build/archive
 	for deb in build/deb/*.deb build/meta-packages/*.deb; do \
@@ -193,19 +196,45 @@ preseeds: venv
 	chmod 600 preseed/example-secrets.toml
 	$(VPY) -m openstack_pkg_tools preseed generate preseed/example-site.toml --output-dir preseed
 
-# Keystone and Glance installed by apt-get from a preseed, served on
-# 127.0.0.1 (see README.md); DB=mysql puts their databases in a local MariaDB.
-# It needs only what building the toolkit's packages and the consumer
-# packages takes; demo.py installs the rest with apt-get.
+# A whole cloud in a node (docs/cloud.md): the archive (Debian's packages
+# rewired, the toolkit's, the meta-packages) as the node's signed apt source,
+# the all-in-one preseed of preseed/cloud-site.toml, apt-get install of the
+# meta-packages, every unit and API checked, then a VM of pkgos build-image's
+# image ACTIVE with DHCP and metadata in its console. The host's package
+# lists are updated first, so that the archive rewires Debian's newest
+# versions (an older rewired package would lose to Debian's update).
+# The node stays up for a look until make demo-clean.
+DEBIAN_CLOUD := $(DEBIAN_NODES) $(DEBIAN_IMAGE) python3-openstackclient
+demo:
+	tools/ensure-debs $(DEBIAN_CLOUD)
+	apt-get update -q
+	$(MAKE) archive
+	$(PYTHON) -m demo.cloud up
+
+# Removes the demo's node: its processes, mounts, network namespace and
+# veth (and the bridge's namespace with the last node); nothing else.
+demo-clean:
+	$(PYTHON) -m demo.cloud clean
+
+# make demo as a test (root): the same phases, the node removed at the end.
+check-cloud: venv
+	tools/ensure-debs $(DEBIAN_CLOUD)
+	$(MAKE) archive
+	$(VPY) -m pytest -rP tests/integration/cloud
+
+# The short demo: Keystone and Glance installed by apt-get from a preseed,
+# served on 127.0.0.1 (see docs/demo.md); DB=mysql puts their databases in a
+# local MariaDB. It needs only what building the toolkit's packages and the
+# consumer packages takes; demo.py installs the rest with apt-get.
 DB ?= sqlite
 DEBIAN_DEMO := $(DEBIAN_DEB) po-debconf gettext git
-demo:
+demo-short:
 	tools/ensure-debs $(DEBIAN_DEMO)
 	$(PYTHON) demo/demo.py up --db $(DB)
 
-# Stops the demo's services and purges everything make demo installed,
+# Stops the short demo's services and purges everything it installed,
 # databases included.
-demo-clean:
+demo-short-clean:
 	$(PYTHON) demo/demo.py clean
 
 clean:

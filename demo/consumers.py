@@ -9,7 +9,7 @@ profile) comes from ``pkgos gen-debian``: Keystone's bootstrap too, from its
 profile's ``[keystone_bootstrap]`` and Debian's ``keystone/*`` questions.
 
 ``@PACKAGE@`` and ``@VERSION@`` in those files are the package's name and
-version, so that ``make demo`` and the tests can install the same package
+version, so that ``make demo-short`` and the tests can install the same package
 under different names; ``@TOOLKIT@`` is the dependency on the toolkit's own
 package (the tests run the toolkit from the source tree instead).
 

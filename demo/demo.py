@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""make demo: Keystone and Glance installed by apt-get from a preseed, with no question asked.
+"""make demo-short: Keystone and Glance installed by apt-get from a preseed, with no question asked.
 
-As root on Debian 12, ``make demo`` runs ``demo.py up``:
+As root on Debian 12, ``make demo-short`` runs ``demo.py up``:
 
 1. builds the toolkit's own packages from this tree and installs them;
 2. generates an all-in-one preseed from ``preseed/demo-site.toml`` (passwords
@@ -16,7 +16,7 @@ As root on Debian 12, ``make demo`` runs ``demo.py up``:
 4. starts both services with uwsgi on 127.0.0.1 (5000 and 9292) as their own
    users, then prints Keystone's catalog and checks a token end to end.
 
-``make demo-clean`` runs ``demo.py clean``: it stops the services, purges the
+``make demo-short-clean`` runs ``demo.py clean``: it stops the services, purges the
 consumer packages (databases included) and every package the demo
 installed, forgets the preseeded answers and removes the demo's files.
 
@@ -182,24 +182,24 @@ def up(db: str) -> None:
 
 def preflight(db: str) -> None:
     if os.geteuid() != 0:
-        raise DemoError("make demo installs packages: run it as root.")
+        raise DemoError("make demo-short installs packages: run it as root.")
     for service in SERVICES:
         if port_in_use(service.port) and not running(service):
             raise DemoError(
                 f"Port {service.port} on 127.0.0.1 is in use by another program; {service.name} "
-                "needs it. Stop that program (or run make demo-clean if it is an earlier demo), "
-                "then run make demo again."
+                "needs it. Stop that program (or run make demo-short-clean if it is an earlier demo), "
+                "then run make demo-short again."
             )
     for service in SERVICES:
         if running(service):
             raise DemoError(
                 f"The demo's {service.name} is already running (pid file {service.pidfile}). "
-                "Run make demo-clean first."
+                "Run make demo-short-clean first."
             )
     state = load_state()
     if state.get("db") not in (None, db):
         raise DemoError(
-            f"An earlier demo used DB={state['db']}; run make demo-clean before switching to DB={db}."
+            f"An earlier demo used DB={state['db']}; run make demo-short-clean before switching to DB={db}."
         )
 
 
@@ -346,7 +346,7 @@ What the demo made:
   services      Keystone on {KEYSTONE_URL}, Glance on {GLANCE_URL} (uwsgi, pid files in {RUN_DIR})
   passwords     {STATE_DIR / "site" / "secrets.toml"} (mode 0600); the preseed beside it
 
-Remove all of it, databases included, with: make demo-clean"""
+Remove all of it, databases included, with: make demo-short-clean"""
     )
 
 
@@ -356,7 +356,7 @@ Remove all of it, databases included, with: make demo-clean"""
 def clean() -> None:
     """Stop the services and purge what the demo installed; safe to run again."""
     if os.geteuid() != 0:
-        raise DemoError("make demo-clean purges packages: run it as root.")
+        raise DemoError("make demo-short-clean purges packages: run it as root.")
     state = load_state()
     with step("Stopping Keystone and Glance"):
         for service in SERVICES:

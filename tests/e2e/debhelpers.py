@@ -260,7 +260,7 @@ class ArgvWatch:
 
 
 def build_consumer(workdir: Path, service: str, package: str, version: str) -> Path:
-    """The consumer package of ``demo/packages/<service>`` that ``make demo`` installs.
+    """The consumer package of ``demo/packages/<service>`` that ``make demo-short`` installs.
 
     Under the test's own ``package`` name, built with the ``pkgos`` under
     test, and without the dependency on the toolkit's own package: the

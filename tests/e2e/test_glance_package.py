@@ -1,6 +1,6 @@
 """A real OpenStack service installed by apt-get from a generated preseed, with no question asked.
 
-The Glance package that ``make demo`` installs (``demo/packages/glance``;
+The Glance package that ``make demo-short`` installs (``demo/packages/glance``;
 Depends: python3-glance, Debian's Glance code) is built here as
 ``pkgostest-e2e-glance``, its debconf side from its service profile with
 ``pkgos gen-debian``; it carries a default glance-api.conf. A site file names 127.0.0.1 for

@@ -1,6 +1,6 @@
 """Keystone installed by apt-get from a generated preseed, and bootstrapped by its postinst.
 
-The Keystone package that ``make demo`` installs (``demo/packages/keystone``),
+The Keystone package that ``make demo-short`` installs (``demo/packages/keystone``),
 built here as ``pkgostest-e2e-keystone`` (Depends: python3-keystone,
 uwsgi-core, uwsgi-plugin-python3), gets its database questions and shell
 maintainer scripts from ``pkgos gen-debian``; its own templates carry

@@ -13,11 +13,13 @@ is missing (root, systemd-container, mmdebstrap).
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
-from . import node
+from . import node, state
 from .state import NodeState
 from .system import NodeError
 
@@ -65,3 +67,29 @@ def node_factory(request: pytest.FixtureRequest) -> Iterator[Callable[[], NodeSt
 def started_node(node_factory: Callable[[], NodeState]) -> NodeState:
     """One started node."""
     return node_factory()
+
+
+def project_things() -> dict[str, set[str]]:
+    """What of the project exists on the host: network namespaces, links, mounts, state files."""
+    links = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True, check=True).stdout
+    mounts = Path("/proc/self/mountinfo").read_text().splitlines()
+    return {
+        "netns": {name for name in os.listdir("/run/netns") if "pkgos" in name}
+        if os.path.isdir("/run/netns")
+        else set(),
+        "links": {line.split(": ")[1].split("@")[0] for line in links.splitlines() if "pkgos" in line},
+        "mounts": {line.split()[4] for line in mounts if "pkgos" in line},
+        "nodes": {recorded.name for recorded in state.all_nodes()},
+    }
+
+
+def processes_in(namespace: str) -> list[int]:
+    """The PIDs of the processes in the PID namespace ``namespace`` (a /proc/PID/ns/pid link)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        try:
+            if entry.isdigit() and os.readlink(f"/proc/{entry}/ns/pid") == namespace:
+                pids.append(int(entry))
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return pids

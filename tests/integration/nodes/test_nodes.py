@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.nodes import config, node, state
+from tests.nodes.fixtures import processes_in, project_things
 from tests.nodes.state import NodeState
 from tests.nodes.system import alive
 
@@ -118,41 +118,16 @@ def test_apt_and_pip_registries_through_the_proxy_and_nothing_else(
     assert "Verify return code: 0 (ok)" in run_ok(started_node, "sh", "-c", pypi)
 
 
-def _pkgos_things() -> dict[str, set[str]]:
-    """What of the project exists on the host: network namespaces, links, mounts, state files."""
-    links = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True, check=True).stdout
-    mounts = Path("/proc/self/mountinfo").read_text().splitlines()
-    return {
-        "netns": {name for name in os.listdir("/run/netns") if "pkgos" in name}
-        if os.path.isdir("/run/netns")
-        else set(),
-        "links": {line.split(": ")[1].split("@")[0] for line in links.splitlines() if "pkgos" in line},
-        "mounts": {line.split()[4] for line in mounts if "pkgos" in line},
-        "nodes": {recorded.name for recorded in state.all_nodes()},
-    }
-
-
-def _processes_in(namespace: str) -> list[int]:
-    pids = []
-    for entry in os.listdir("/proc"):
-        try:
-            if entry.isdigit() and os.readlink(f"/proc/{entry}/ns/pid") == namespace:
-                pids.append(int(entry))
-        except (FileNotFoundError, ProcessLookupError, PermissionError):
-            continue
-    return pids
-
-
 def test_stop_and_remove_leave_nothing_behind(node_factory: Callable[[], NodeState]) -> None:
-    before = _pkgos_things()
+    before = project_things()
     switch_before = state.load_switch()
     target = node_factory()
-    running = _pkgos_things()
+    running = project_things()
     print(f"before: {before}\nrunning: {running}")
     assert target.netns in running["netns"] and target.root in running["mounts"]
     assert target.leader_pid is not None
     namespace = os.readlink(f"/proc/{target.leader_pid}/ns/pid")
-    assert len(_processes_in(namespace)) > 1  # systemd and its services
+    assert len(processes_in(namespace)) > 1  # systemd and its services
     switch = state.load_switch()
     assert switch is not None
 
@@ -160,13 +135,13 @@ def test_stop_and_remove_leave_nothing_behind(node_factory: Callable[[], NodeSta
     node.stop(target.name)
     print(f"clean poweroff: {time.monotonic() - began:.1f} s")
     assert time.monotonic() - began < node.STOP_TIMEOUT  # halted, not killed
-    assert _processes_in(namespace) == []
-    stopped = _pkgos_things()
+    assert processes_in(namespace) == []
+    stopped = project_things()
     assert target.netns not in stopped["netns"] and target.root not in stopped["mounts"]
     assert os.path.isdir(target.directory)  # its files stay until rm
     node.remove(target.name)
 
-    after = _pkgos_things()
+    after = project_things()
     print(f"after: {after}")
     assert after == before
     for pid, started in ((target.nspawn_pid, target.nspawn_start), (target.leader_pid, target.leader_start)):

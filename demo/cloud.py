@@ -1,0 +1,811 @@
+"""make demo: a whole OpenStack cloud from ``apt-get install`` and one preseed, and a VM on it.
+
+Run from the repository's top directory, as root, on Debian 12:
+``python3 -m demo.cloud up`` (``make demo``) and ``python3 -m demo.cloud
+clean`` (``make demo-clean``). The phases, each timed:
+
+1. **node**: a Debian 12 node ``pkgos-aio`` (tests/nodes: systemd as PID 1,
+   its own network namespace on the project's bridge), given what a real
+   machine has and a container lacks: a default route (to the host, which
+   forwards nothing) and a second interface ``eth1`` for the provider
+   network (a veth pair inside the node).
+2. **archive**: ``build/archive`` (``make archive``: Debian's packages
+   rewired to the toolkit, the toolkit's packages, the meta-packages) copied
+   into the node and named in its APT sources with ``signed-by``; bookworm,
+   -updates and -security for everything else.
+3. **preseed**: ``pkgos preseed generate`` of ``preseed/cloud-site.toml``
+   (the node's address put in), checked, loaded with
+   ``debconf-set-selections``.
+4. **install**: ``DEBIAN_FRONTEND=noninteractive apt-get install -y
+   --no-install-recommends openstack-toaster nova-compute-qemu``.
+5. **node fixes**: what only a container needs (libvirt's cgroup
+   controllers), then what an operator of such a small cloud does too
+   (see docs/cloud.md).
+6. **check**: every unit active; Keystone, Glance, Placement, Nova and
+   Neutron answer with a token; MariaDB and RabbitMQ up.
+7. **vm**: ``pkgos build-image`` (cached), ``pkgos image-upload``, a
+   provider network and subnet, a flavor, a key pair, ``openstack server
+   create``; the server ACTIVE, its console log showing Neutron's DHCP
+   lease and the metadata service's instance-id and user-data; then it is
+   deleted.
+
+The summary (``build/cloud/summary.txt``) says what was installed (each
+package rewired or Debian's stock one), the console's proof, the time of
+each phase and the node's memory. The node is left running for a look
+(``python3 -m tests.nodes exec aio -- openstack --os-cloud aio server
+list``) until ``make demo-clean`` removes it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+import time
+import tomllib
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.nodes import config, node, state
+from tests.nodes.system import NodeError
+
+REPO = config.REPO
+NODE = "aio"
+BUILD = REPO / "build" / "cloud"
+ARCHIVE = REPO / "build" / "archive"
+SITE_TEMPLATE = REPO / "preseed" / "cloud-site.toml"
+# The address the site file is written for; replaced by the node's own.
+SITE_ADDRESS = "172.29.84.10"
+IMAGE_CACHE = REPO / ".cache" / "cloud" / "image"
+IMAGE = IMAGE_CACHE / "debian-12"
+IMAGE_TREE_CACHE = REPO / ".cache" / "cloud" / "image-tree"
+PKGOS = [str(REPO / ".venv" / "bin" / "python"), "-m", "openstack_pkg_tools"]
+
+NODE_ARCHIVE = "/srv/pkgos"
+NODE_PRESEED = "/root/preseed"
+PROVIDER_INTERFACE = "eth1"
+# The other end of the provider interface, inside the node: the provider
+# network is the node's own segment (the VM, the DHCP agent's port).
+PROVIDER_PEER = "pkgos-provider"
+META_PACKAGES = ["openstack-toaster", "nova-compute-qemu"]
+# dbconfig-common's MySQL part, which Debian's stock packages only recommend:
+# without it (--no-install-recommends) their databases fall back to SQLite.
+STOCK_EXTRAS = ["dbconfig-mysql"]
+
+# The units an all-in-one install starts (Debian's names).
+UNITS = [
+    "mariadb",
+    "rabbitmq-server",
+    "keystone",
+    "glance-api",
+    "placement-api",
+    "nova-api",
+    "nova-conductor",
+    "nova-scheduler",
+    "nova-compute",
+    "libvirtd",
+    "neutron-api",
+    "neutron-rpc-server",
+    "neutron-linuxbridge-agent",
+    "neutron-dhcp-agent",
+    "neutron-metadata-agent",
+]
+# Debian's packages of the cloud whose scripts matter: each is reported as
+# rewired (version with +pkgos) or Debian's stock package.
+SERVICE_PACKAGES = [
+    "keystone",
+    "glance-common",
+    "glance-api",
+    "placement-common",
+    "placement-api",
+    "nova-common",
+    "nova-api",
+    "nova-conductor",
+    "nova-scheduler",
+    "nova-compute",
+    "nova-compute-qemu",
+    "neutron-common",
+    "neutron-api",
+    "neutron-rpc-server",
+    "neutron-linuxbridge-agent",
+    "neutron-dhcp-agent",
+    "neutron-metadata-agent",
+]
+USER_DATA_MARKER = "pkgos-user-data-ran"
+
+
+class CloudError(Exception):
+    """A phase failed; the message says which and why."""
+
+
+@dataclass
+class Run:
+    """What the run measured, for the summary."""
+
+    started: float = field(default_factory=time.monotonic)
+    phases: list[tuple[str, float]] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+    address: str = ""
+
+    def note(self, line: str) -> None:
+        """A line of the summary, printed now too."""
+        say(line)
+        self.lines.append(line)
+
+
+def say(line: str) -> None:
+    print(f"cloud: {line}", flush=True)
+
+
+@contextmanager
+def phase(run: Run, name: str) -> Iterator[None]:
+    """A timed phase; its time goes into the summary."""
+    say(f"== {name}")
+    began = time.monotonic()
+    try:
+        yield
+    finally:
+        spent = time.monotonic() - began
+        run.phases.append((name, spent))
+        say(f"== {name}: {spent:.0f} s")
+
+
+def the_node() -> state.NodeState:
+    return node.get(NODE)
+
+
+def inside(
+    argv: list[str], *, input: str | None = None, check: bool = True, timeout: float | None = None
+) -> str:
+    """Run ``argv`` in the node; its output (stdout) as text. A failure raises CloudError."""
+    result = node.execute(
+        the_node(), argv, input=input if input is not None else "", capture=True, timeout=timeout
+    )
+    if check and result.returncode != 0:
+        raise CloudError(
+            f"{shlex.join(argv)} exited {result.returncode} in the node: {result.stderr.strip()[-2000:]}"
+        )
+    return result.stdout
+
+
+def inside_logged(argv: list[str], log: Path, environment: dict[str, str] | None = None) -> int:
+    """Run ``argv`` in the node, its output appended to ``log`` and shown; its exit code."""
+    with open(log, "ab") as sink:
+        child = subprocess.Popen(
+            node.enter_argv(the_node(), argv, environment),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        assert child.stdout is not None
+        for line in child.stdout:
+            sys.stdout.buffer.write(line)
+            sys.stdout.buffer.flush()
+            sink.write(line)
+        return child.wait()
+
+
+def shell(script: str, *, check: bool = True, timeout: float | None = None) -> str:
+    """A shell script in the node (for pipes and redirections of the node's own files)."""
+    return inside(["sh", "-ec", script], check=check, timeout=timeout)
+
+
+def host(argv: list[str], *, input: str | None = None) -> str:
+    """Run ``argv`` on the host; its output. A failure raises CloudError."""
+    result = subprocess.run(argv, input=input, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise CloudError(f"{shlex.join(argv)} exited {result.returncode}: {result.stderr.strip()[-2000:]}")
+    return result.stdout
+
+
+def wait_for(what: str, probe: Callable[[], bool], timeout: float, interval: float = 3.0) -> float:
+    """Wait until ``probe()`` is true; the seconds it took. CloudError after ``timeout``."""
+    began = time.monotonic()
+    while True:
+        if probe():
+            return time.monotonic() - began
+        if time.monotonic() - began > timeout:
+            raise CloudError(f"{what}: not after {timeout:.0f} s")
+        time.sleep(interval)
+
+
+# 1. node
+
+
+def start_node(run: Run) -> None:
+    """Start ``pkgos-aio`` and give it what a real machine has."""
+    if state.load_node(NODE) is not None:
+        raise CloudError(f"{config.full_name(NODE)} exists: make demo-clean first")
+    started = node.start(NODE)
+    run.address = started.address
+    run.note(f"node {started.name} at {started.address}, booted in {started.boot_seconds} s")
+    prepare_node()
+
+
+def prepare_node() -> None:
+    """A default route (a machine's own address is that of its default route) and the provider interface.
+
+    The route leads to the host, which forwards nothing; eth1 is one end of
+    a veth pair inside the node, the provider network's segment.
+    """
+    shell(
+        f"ip route replace default via {config.HOST_ADDRESS} dev eth0\n"
+        f"ip link show {PROVIDER_INTERFACE} >/dev/null 2>&1 || "
+        f"ip link add {PROVIDER_INTERFACE} type veth peer name {PROVIDER_PEER}\n"
+        f"ip link set {PROVIDER_INTERFACE} up\nip link set {PROVIDER_PEER} up\n"
+    )
+    # os-vif and neutron write /proc/sys and /sys: the node machinery mounts them writable.
+    shell("test -w /proc/sys/net/ipv4/ip_forward && test -w /sys/class/net")
+
+
+# Every service keeps a pool of database connections per process: MariaDB's
+# default max_connections (151) runs out on one machine with all of them
+# (error 1040, root locked out too). A file of its own, not a package's
+# conffile, so it is written before the install and read at the first start.
+MARIADB_CONF = "/etc/mysql/mariadb.conf.d/99-openstack.cnf"
+MARIADB_SETTINGS = "[mysqld]\nmax_connections = 1000\n"
+
+
+def prepare_operator(run: Run) -> None:
+    """What the operator of a one-machine cloud writes before the install (docs/cloud.md)."""
+    shell(f"mkdir -p {MARIADB_CONF.rsplit('/', 1)[0]}\nprintf '{MARIADB_SETTINGS}' > {MARIADB_CONF}")
+    run.note(f"operator: {MARIADB_CONF}: max_connections = 1000")
+
+
+# 2. archive
+
+
+def archive_line() -> str:
+    """The node's APT sources line for the archive: signed-by its key, never trusted=yes."""
+    return f"deb [signed-by={NODE_ARCHIVE}/archive/archive-key.pgp] file:{NODE_ARCHIVE}/archive ./"
+
+
+def add_archive(run: Run) -> None:
+    """``build/archive`` into the node as a signed APT source; apt-get update."""
+    if not (ARCHIVE / "InRelease").exists():
+        raise CloudError(f"{ARCHIVE} has no InRelease: run make archive first")
+    shell(f"rm -rf {NODE_ARCHIVE}/archive")
+    node.copy_in(the_node(), str(ARCHIVE), NODE_ARCHIVE)
+    shell(f"echo {shlex.quote(archive_line())} > /etc/apt/sources.list.d/pkgos.list")
+    inside(["apt-get", "update", "-q"], timeout=600)
+    run.note(f"apt source: {archive_line()}")
+    stale = older_than_debian()
+    if stale:
+        run.note(
+            "WARNING: Debian has newer versions than the archive's rewired ones (apt-get update on the "
+            "host, then make archive): " + ", ".join(stale)
+        )
+
+
+def older_than_debian() -> list[str]:
+    """The archive's packages whose candidate in the node is not the archive's version."""
+    packages = (ARCHIVE / "Packages").read_text()
+    versions = dict(re.findall(r"^Package: (\S+)\n(?:.*\n)*?Version: (\S+)", packages, re.M))
+    stale = []
+    policy = inside(["apt-cache", "policy", *versions])
+    for name, candidate in re.findall(r"^(\S+):\n  Installed: .*\n  Candidate: (\S+)", policy, re.M):
+        if name in versions and candidate != versions[name] and "+pkgos" in versions[name]:
+            stale.append(f"{name} {versions[name]} < {candidate}")
+    return stale
+
+
+# 3. preseed
+
+
+def site_dir() -> Path:
+    return BUILD / "site"
+
+
+def write_preseed(run: Run) -> None:
+    """The all-in-one preseed from the site file (the node's address put in); checked and loaded."""
+    site = site_dir()
+    site.mkdir(parents=True, exist_ok=True)
+    os.chmod(site, 0o700)
+    text = SITE_TEMPLATE.read_text().replace(SITE_ADDRESS, run.address)
+    (site / "site.toml").write_text(text)
+    host(
+        [
+            *PKGOS,
+            "preseed",
+            "generate",
+            str(site / "site.toml"),
+            "--role",
+            "all-in-one",
+            "--output-dir",
+            str(site),
+        ]
+    )
+    preseed = site / "all-in-one.preseed"
+    host([*PKGOS, "preseed", "check", "--role", "all-in-one", str(preseed)])
+    node.copy_in(the_node(), str(preseed), NODE_PRESEED)
+    inside(["debconf-set-selections", f"{NODE_PRESEED}/all-in-one.preseed"])
+    run.note(f"preseed: {preseed} ({len(preseed.read_text().splitlines())} lines), loaded")
+    stock = stock_answers(preseed.read_text(), rewired())
+    if stock:
+        inside(["debconf-set-selections"], input="\n".join(stock) + "\n")
+        owners = sorted({line.split()[0] for line in stock})
+        run.note(
+            f"stock packages' database answers (dbconfig-common's names, {len(stock)} lines, from the "
+            f"preseed's db answers) for: {' '.join(owners)}"
+        )
+
+
+def rewired() -> set[str]:
+    """The packages the archive holds rewired (their version has +pkgos)."""
+    packages = (ARCHIVE / "Packages").read_text()
+    return {
+        name
+        for name, version in re.findall(r"^Package: (\S+)\n(?:.*\n)*?Version: (\S+)", packages, re.M)
+        if "+pkgos" in version
+    }
+
+
+# dbconfig-common's database types for the toolkit's db-type answers.
+DBCONFIG_TYPES = {"mysql": "mysql", "pgsql": "pgsql", "sqlite": "sqlite3"}
+
+
+def stock_answers(preseed: str, rewired_packages: set[str]) -> list[str]:
+    """Debian's own names for the preseed's database answers, for the packages installed stock.
+
+    Debian 12's packages create their databases with dbconfig-common, which
+    asks its own questions (``keystone/database-type``,
+    ``glance-common/mysql/app-pass``); the question table records those
+    names (``Question.debian_name``). A package the archive holds rewired
+    asks the toolkit's names only and needs none of these.
+    """
+    from openstack_pkg_tools.preseed.check import debian_names
+
+    ours_to_debian = {(debian.split("/", 1)[0], ours): debian for debian, ours in debian_names().items()}
+    lines = []
+    for line in preseed.splitlines():
+        fields = line.split(None, 3)
+        if len(fields) < 3 or line.startswith("#") or fields[2] == "seen":
+            continue
+        owner, name, kind = fields[:3]
+        value = fields[3] if len(fields) > 3 else ""
+        debian = ours_to_debian.get((owner, name))
+        if debian is None or owner in rewired_packages:
+            continue
+        if debian.endswith("/database-type"):
+            value = DBCONFIG_TYPES.get(value, value)
+        lines.append(f"{owner} {debian} {kind} {value}".rstrip())
+        if debian.endswith("/mysql/app-pass"):
+            lines.append(f"{owner} {owner}/app-password-confirm password {value}")
+    return lines
+
+
+def stock_owners() -> bool:
+    """Whether any of the cloud's database owners comes as Debian's stock package."""
+    owners = {"keystone", "glance-common", "placement-common", "nova-common", "neutron-common"}
+    return bool(owners - rewired())
+
+
+def passwords() -> dict[str, str]:
+    """The site's password store."""
+    with open(site_dir() / "secrets.toml", "rb") as store:
+        return {key: str(value) for key, value in tomllib.load(store).items()}
+
+
+# 4. install
+
+
+def install(run: Run) -> None:
+    """apt-get install of the meta-packages, nothing asked; what was installed, rewired or stock."""
+    log = BUILD / "install.log"
+    log.write_text("")
+    stock = STOCK_EXTRAS if stock_owners() else []
+    argv = ["apt-get", "install", "-y", "--no-install-recommends", *META_PACKAGES, *stock]
+    status = inside_logged(argv, log, {"DEBIAN_FRONTEND": "noninteractive"})
+    if status != 0:
+        raise CloudError(f"{shlex.join(argv)} exited {status} (log: {log})")
+    count = inside(["sh", "-c", "dpkg-query -W -f '${Status}\\n' | grep -c ' installed$'"]).strip()
+    run.note(f"installed: {shlex.join(argv)} -> {count} packages in the node (log: {log})")
+    versions = inside(["dpkg-query", "-W", "-f", "${Package} ${Version}\\n", *SERVICE_PACKAGES], check=False)
+    for line in versions.splitlines():
+        name, _, version = line.partition(" ")
+        kind = "rewired" if "+pkgos" in version else "Debian's stock" if version else "not installed"
+        run.note(f"  {name:28} {version or '-':32} {kind}")
+
+
+# 5. node fixes
+
+
+def fix_node(run: Run) -> None:
+    """What only a container needs, then what the operator of a small all-in-one cloud does.
+
+    Container: libvirt cannot create cgroup v1 controllers in a read-only
+    /sys/fs/cgroup, so it is told to use none (qemu.conf), then restarted
+    with nova-compute.
+    """
+    shell(
+        "grep -q '^cgroup_controllers' /etc/libvirt/qemu.conf || "
+        "echo 'cgroup_controllers = [ ]' >> /etc/libvirt/qemu.conf\n"
+        "systemctl restart libvirtd\n"
+        "systemctl restart nova-compute\n"
+    )
+    run.note("container: libvirt cgroup_controllers = [ ] (read-only cgroup v1 tree), libvirtd restarted")
+
+
+# 5b. what the operator of a small all-in-one cloud does after the install
+
+
+# uwsgi processes per API service: Debian's files say 8 (with 32 threads
+# each), about 6 GB for Keystone, Nova's API and Placement on one machine;
+# 2 serve a small cloud.
+UWSGI_PROCESSES = "2"
+UWSGI_FILES = {
+    "keystone": "/etc/keystone/keystone-uwsgi.ini",
+    "glance-api": "/etc/glance/glance-api-uwsgi.ini",
+    "placement-api": "/etc/placement/placement-uwsgi.ini",
+    "nova-api": "/etc/nova/nova-api-uwsgi.ini",
+    "neutron-api": "/etc/neutron/neutron-api-uwsgi.ini",
+}
+
+
+def after_install(run: Run) -> None:
+    """Sizing, isolated metadata, the compute host's discovery (docs/cloud.md)."""
+    for unit, path in UWSGI_FILES.items():
+        if _exists(path):
+            inside(["pkgos", "ini", "set", path, "uwsgi", "processes", UWSGI_PROCESSES])
+            inside(["systemctl", "restart", unit])
+    run.note(f"operator: uwsgi processes = {UWSGI_PROCESSES} in {', '.join(UWSGI_FILES.values())}")
+    # A provider network without a router gets its metadata from the DHCP agent.
+    inside(
+        ["pkgos", "ini", "set", "/etc/neutron/dhcp_agent.ini", "DEFAULT", "enable_isolated_metadata", "true"]
+    )
+    inside(["systemctl", "restart", "neutron-dhcp-agent"])
+    run.note("operator: dhcp_agent.ini enable_isolated_metadata = true")
+    inside(["su", "nova", "-s", "/bin/sh", "-c", "nova-manage cell_v2 discover_hosts --verbose"], timeout=300)
+    run.note("operator: nova-manage cell_v2 discover_hosts")
+
+
+def _exists(path: str) -> bool:
+    return node.execute(the_node(), ["test", "-e", path], capture=True).returncode == 0
+
+
+# 6. check
+
+
+def keystone_url(run: Run) -> str:
+    return f"http://{run.address}:5000/v3"
+
+
+def token(run: Run) -> tuple[str, dict[str, object]]:
+    """A project-scoped admin token and its catalog, in-process (the password on no argv)."""
+    body = {
+        "auth": {
+            "identity": {
+                "methods": ["password"],
+                "password": {
+                    "user": {
+                        "name": "admin",
+                        "domain": {"id": "default"},
+                        "password": passwords()["keystone-admin"],
+                    }
+                },
+            },
+            "scope": {"project": {"name": "admin", "domain": {"id": "default"}}},
+        }
+    }
+    request = urllib.request.Request(
+        f"{keystone_url(run)}/auth/tokens",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return response.headers["X-Subject-Token"], json.load(response)["token"]
+
+
+def endpoint(catalog: dict[str, object], kind: str) -> str:
+    for service in catalog.get("catalog", []):  # type: ignore[union-attr]
+        if service["type"] == kind:
+            for item in service["endpoints"]:
+                if item["interface"] == "public":
+                    return str(item["url"]).rstrip("/")
+    raise CloudError(f"no public {kind} endpoint in Keystone's catalog")
+
+
+def get(url: str, token_id: str, headers: dict[str, str] | None = None) -> tuple[int, float]:
+    """GET with the token: HTTP status and seconds."""
+    request = urllib.request.Request(url, headers={"X-Auth-Token": token_id, **(headers or {})})
+    began = time.monotonic()
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            response.read()
+            return response.status, time.monotonic() - began
+    except urllib.error.HTTPError as error:
+        return error.code, time.monotonic() - began
+
+
+API_CHECKS = [
+    ("identity", "/projects"),
+    ("image", "/v2/images"),
+    ("placement", "/resource_providers"),
+    ("compute", "/servers"),
+    ("network", "/v2.0/networks"),
+]
+
+
+def check(run: Run) -> None:
+    """Every unit active, each API answering an authenticated request, MariaDB and RabbitMQ up."""
+    states = inside(["systemctl", "is-active", *UNITS], check=False).split()
+    inactive = [f"{unit}={state_}" for unit, state_ in zip(UNITS, states, strict=False) if state_ != "active"]
+    failed = inside(["systemctl", "list-units", "--failed", "--plain", "--no-legend"], check=False).strip()
+    run.note(
+        f"units: {len(UNITS) - len(inactive)}/{len(UNITS)} active"
+        + (f"; not: {' '.join(inactive)}" if inactive else "")
+    )
+    if failed:
+        run.note(f"failed units: {' '.join(line.split()[0] for line in failed.splitlines())}")
+    token_id, catalog = token(run)
+    problems = list(inactive)
+    for kind, path in API_CHECKS:
+        url = endpoint(catalog, kind)
+        if kind == "identity" and not url.endswith("/v3"):
+            url += "/v3"
+        headers = {"OpenStack-API-Version": "placement 1.1"} if kind == "placement" else {}
+        status, seconds = get(url + path, token_id, headers)
+        run.note(f"  {kind:10} GET {url}{path}: {status} in {seconds:.1f} s")
+        if status != 200:
+            problems.append(f"{kind} answered {status}")
+    inside(["mysqladmin", "ping"])
+    inside(["rabbitmqctl", "-q", "status"], timeout=120)
+    run.note("  mariadb (mysqladmin ping) and rabbitmq (rabbitmqctl status): up")
+    if problems:
+        raise CloudError("check failed: " + ", ".join(problems))
+
+
+# 7. the VM
+
+CLOUD_NAME = "aio"
+NODE_CLOUDS_YAML = "/root/.config/openstack/clouds.yaml"
+IMAGE_NAME = "debian-12"
+FLAVOR = "pkgos.small"
+KEY_NAME = "pkgos-demo"
+SERVER = "pkgos-vm"
+NETWORK = "provider"
+# The provider network's subnet: a segment that exists only inside the node
+# (its eth1 and the VM's tap on one bridge), so it reaches nothing else.
+SUBNET_RANGE = "172.29.85.0/24"
+BOOT_TIMEOUT = 900.0
+
+
+def clouds_yaml(run: Run) -> str:
+    """A clouds.yaml entry for the admin (the password in a 0600 file, never on an argv)."""
+    return (
+        "clouds:\n"
+        f"  {CLOUD_NAME}:\n"
+        "    auth:\n"
+        f"      auth_url: {keystone_url(run)}\n"
+        "      username: admin\n"
+        f"      password: {json.dumps(passwords()['keystone-admin'])}\n"
+        "      project_name: admin\n"
+        "      user_domain_name: Default\n"
+        "      project_domain_name: Default\n"
+        "    region_name: RegionOne\n"
+        "    identity_api_version: 3\n"
+    )
+
+
+def openstack(*argv: str, timeout: float = 300) -> str:
+    """The openstack CLI in the node, as the admin of clouds.yaml."""
+    return inside(["openstack", "--os-cloud", CLOUD_NAME, *argv], timeout=timeout)
+
+
+def build_image() -> Path:
+    """pkgos build-image, cached: built once (about 5 minutes), reused while the qcow2 is there."""
+    qcow2 = IMAGE.with_suffix(".qcow2")
+    if not qcow2.exists():
+        IMAGE_CACHE.mkdir(parents=True, exist_ok=True)
+        host(
+            [
+                *PKGOS,
+                "build-image",
+                "--release",
+                "bookworm",
+                "--minimal",
+                "--boot-type",
+                "mbr",
+                "--no-raw",
+                "--cache-dir",
+                str(IMAGE_TREE_CACHE),
+                "-o",
+                str(IMAGE),
+            ]
+        )
+    return qcow2
+
+
+USER_DATA = f"""#!/bin/sh
+# Printed on the serial console: proof that the metadata service gave this
+# script (user-data) and the instance-id.
+echo "{USER_DATA_MARKER} instance-id=$(cat /run/cloud-init/.instance-id)" | tee /dev/ttyS0
+"""
+
+
+def vm(run: Run) -> None:
+    """Image, network, flavor, key pair, server ACTIVE with DHCP and metadata in its console; deleted."""
+    upload_image(run)
+    make_network_flavor_key()
+    shell(f"cat > /root/pkgos-user-data <<'EOF'\n{USER_DATA}EOF")
+    created = time.monotonic()
+    server_id = openstack(
+        *("server", "create", "--image", IMAGE_NAME, "--flavor", FLAVOR, "--network", NETWORK),
+        *("--key-name", KEY_NAME, "--user-data", "/root/pkgos-user-data", "-f", "value", "-c", "id"),
+        SERVER,
+    ).strip()
+    run.note(f"server {SERVER} {server_id} created")
+    try:
+        seconds = wait_for(f"server {SERVER} ACTIVE", lambda: server_status(server_id) == "ACTIVE", 600, 5)
+        run.note(f"server ACTIVE {seconds:.0f} s after create")
+        console_proof(run, server_id, created)
+    finally:
+        openstack("server", "delete", "--wait", server_id, timeout=600)
+        run.note(f"server {SERVER} deleted")
+
+
+def upload_image(run: Run) -> None:
+    """clouds.yaml on both sides (0600), the image built (cached) and uploaded with pkgos image-upload."""
+    config_file = site_dir() / "clouds.yaml"
+    config_file.touch(mode=0o600)
+    config_file.write_text(clouds_yaml(run))
+    directory = NODE_CLOUDS_YAML.rsplit("/", 1)[0]
+    inside(
+        ["sh", "-c", f"mkdir -p {directory} && umask 077 && cat > {NODE_CLOUDS_YAML}"], input=clouds_yaml(run)
+    )
+    began = time.monotonic()
+    qcow2 = build_image()
+    size = qcow2.stat().st_size / 2**20
+    run.note(f"image: {qcow2} ({size:.0f} MiB), ready in {time.monotonic() - began:.0f} s")
+    if IMAGE_NAME in openstack("image", "list", "-f", "value", "-c", "Name").split():
+        return
+    environment = {**os.environ, "OS_CLIENT_CONFIG_FILE": str(config_file), "OS_CLOUD": CLOUD_NAME}
+    result = subprocess.run(
+        [*PKGOS, "image-upload", str(qcow2), "--name", IMAGE_NAME, "--visibility", "public"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise CloudError(f"pkgos image-upload failed: {result.stderr.strip()}")
+    run.note(f"pkgos image-upload: {result.stdout.strip() or IMAGE_NAME}")
+
+
+def make_network_flavor_key() -> None:
+    """The provider network and its subnet, a flavor and a key pair (each made once)."""
+    if NETWORK not in openstack("network", "list", "-f", "value", "-c", "Name").split():
+        openstack(
+            *("network", "create", "--share", "--provider-network-type", "flat"),
+            *("--provider-physical-network", "provider", NETWORK),
+        )
+        openstack(
+            *("subnet", "create", "--network", NETWORK, "--subnet-range", SUBNET_RANGE),
+            *("--gateway", "none", f"{NETWORK}-subnet"),
+        )
+    if FLAVOR not in openstack("flavor", "list", "-f", "value", "-c", "Name").split():
+        openstack("flavor", "create", "--vcpus", "1", "--ram", "768", "--disk", "3", FLAVOR)
+    if KEY_NAME not in openstack("keypair", "list", "-f", "value", "-c", "Name").split():
+        shell(
+            "test -e /root/.ssh/pkgos-demo || (mkdir -p -m 700 /root/.ssh && "
+            "ssh-keygen -q -t ed25519 -N '' -f /root/.ssh/pkgos-demo)"
+        )
+        openstack("keypair", "create", "--public-key", "/root/.ssh/pkgos-demo.pub", KEY_NAME)
+
+
+def server_status(server_id: str) -> str:
+    """The server's status; CloudError when it is ERROR (with nova's fault)."""
+    status = openstack("server", "show", server_id, "-f", "value", "-c", "status").strip()
+    if status == "ERROR":
+        raise CloudError(f"server {SERVER} is in ERROR: {openstack('server', 'show', server_id)}")
+    return status
+
+
+def console_proof(run: Run, server_id: str, created: float) -> None:
+    """Wait for the user-data line in the console; the lines that show DHCP and metadata."""
+    address = openstack("server", "show", server_id, "-f", "json", "-c", "addresses")
+    fixed_ip = re.findall(r"172\.29\.85\.\d+", address)[0]
+    console = {"text": ""}
+
+    def metadata_line() -> bool:
+        console["text"] = openstack("console", "log", "show", server_id, timeout=120)
+        return f"{USER_DATA_MARKER} instance-id={server_id}" in console["text"]
+
+    try:
+        seconds = wait_for("the user-data line in the console", metadata_line, BOOT_TIMEOUT, 10)
+    finally:
+        (BUILD / "console.log").write_text(console["text"])
+    since_create = time.monotonic() - created
+    run.note(f"console: the user-data line {seconds:.0f} s after ACTIVE ({since_create:.0f} s after create)")
+    keys = (USER_DATA_MARKER, fixed_ip, "Datasource", "DHCPACK")
+    for line in console["text"].splitlines():
+        if any(key in line for key in keys):
+            run.note(f"  console| {line.strip()}")
+    if fixed_ip not in console["text"]:
+        raise CloudError(f"the console does not show the address {fixed_ip} Neutron gave")
+
+
+# The summary
+
+
+def summary(run: Run) -> str:
+    lines = ["", "=== make demo: summary", *run.lines, "", "time of each phase:"]
+    lines += [f"  {name:12} {seconds:7.0f} s" for name, seconds in run.phases]
+    lines.append(f"  {'total':12} {time.monotonic() - run.started:7.0f} s")
+    if state.load_node(NODE) is not None and node.running(the_node()):
+        lines.append(f"node memory (PSS of its processes): {node.memory(the_node()) / 2**30:.2f} GiB")
+    return "\n".join(lines) + "\n"
+
+
+PHASES: list[tuple[str, Callable[[Run], None]]] = [
+    ("node", start_node),
+    ("archive", add_archive),
+    ("preseed", write_preseed),
+    ("operator", prepare_operator),
+    ("install", install),
+    ("node-fixes", fix_node),
+    ("after-install", after_install),
+    ("check", check),
+    ("vm", vm),
+]
+
+
+def up(skip: set[str]) -> int:
+    """Every phase in order (those in ``skip`` left out, on an existing node); the summary."""
+    BUILD.mkdir(parents=True, exist_ok=True)
+    run = Run()
+    if "node" in skip:
+        run.address = the_node().address
+    status = 0
+    try:
+        for name, function in PHASES:
+            if name in skip:
+                continue
+            with phase(run, name):
+                function(run)
+    except (CloudError, NodeError, urllib.error.URLError, subprocess.TimeoutExpired) as error:
+        run.note(f"FAILED: {error}")
+        status = 1
+    text = summary(run)
+    (BUILD / "summary.txt").write_text(text)
+    print(text, flush=True)
+    return status
+
+
+def clean() -> int:
+    """Remove the node: its processes, mounts, namespace, veth (and the switch with the last node)."""
+    if state.load_node(NODE) is None:
+        say(f"no node {config.full_name(NODE)}")
+        return 0
+    node.remove(NODE)
+    say(f"removed {config.full_name(NODE)}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python3 -m demo.cloud", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    start = commands.add_parser("up", help="the whole demo (make demo)")
+    start.add_argument(
+        "--skip", default="", help="comma-separated phases to leave out, on the existing node (for a rerun)"
+    )
+    commands.add_parser("clean", help="remove the node and what it made (make demo-clean)")
+    options = parser.parse_args(argv)
+    if os.geteuid() != 0:
+        print("cloud: error: run as root", file=sys.stderr)
+        return 2
+    if options.command == "up":
+        return up({name for name in options.skip.split(",") if name})
+    return clean()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
