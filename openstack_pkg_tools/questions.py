@@ -52,6 +52,7 @@ class Family(StrEnum):
     LINUXBRIDGE = "linuxbridge"  # the linuxbridge agent's mappings and VXLAN
     # nova-api's novaapi/configure_db: nova's migrations and cells run again by nova-api.
     API_DB = "api-db"
+    CINDER = "cinder"  # nova's [cinder] os_region_name
 
 
 class Type(StrEnum):
@@ -154,9 +155,21 @@ PROTOCOLS = ("http", "https")
 DB_ENGINES = tuple(str(engine) for engine in Engine)
 LOCAL_HOSTS = ("", "localhost", "127.0.0.1", "::1")
 
-_DB, _RABBIT, _KSAT, _ENDPOINT, _KEYSTONE, _PLACEMENT, _NEUTRON, _NOVA, _MY_IP, _METADATA, _LB, _API_DB = (
-    Family
-)
+(
+    _DB,
+    _RABBIT,
+    _KSAT,
+    _ENDPOINT,
+    _KEYSTONE,
+    _PLACEMENT,
+    _NEUTRON,
+    _NOVA,
+    _MY_IP,
+    _METADATA,
+    _LB,
+    _API_DB,
+    _CINDER,
+) = tuple(Family)
 _B, _S, _P, _C = Type.BOOLEAN, Type.STRING, Type.PASSWORD, Type.SELECT
 _HIGH, _LOW = Priority.HIGH, Priority.LOW
 
@@ -890,6 +903,20 @@ TABLE: tuple[Question, ...] = (
         need=Need.ALWAYS,
         prefix="novaapi",
     ),
+    # nova's [cinder] os_region_name: where nova finds cinder's endpoints (Debian asks it on
+    # every configure).
+    Question(
+        _CINDER,
+        "cinder_os_region_name",
+        _S,
+        "Region of the block storage service:",
+        "The region nova looks for the endpoints of cinder in, to attach volumes.",
+        default=DEFAULT_REGION,
+        priority=_HIGH,
+        need=Need.ALWAYS,
+        writes=("cinder", "os_region_name"),
+        check=Check.REGION,
+    ),
 )
 
 ASKER: Mapping[Family, Asker] = {
@@ -898,7 +925,10 @@ ASKER: Mapping[Family, Asker] = {
     Family.KSAT: Asker.COMMON,
     Family.ENDPOINT: Asker.CATALOG,
     Family.KEYSTONE: Asker.COMMON,
-    **{family: Asker.PROFILE for family in (_PLACEMENT, _NEUTRON, _NOVA, _MY_IP, _METADATA, _LB, _API_DB)},
+    **{
+        family: Asker.PROFILE
+        for family in (_PLACEMENT, _NEUTRON, _NOVA, _MY_IP, _METADATA, _LB, _API_DB, _CINDER)
+    },
 }
 
 
@@ -953,6 +983,7 @@ ASKED_SETTINGS: Mapping[Family, AskedSettings] = {
     _LB: AskedSettings(),
     # Writes nothing: a yes runs the profile's migrations and cells (plans.Plans.migrate).
     _API_DB: AskedSettings(),
+    _CINDER: AskedSettings(),
 }
 
 

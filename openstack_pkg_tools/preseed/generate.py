@@ -109,7 +109,9 @@ def role_services(role: Role) -> tuple[ServiceAnswers, ...]:
     """
     if role is Role.COMPUTE:
         return (
-            ServiceAnswers("nova", (Family.RABBIT, Family.KSAT, Family.PLACEMENT, Family.NEUTRON)),
+            ServiceAnswers(
+                "nova", (Family.RABBIT, Family.KSAT, Family.PLACEMENT, Family.NEUTRON, Family.CINDER)
+            ),
             ServiceAnswers("neutron", (Family.RABBIT, Family.KSAT, Family.LINUXBRIDGE)),
         )
     return tuple(
@@ -553,6 +555,12 @@ def _linuxbridge_values(
     }
 
 
+def _cinder_values(
+    site: Site, service: ServiceAnswers, prefix: str, passwords: Mapping[str, str]
+) -> dict[str, Value]:
+    return {"cinder_os_region_name": (site.region, "site.region")}
+
+
 def _api_db_values(
     site: Site, service: ServiceAnswers, prefix: str, passwords: Mapping[str, str]
 ) -> dict[str, Value]:
@@ -572,6 +580,7 @@ _FAMILY_VALUES = {
     Family.METADATA: _metadata_values,
     Family.LINUXBRIDGE: _linuxbridge_values,
     Family.API_DB: _api_db_values,
+    Family.CINDER: _cinder_values,
 }
 
 ROLE_HEADER = "# pkgos-role: "

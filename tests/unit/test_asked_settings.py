@@ -47,6 +47,7 @@ NOVA_ANSWERS = {
     "neutron_admin_password": "neutron-pass",
     "metadata_secret": "s3cret$",
     "my-ip": "",
+    "cinder_os_region_name": "RegionTwo",
 }
 
 
@@ -59,6 +60,7 @@ def test_who_asks_which_family_under_which_prefix() -> None:
         Family.PLACEMENT,
         Family.NEUTRON,
         Family.MY_IP,
+        Family.CINDER,
     )
     assert families(neutron, "neutron-common")[-1] is Family.NOVA
     assert families(neutron, "neutron-metadata-agent") == (Family.METADATA,)
@@ -94,13 +96,17 @@ def test_nova_writes_placement_neutron_and_my_ip() -> None:
         (NOVA, "neutron", "region_name", "RegionTwo"),
         # Empty: the default route's address.
         (NOVA, "DEFAULT", "my_ip", ADDRESS),
+        (NOVA, "cinder", "os_region_name", "RegionTwo"),
     ]
 
 
 def test_a_family_whose_switch_is_no_writes_nothing_and_my_ip_is_always_written() -> None:
     nova = load("nova")
     answers = defaults(nova, "nova-common", **{"my-ip": "2001:db8::5"})
-    assert directives(nova, "nova-common", answers) == [(NOVA, "DEFAULT", "my_ip", "2001:db8::5")]
+    assert directives(nova, "nova-common", answers) == [
+        (NOVA, "DEFAULT", "my_ip", "2001:db8::5"),
+        (NOVA, "cinder", "os_region_name", "regionOne"),
+    ]
 
 
 def test_neutron_writes_nova_and_the_agents_their_files() -> None:
@@ -234,7 +240,7 @@ def test_asked_settings_are_written_escaped_once(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("asks", "message"),
     [
-        ('family = "cinder"', r"asks\[1\]\.family"),
+        ('family = "swift"', r"asks\[1\]\.family"),
         ('family = "placement"\nprefix = "other"', r"nova-common would ask its questions under two prefixes"),
         (
             'family = "metadata-agent"\npackage = "nova-api"\nprefix = "api"',

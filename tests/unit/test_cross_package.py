@@ -80,6 +80,7 @@ def test_the_region_answers_postinst_checks_against_keystone() -> None:
     assert plans(nova, "nova-common", answers, "192.0.2.21").regions == (
         ("nova/ksat-region", "RegionTwo"),
         ("nova/placement_os_region_name", "RegionTwo"),
+        ("nova/cinder_os_region_name", "RegionTwo"),
     )
     neutron = load("neutron")
     answers = defaults(neutron, "neutron-common", configure_nova="true", nova_region="RegionThree")
@@ -91,8 +92,11 @@ def test_the_region_answers_postinst_checks_against_keystone() -> None:
     assert plans(placement, "placement-api", answers).regions == (
         ("placement/api-endpoint-region-name", "regionOne"),
     )
-    # Nothing switched on, nothing to check; Keystone's bootstrap makes its own region.
-    assert plans(nova, "nova-common", defaults(nova, "nova-common"), "192.0.2.21").regions == ()
+    # Nothing switched on: only cinder's region, asked and applied on every configure.
+    assert plans(nova, "nova-common", defaults(nova, "nova-common"), "192.0.2.21").regions == (
+        ("nova/cinder_os_region_name", "regionOne"),
+    )
+    # Keystone's bootstrap makes its own region.
     keystone = load("keystone")
     answers = defaults(keystone, "keystone", **{"create-admin-tenant": "true", "admin-password": "a"})
     answers |= {"admin-password-confirm": "a"}

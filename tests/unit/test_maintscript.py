@@ -189,7 +189,7 @@ def test_nothing_is_planned_unless_a_configure_answer_says_so() -> None:
 
 
 def test_database_plan_keeps_the_other_databases_of_the_profile() -> None:
-    answers = _answers(configure_db="true", db_name="nova_main")
+    answers = _answers(configure_db="true", db_name="nova_main") | {"cinder_os_region_name": "regionOne"}
     planned = plans(load("nova"), "nova-common", answers, "192.0.2.10")
     assert planned.database is not None
     assert [d.name for d in planned.database.databases] == ["nova_main", "nova_api", "nova_cell0"]
