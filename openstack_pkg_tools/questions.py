@@ -170,7 +170,7 @@ LOCAL_HOSTS = ("", "localhost", "127.0.0.1", "::1")
     _LB,
     _API_DB,
     _CINDER,
-) = Family
+) = tuple(Family)
 _B, _S, _P, _C = Type.BOOLEAN, Type.STRING, Type.PASSWORD, Type.SELECT
 _HIGH, _LOW = Priority.HIGH, Priority.LOW
 

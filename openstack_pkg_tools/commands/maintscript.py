@@ -30,7 +30,7 @@ the path of a profile file.
 MERGE_HELP = """\
 Merge the debconf templates of the named question families (db, rabbit,
 ksat, endpoint; keystone for Keystone's own package; placement, neutron,
-nova, my-ip, metadata-agent, linuxbridge for the settings nova's and
+nova, my-ip, cinder, metadata-agent, linuxbridge for the settings nova's and
 neutron's packages ask; api-db for nova-api's novaapi/configure_db)
 into debian/PACKAGE.templates with PREFIX as the question prefix
 (PREFIX/configure_db ...), keeping the package's own templates, and

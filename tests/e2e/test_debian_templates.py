@@ -50,7 +50,6 @@ PACKAGES = {
 NOT_ASKED = {
     "keystone/passwords-do-not-match": "an error note, not a question: the toolkit's plan refuses two "
     "different administrator passwords, naming both questions",
-    "nova/cinder_os_region_name": "[cinder] os_region_name is not asked yet",
 }
 # dbconfig-common's questions whose type differs from the toolkit's question of that meaning.
 DBCONFIG_TYPES = {

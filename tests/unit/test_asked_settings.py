@@ -240,7 +240,7 @@ def test_asked_settings_are_written_escaped_once(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("asks", "message"),
     [
-        ('family = "cinder"', r"asks\[1\]\.family"),
+        ('family = "swift"', r"asks\[1\]\.family"),
         ('family = "placement"\nprefix = "other"', r"nova-common would ask its questions under two prefixes"),
         (
             'family = "metadata-agent"\npackage = "nova-api"\nprefix = "api"',

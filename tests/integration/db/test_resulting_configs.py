@@ -65,6 +65,7 @@ def _answers(profile: ServiceProfile, package: str) -> dict[str, str]:
         "configure": "true",
         "nova_metadata_host": "192.0.2.10",
         "linuxbridge-physical-interface-mappings": "provider:eth1",
+        "cinder_os_region_name": REGION,
     }
     return answers | {name: value for name, value in given.items() if name in answers}
 
@@ -115,7 +116,8 @@ for group in ("placement", "neutron"):
     section = conf[group]
     values[group] = [section.auth_url, section.region_name, section.username, section.password]
 values["other"] = [conf.my_ip, conf.neutron.endpoint_override, conf.neutron.service_metadata_proxy,
-                   conf.neutron.metadata_proxy_shared_secret, conf.scheduler.discover_hosts_in_cells_interval]
+                   conf.neutron.metadata_proxy_shared_secret, conf.scheduler.discover_hosts_in_cells_interval,
+                   conf.cinder.os_region_name]
 print(json.dumps(values))
 """
         )
@@ -125,7 +127,7 @@ print(json.dumps(values))
         "authtoken": _authtoken("nova"),
         "placement": [KEYSTONE, REGION, "placement", SECRET],
         "neutron": [KEYSTONE, REGION, "neutron", SECRET],
-        "other": [ADDRESS, "http://192.0.2.10:9696", True, SECRET, 300],
+        "other": [ADDRESS, "http://192.0.2.10:9696", True, SECRET, 300, REGION],
     }
 
 
