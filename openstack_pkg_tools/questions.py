@@ -234,6 +234,7 @@ TABLE: tuple[Question, ...] = (
         "Leave this empty to have a random password generated and kept in the configuration file.",
         priority=_HIGH,
         debian_name="{package}/mysql/app-pass",
+        secret=True,
     ),
     Question(
         _DB,
@@ -309,6 +310,7 @@ TABLE: tuple[Question, ...] = (
         "The password of the RabbitMQ user.",
         priority=_HIGH,
         need=Need.ALWAYS,
+        secret=True,
     ),
     # -- ksat: [keystone_authtoken] and the service user -----------------------
     Question(
@@ -367,6 +369,7 @@ TABLE: tuple[Question, ...] = (
         "It is written into the configuration file, readable only by the service.",
         priority=_HIGH,
         need=Need.ALWAYS,
+        secret=True,
     ),
     Question(
         _KSAT,

@@ -13,7 +13,7 @@ package), seeded from the current config files so that
 ``dpkg-reconfigure`` shows what is in effect. ``postinst configure`` checks
 every answer first (``plans``), then creates the user, directories and
 default config files and hands the plans whose ``configure_*`` answer is
-yes to ``apply_plans``; admin passwords are forgotten afterwards.
+yes to ``apply_plans``; once it all succeeded, the passwords are forgotten.
 ``postrm purge`` asks whether to drop the database, and removes config
 files and the service's state and log directories.
 """
@@ -62,8 +62,13 @@ class Phase(StrEnum):
 def config(conf: Debconf, profile: ServiceProfile, package: str, read: Reader | None = None) -> None:
     """Ask the questions; safe to run twice (apt-utils preconfigures, then postinst runs it again)."""
     prefix = prefix_of(profile, package)
+    secret = {q.name for family in families(profile, package) for q in of_family(family) if q.secret}
     for name, value in seeds(profile, package, read).items():
-        if conf.get(f"{prefix}/{name}") != value:
+        current = conf.get(f"{prefix}/{name}")
+        # A password postinst forgot is seeded from the config file; one
+        # that is there was given since (preseeded for a rotation, or kept
+        # by a failed run) and is the one to apply.
+        if current != value and not (name in secret and current):
             conf.set(f"{prefix}/{name}", value)
     for family in families(profile, package):
         switch = switch_of(family)
@@ -96,7 +101,10 @@ def answers(conf: Debconf, profile: ServiceProfile, package: str) -> dict[str, s
 
 
 def forget_secrets(conf: Debconf, profile: ServiceProfile, package: str) -> None:
-    """Wipe the admin passwords and turn the one-shot switches off, of the families ``package`` asks.
+    """Wipe the passwords and turn the one-shot switches off, of the families ``package`` asks.
+
+    The service's own passwords are in its config files, from which
+    ``config`` seeds them again.
 
     Only those: a package with the db family alone has no ksat questions.
     """
@@ -132,8 +140,17 @@ def postinst(conf: Debconf, profile: ServiceProfile, package: str, upgrade: bool
         done += apply.apply_plans(profile, planned)
         if upgrade and planned.database is None and _configured_database(profile, package):
             done += apply.sync_databases(profile, profile.databases)
-    finally:
-        forget_secrets(conf, profile, package)
+    except PkgosError as error:
+        first = error.hint.rstrip(". ") or "fix the cause above"
+        error.hint = (
+            f"{first}; then run: dpkg --configure -a (or dpkg-reconfigure {package}), the answers are kept."
+        )
+        raise
+    # Only once everything is done: after a failure (a server down, a
+    # killed run) the answers stay, in debconf's root-only password
+    # database, so that `dpkg --configure -a` finishes the work without
+    # asking anything again.
+    forget_secrets(conf, profile, package)
     return done
 
 

@@ -269,7 +269,9 @@ def test_bad_answers_are_refused_with_the_question_named(changes: dict[str, str]
         plans(load("glance"), "glance-common", _answers(**changes))
 
 
-def test_postinst_forgets_admin_secrets_even_when_an_answer_is_bad() -> None:
+def test_postinst_keeps_the_answers_when_it_fails() -> None:
+    # So that once the bad answer is fixed, dpkg --configure -a finishes
+    # the work without asking anything again.
     db = Database()
     db.values |= {
         "glance/configure_rabbit": "true",
@@ -278,8 +280,34 @@ def test_postinst_forgets_admin_secrets_even_when_an_answer_is_bad() -> None:
     }
     with pytest.raises(InvalidValueError):
         maintscript.postinst(Debconf(db), load("glance"), "glance-common")
-    assert db.values["glance/db-admin-password"] == ""
-    assert db.values["glance/configure_rabbit"] == "false"
+    assert db.values["glance/db-admin-password"] == "x"
+    assert db.values["glance/configure_rabbit"] == "true"
+
+
+def test_the_service_passwords_are_forgotten_after_postinst() -> None:
+    # config seeds them again from the config files.
+    db = Database()
+    db.values |= {
+        "glance/db-password": "d",
+        "glance/rabbit-password": "r",
+        "glance/ksat-service-password": "k",
+    }
+    maintscript.forget_secrets(Debconf(db), load("glance"), "glance-common")
+    assert db.values["glance/db-password"] == db.values["glance/rabbit-password"] == ""
+    assert db.values["glance/ksat-service-password"] == ""
+
+
+def test_config_seeds_a_forgotten_password_but_keeps_a_new_one() -> None:
+    read = {
+        ("/etc/glance/glance-api.conf", "DEFAULT", "transport_url"): "rabbit://u:old@mq:5672/",
+        ("/etc/glance/glance-api.conf", "keystone_authtoken", "password"): "old-k",
+    }
+    db = Database()
+    db.values["glance/ksat-service-password"] = "new-k"  # preseeded: a rotation
+    maintscript.config(Debconf(db), load("glance"), "glance-common", lambda *key: read.get(key))
+    assert db.values["glance/rabbit-password"] == "old"
+    assert db.values["glance/ksat-service-password"] == "new-k"
+    assert db.values["glance/rabbit-host"] == "mq"
 
 
 @pytest.mark.parametrize(
