@@ -50,11 +50,28 @@ def apply_plans(profile: ServiceProfile, planned: Plans) -> list[str]:
 
 
 def _keystone_step(profile: ServiceProfile, what: str, step: Callable[[], list[str]]) -> list[str]:
-    """Run a step that needs Keystone; if it fails, warn and let postinst finish.
+    """Run a step that needs Keystone; if it fails, fail postinst, saying how to finish.
 
-    A failed postinst leaves the package half-configured in dpkg and blocks
-    every later apt run, for something a re-run repairs once Keystone
-    answers: the reconcile is idempotent.
+    Everything before it is in place and the answers are kept (postinst
+    forgets them only after a success), so once Keystone answers,
+    ``dpkg --configure -a`` finishes the work: the reconcile is idempotent.
+    A postinst that warned and succeeded would leave the service
+    unregistered with its administrator's password forgotten.
+    """
+    try:
+        return step()
+    except PkgosError as error:
+        raise keystone.KeystoneError(
+            f"{what} of {profile.package} was not done: {error.message}",
+            hint="start Keystone, or fix the Keystone answers with debconf-set-selections",
+        ) from None
+
+
+def _keystone_step_or_warn(profile: ServiceProfile, what: str, step: Callable[[], list[str]]) -> list[str]:
+    """Run a step of Keystone's own bootstrap that needs it to answer; warn if it does not.
+
+    Keystone's package may be forbidden to start its service (a
+    policy-rc.d), and then nothing answers yet: a re-run finishes.
     """
     try:
         return step()
@@ -99,7 +116,7 @@ def bootstrap_keystone(profile: ServiceProfile, plan: BootstrapPlan) -> list[str
             created.append(f"email of {plan.spec.admin_username}")
         return [f"Keystone: created {item}" for item in created]
 
-    return done + _keystone_step(profile, "the service project and roles", api_steps)
+    return done + _keystone_step_or_warn(profile, "the service project and roles", api_steps)
 
 
 def generate_password() -> str:

@@ -207,7 +207,7 @@ def test_reconfigure_seeds_questions_from_the_current_config(deb: Path) -> None:
     assert CONF.read_text() == text
 
 
-def test_admin_passwords_are_gone_after_postinst(deb: Path) -> None:
+def test_admin_passwords_are_kept_by_a_failed_postinst_and_gone_after_a_successful_one(deb: Path) -> None:
     dpkg_install(deb)
     preseed = "".join(
         f"{PACKAGE} {PACKAGE}/{name} {kind} {value}\n"
@@ -223,17 +223,32 @@ def test_admin_passwords_are_gone_after_postinst(deb: Path) -> None:
     )
     run("debconf-set-selections", stdin=preseed)
     assert selections(PACKAGE)["ksat-admin-password"] == ADMIN_SECRET
+    # No Keystone answers here: postinst fails, says how to finish, and
+    # keeps the answers for that.
+    failed = run("dpkg-reconfigure", "-fnoninteractive", PACKAGE, check=False)
+    assert failed.returncode != 0
+    errors = [line for line in failed.stderr.splitlines() if "error:" in line]
+    assert len(errors) == 1 and "dpkg --configure -a" in errors[0], failed.stderr
+    assert ADMIN_SECRET not in failed.stdout + failed.stderr
+    assert SERVICE_SECRET not in failed.stdout + failed.stderr
+    assert selections(PACKAGE)["ksat-admin-password"] == ADMIN_SECRET
+    assert selections(PACKAGE)["configure_ksat"] == "true"
+
+    # The same run with nothing asked of Keystone succeeds, and forgets them.
+    run(
+        "debconf-set-selections",
+        stdin=f"{PACKAGE} {PACKAGE}/ksat-create-service-user boolean false\n"
+        f"{PACKAGE} {PACKAGE}/configure_api-endpoint boolean false\n",
+    )
     result = run("dpkg-reconfigure", "-fnoninteractive", PACKAGE)
     answers = selections(PACKAGE)
     assert answers["ksat-admin-password"] == ""
     assert answers["api-keystone-admin-password"] == ""
+    assert answers["ksat-service-password"] == ""
     assert answers["configure_ksat"] == "false"
-    assert answers["configure_api-endpoint"] == "false"
     everything = run("debconf-get-selections").stdout
     assert ADMIN_SECRET not in everything
-    # No Keystone answers here yet: the Keystone steps warn, postinst succeeds.
-    assert "the catalog registration was not done" in result.stderr
-    assert f"dpkg-reconfigure {PACKAGE}" in result.stderr
+    assert SERVICE_SECRET not in everything
     assert ADMIN_SECRET not in result.stdout + result.stderr
     assert SERVICE_SECRET not in result.stdout + result.stderr
 
@@ -289,6 +304,7 @@ def test_shell_maintainer_scripts_work_the_same(workdir: Path) -> None:
         run(
             "debconf-set-selections",
             stdin=f"{package} {package}/configure_ksat boolean true\n"
+            f"{package} {package}/ksat-create-service-user boolean false\n"
             f"{package} {package}/ksat-service-password password {SERVICE_SECRET}\n"
             f"{package} {package}/ksat-admin-password password {ADMIN_SECRET}\n",
         )
