@@ -120,7 +120,10 @@ def _admin_cursor(spec: DatabaseSpec) -> Iterator[Any]:
         )
     except pymysql.err.MySQLError as error:
         raise _error(
-            error, spec, f"Cannot connect to the MariaDB server at {where} as {admin.user or 'root'!r}"
+            error,
+            spec,
+            f"Cannot set up database {spec.name!r}: no connection to the MariaDB server at {where} "
+            f"as {admin.user or 'root'!r}",
         ) from None
     log.debug(f"connected to MariaDB at {where}")
     try:
