@@ -1,0 +1,310 @@
+"""Faults during a whole install, and password rotation, in one node (make check-faults, root).
+
+Keystone and Glance are installed in a node from the signed local
+archive and a generated preseed (stack.py); the state of that clean
+install is the baseline. Each case starts Glance over (purged with its
+database, its Keystone user and service deleted, the preseed loaded
+again), breaks something during ``apt-get install``, checks that the
+failure is one error line (``<package>: error: ...``, the prefix of a
+maintainer script's lines) with no secret and nothing
+half-written, repairs the fault, runs ``dpkg --configure -a``, and
+compares the node with the baseline: the same config file bytes, the
+same databases, users and grants, the same Keystone catalog, users and
+role assignments, a working token and image list, and no password left
+in debconf. See docs/operators.md, sections 5 and 6.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import secrets
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.nodes import node
+from tests.nodes.fixtures import require_nodes
+
+from .stack import (
+    APT,
+    GLANCE,
+    KEYSTONE,
+    MARIADB_UNIT,
+    NONINTERACTIVE,
+    RABBIT_USER,
+    RABBITMQ_UNIT,
+    Stack,
+    ensure_rabbit_account,
+    execute,
+    install_node,
+    probe,
+    remove,
+    serve,
+    snapshot,
+    start,
+    stop,
+    wait_for_port,
+)
+
+pytestmark = pytest.mark.faults
+GLANCE_CONF = f"{GLANCE.etc}/glance-api.conf"
+DEBCONF_FILES = ("/var/cache/debconf/config.dat", "/var/cache/debconf/passwords.dat")
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[Stack]:
+    require_nodes()
+    workdir = Path(tempfile.mkdtemp(prefix="pkgostest-faults."))
+    try:
+        yield install_node(workdir)
+    finally:
+        remove()
+        shutil.rmtree(workdir)
+
+
+# -- what every case checks ------------------------------------------------------------
+
+
+def secrets_of(stack: Stack) -> list[str]:
+    return list(stack.passwords.values())
+
+
+def assert_no_secret(stack: Stack, text: str, *more: str) -> None:
+    leaked = [name for name, value in stack.passwords.items() if value in text]
+    leaked += [f"a new password ({value[:3]}...)" for value in more if value in text]
+    assert not leaked, f"secrets shown: {leaked}"
+
+
+def assert_works(stack: Stack, password: str = "") -> None:
+    """Glance's service user gets a token from Keystone, and Glance lists images with it only."""
+    answer = probe(
+        stack.node,
+        {
+            "action": "token",
+            "user": "glance",
+            "password": password or stack.glance_password("keystone"),
+            "project": "service",
+        },
+    )
+    assert answer == {"token": True, "with_token": [200, 0], "without_token": [401, 0]}
+
+
+def assert_no_password_in_debconf(stack: Stack, *more: str) -> None:
+    for path in DEBCONF_FILES:
+        assert_no_secret(stack, execute(stack.node, "cat", path).stdout, *more)
+
+
+def assert_failed_cleanly(stack: Stack, result: subprocess.CompletedProcess[str], *named: str) -> None:
+    """One error line naming what failed and the fix; no secret shown; every config file whole."""
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    # Maintainer scripts prefix their lines with the package's name (pkgos: outside them).
+    errors = [line for line in output.splitlines() if ": error:" in line and "dpkg: error" not in line]
+    assert len(errors) == 1, output[-4000:]
+    assert errors[0].startswith(f"{GLANCE.package}: error: "), errors[0]
+    for word in (*named, "Hint:", "then run: dpkg --configure -a"):
+        assert word in errors[0], errors[0]
+    assert_no_secret(stack, output)
+    assert_whole(stack)
+    # The answers wait for dpkg --configure -a: only in debconf's root-only password file.
+    assert_no_secret(stack, execute(stack.node, "cat", DEBCONF_FILES[0]).stdout)
+    status = execute(stack.node, "dpkg-query", "-W", "-f", "${db:Status-Abbrev}", GLANCE.package).stdout
+    assert status.strip() == "iF", status
+
+
+def assert_whole(stack: Stack) -> None:
+    """Every config file reads with oslo.config's parser, and no stray file (a temporary one) is there."""
+    assert probe(stack.node, {"action": "parse", "configs": [GLANCE.etc]}) == {"problems": {}}
+    files = set(snapshot_files(stack))
+    assert files <= set(stack.baseline["files"]), files - set(stack.baseline["files"])
+
+
+def snapshot_files(stack: Stack) -> Any:
+    listing = execute(stack.node, "find", GLANCE.etc, "-type", "f").stdout
+    return sorted(listing.split())
+
+
+def start_over(stack: Stack) -> None:
+    """Glance as if it had never been installed: purged with its database, gone from Keystone."""
+    stop(stack.node, GLANCE.unit)
+    execute(stack.node, "debconf-set-selections", stdin=f"{GLANCE.package} glance/purge-db boolean true\n")
+    execute(stack.node, *APT, "purge", GLANCE.package)
+    request = {
+        "action": "forget",
+        "admin_password": stack.admin_password,
+        "user": "glance",
+        "service": "glance",
+    }
+    probe(stack.node, request)
+    execute(stack.node, "debconf-set-selections", stdin=stack.preseed)
+
+
+def install(stack: Stack) -> subprocess.CompletedProcess[str]:
+    return execute(stack.node, *APT, "install", GLANCE.package, check=False)
+
+
+def converge(stack: Stack) -> None:
+    """dpkg --configure -a finishes the install: the node is the clean install's, and works."""
+    result = execute(stack.node, "dpkg", "--configure", "-a")
+    assert_no_secret(stack, result.stdout + result.stderr)
+    restart_glance(stack)
+    assert_same_as_clean_install(stack)
+    assert_works(stack)
+    assert_no_password_in_debconf(stack)
+
+
+def restart_glance(stack: Stack) -> None:
+    execute(stack.node, "systemctl", "restart", GLANCE.unit)
+    wait_for_port(stack.node, GLANCE.port)
+
+
+def assert_same_as_clean_install(stack: Stack) -> None:
+    now = snapshot(stack)
+    for part in stack.baseline:
+        assert now[part] == stack.baseline[part], f"{part} differs from the clean install's"
+
+
+# -- the cases -----------------------------------------------------------------------
+
+
+def test_the_clean_install_works_and_keeps_no_password_in_debconf(stack: Stack) -> None:
+    assert_works(stack)
+    assert_no_password_in_debconf(stack)
+    assert stack.baseline["keystone"]["users"] == ["admin", "glance"]
+    assert f"{RABBIT_USER}" in stack.baseline["rabbitmq"]
+    assert "glance" in stack.baseline["mariadb"]["databases"]
+    # The passwords are in glance-api.conf alone (0640 root:glance), not in the paste file or uwsgi.ini.
+    for path in stack.baseline["files"]:
+        if path != GLANCE_CONF:
+            assert_no_secret(stack, execute(stack.node, "cat", path).stdout)
+
+
+def test_mariadb_down_during_postinst_then_dpkg_configure_converges(stack: Stack) -> None:
+    start_over(stack)
+    stop(stack.node, MARIADB_UNIT)
+    try:
+        result = install(stack)
+    finally:
+        start(stack.node, MARIADB_UNIT)
+    assert_failed_cleanly(stack, result, "database 'glance'", "start the database server")
+    converge(stack)
+
+
+def test_keystone_down_during_postinst_then_dpkg_configure_converges(stack: Stack) -> None:
+    start_over(stack)
+    stop(stack.node, KEYSTONE.unit)
+    try:
+        result = install(stack)
+    finally:
+        serve(stack.node, KEYSTONE)
+    assert_failed_cleanly(stack, result, "Keystone", "start Keystone")
+    converge(stack)
+
+
+def test_rabbitmq_down_the_url_is_written_and_the_account_waits_for_it(stack: Stack) -> None:
+    execute(stack.node, "rabbitmqctl", "delete_user", RABBIT_USER, check=False)
+    start_over(stack)
+    stop(stack.node, RABBITMQ_UNIT)
+    try:
+        # transport_url is written without RabbitMQ: the install succeeds.
+        installed = install(stack)
+        account = ensure_rabbit_account(stack.node, stack.passwords, check=False)
+    finally:
+        start(stack.node, RABBITMQ_UNIT)
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    assert_no_secret(stack, installed.stdout + installed.stderr)
+    output = account.stdout + account.stderr
+    assert account.returncode == 2, output
+    # One error line (rabbitmqctl's own diagnostics follow it, indented), and the fix.
+    errors = [line for line in output.splitlines() if line.startswith("pkgos: error:")]
+    assert len(errors) == 1 and "rabbitmqctl" in errors[0], output
+    assert output.rstrip().endswith("Hint: start rabbitmq-server, or run as root."), output
+    assert_no_secret(stack, output)
+    ensure_rabbit_account(stack.node, stack.passwords)
+    restart_glance(stack)
+    assert_same_as_clean_install(stack)
+    assert_works(stack)
+    assert_no_password_in_debconf(stack)
+
+
+def test_kill_9_of_postinst_during_db_sync_then_dpkg_configure_converges(stack: Stack) -> None:
+    start_over(stack)
+    argv = node.enter_argv(stack.node, [*APT, "install", GLANCE.package], NONINTERACTIVE)
+    apt = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        killed = probe(
+            stack.node,
+            {
+                "action": "kill_during",
+                "marker": "glance.cmd.manage",
+                "script": f"{GLANCE.package}.postinst",
+                "delay": 1.0,
+            },
+        )
+    finally:
+        output, _ = apt.communicate(timeout=1200)
+    assert killed.get("killed") and "error" not in killed, killed
+    assert any("glance.cmd.manage" in line for line in killed["killed"]), killed
+    assert any(f"{GLANCE.package}.postinst" in line for line in killed["killed"]), killed
+    print("killed:", *killed["killed"], sep="\n  ")
+    assert apt.returncode != 0, output
+    assert_no_secret(stack, output)
+    assert_whole(stack)
+    # The database was made before the migration that was killed.
+    assert (
+        "glance"
+        in probe(stack.node, {"action": "snapshot", "admin_password": stack.admin_password, "configs": []})[
+            "mariadb"
+        ]["databases"]
+    )
+    converge(stack)
+
+
+def test_password_rotation_with_dpkg_reconfigure(stack: Stack) -> None:
+    old_db, old_keystone = stack.glance_password("db"), stack.glance_password("keystone")
+    new_db, new_keystone = f"Rotated{secrets.token_hex(12)}", f"Rotated{secrets.token_hex(12)}"
+    before = execute(stack.node, "cat", GLANCE_CONF).stdout
+    preseed = "".join(
+        f"glance-common glance/{name} {kind} {value}\n"
+        for name, kind, value in (
+            ("configure_db", "boolean", "true"),
+            ("db-password", "password", new_db),
+            ("configure_ksat", "boolean", "true"),
+            ("ksat-service-password", "password", new_keystone),
+            ("ksat-admin-password", "password", stack.admin_password),
+        )
+    )
+    execute(stack.node, "debconf-set-selections", stdin=preseed)
+    result = execute(stack.node, "dpkg-reconfigure", GLANCE.package)
+    assert_no_secret(stack, result.stdout + result.stderr, new_db, new_keystone)
+    restart_glance(stack)
+
+    assert_works(stack, new_keystone)
+    token = {"action": "token", "user": "glance", "password": old_keystone, "project": "service"}
+    assert probe(stack.node, token) == {"token": False}
+    login = {"action": "db_login", "user": "glance"}
+    assert probe(stack.node, {**login, "password": new_db}) == {"login": True}
+    assert probe(stack.node, {**login, "password": old_db})["login"] is False
+
+    # The connection URL and the service user's password changed, nothing else.
+    after = execute(stack.node, "cat", GLANCE_CONF).stdout
+    changed = [
+        line
+        for line in difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0)
+        if line.startswith(("+", "-")) and not line.startswith(("+++", "---"))
+    ]
+    assert len(changed) == 4, changed
+    assert sum(new_db in line for line in changed) == 1 and sum(new_keystone in line for line in changed) == 1
+    assert sum(old_db in line for line in changed) == 1 and sum(old_keystone in line for line in changed) == 1
+    now = snapshot(stack)
+    for part in ("mariadb", "rabbitmq", "keystone"):
+        assert now[part] == stack.baseline[part], f"{part} changed: {json.dumps(now[part])[:2000]}"
+    others = {path: value for path, value in now["files"].items() if path != GLANCE_CONF}
+    assert others == {p: v for p, v in stack.baseline["files"].items() if p != GLANCE_CONF}
+    assert_no_password_in_debconf(stack, new_db, new_keystone)
