@@ -55,7 +55,7 @@ def test_a_region_keystone_has_passes_and_one_it_lacks_is_refused(
 def test_novas_placement_region_is_checked_too(keystone: KeystoneServer) -> None:
     nova = load("nova")
     answers = defaults(nova, "nova-common", **NOVA_ANSWERS) | _ksat(keystone, keystone.region)
-    answers["placement_os_region_name"] = keystone.region
+    answers |= {"placement_os_region_name": keystone.region, "cinder_os_region_name": keystone.region}
     regions.refuse_unknown_regions(plans(nova, "nova-common", answers, "192.0.2.21"))
     answers["placement_os_region_name"] = "regionone"  # region ids are compared as Keystone keeps them
     with pytest.raises(InvalidValueError, match=r"^nova/placement_os_region_name is 'regionone', a region"):
