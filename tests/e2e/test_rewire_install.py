@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.debhelpers import (
+    CACHE,
     ROOT,
     catalog,
     forget_questions,
@@ -33,7 +34,7 @@ from tests.e2e.debhelpers import (
     pkgos,
     run,
 )
-from tests.e2e.test_rewire import CACHE, private_apt
+from tests.e2e.test_rewire import private_apt
 from tests.servers.keystone import KeystoneServer
 
 # Debian's packages glance-api pulls in besides python3-glance (installed
