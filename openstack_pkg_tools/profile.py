@@ -283,8 +283,9 @@ class Service:
     For a package whose own logic does it rather than debhelper's blocks:
     Debian's keystone postinst runs ``systemctl enable``, ``update-rc.d
     defaults`` and ``invoke-rc.d start`` itself, after its keys are made.
-    The shell-style generated postinst does it after the ``pkgos`` line
-    (``build/maintscripts.SERVICE_LINES``).
+    The shell-style generated postinst enables it before the ``pkgos`` line
+    (invoke-rc.d starts no disabled service) and starts it after
+    (``build/maintscripts.SERVICE_ENABLE``, ``SERVICE_START``).
     """
 
     name: str

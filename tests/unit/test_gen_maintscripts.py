@@ -50,14 +50,19 @@ def test_a_service_of_the_profile_is_enabled_and_started_after_pkgos_in_the_shel
 ) -> None:
     main(["gen-maintscripts", "keystone", "keystone", "--shell", "--debian-dir", str(tmp_path)])
     postinst = (tmp_path / "keystone.postinst").read_text()
+    # Enabled before pkgos runs (Keystone's bootstrap starts it: invoke-rc.d starts no
+    # disabled service), started after.
     assert postinst.endswith(
-        'pkgos maintscript --script "$0" postinst keystone "$@"\n'
+        ". /usr/share/debconf/confmodule\n"
         'if [ "$1" = "configure" ] ; then\n'
         "\tdeb-systemd-helper enable keystone.service >/dev/null || true\n"
         "\tif [ -x /etc/init.d/keystone ] ; then\n"
         "\t\tupdate-rc.d keystone defaults >/dev/null\n"
-        "\t\tinvoke-rc.d keystone start\n"
         "\tfi\n"
+        "fi\n"
+        'pkgos maintscript --script "$0" postinst keystone "$@"\n'
+        'if [ "$1" = "configure" ] && [ -x /etc/init.d/keystone ] ; then\n'
+        "\tinvoke-rc.d keystone start\n"
         "fi\n"
         "\n#DEBHELPER#\n"
     )
