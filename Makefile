@@ -162,7 +162,7 @@ metapackages: venv
 # glance-common, placement-common, nova-common, nova-api, neutron-common,
 # neutron-metadata-agent). The signing key stays in
 # .cache/archive-key; apt needs the line the last command prints.
-REWIRED_DEBIAN := glance-api placement-common placement-api nova-common neutron-api nova-conductor nova-scheduler nova-compute \
+REWIRED_DEBIAN := glance-api placement-common placement-api nova-common nova-api neutron-api nova-conductor nova-scheduler nova-compute \
 	nova-compute-qemu nova-compute-kvm neutron-rpc-server neutron-linuxbridge-agent neutron-dhcp-agent
 # make check installs these too: the archive tests sign one (gpg needs its agent).
 DEBIAN_ARCHIVE := gpg gpg-agent dpkg-dev po-debconf gettext

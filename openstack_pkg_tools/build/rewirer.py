@@ -85,6 +85,17 @@ class Original:
         """Its source package's name (the ``Source`` field without a version)."""
         return self.fields.get("Source", self.package).split()[0]
 
+    @property
+    def depends(self) -> frozenset[str]:
+        """The names of the packages it depends on (``Pre-Depends`` and ``Depends``, every alternative)."""
+        relations = ", ".join(self.fields.get(name, "") for name in ("Pre-Depends", "Depends"))
+        return frozenset(
+            re.split(r"[\s(:]", alternative.strip(), maxsplit=1)[0]
+            for relation in relations.split(",")
+            for alternative in relation.split("|")
+            if alternative.strip()
+        )
+
     def text(self, name: str) -> str:
         """A control file's text, empty when the package has none."""
         item = self.files.get(name)
@@ -160,6 +171,7 @@ def plan(original: Original, profile: str | None, revision: int = 1) -> tuple[Pl
         frozenset(families(loaded, original.package)),
         generated.questions,
         debfile.shipped_modes(original.path),
+        original.depends,
     )
     steps = steps_of(scripts, context)
     missing = tuple(q for q in template_names(original.text("templates")) if q not in generated.questions)
