@@ -712,8 +712,21 @@ def _rm(words: list[str], script: ParsedScript, context: Context) -> Verdict:
             f"purge of {left[0]}: profile {context.profile.source} neither purges "
             "that directory nor installs that file"
         )
+    # A file below a directory another package of the service purges (nova-scheduler's
+    # logs in /var/log/nova, purged by nova-common) goes with that package's purge.
+    others = sorted(
+        {
+            f"{d.path} by {d.package or context.profile.package}"
+            for d in context.profile.directories
+            if d.purge
+            and (d.package or context.profile.package) != context.package
+            and any(path.startswith(d.path + "/") for path in below)
+        }
+    )
+    later = f" (removed with {', '.join(others)}'s purge)" if others else ""
     return _replaced(
         f"the toolkit's purge (profile directories with purge = true, config files): {' '.join(paths)}"
+        + later
     )
 
 
@@ -982,11 +995,43 @@ class Plan:
 
 def steps_of(scripts: tuple[ParsedScript, ...], context: Context) -> tuple[Step, ...]:
     """Every own line of ``scripts`` with its verdict."""
-    return tuple(
-        Step(script.phase, line, classify(line, script, context))
-        for script in scripts
-        for line in script.lines
-    )
+    steps = []
+    for script in scripts:
+        ubuntu = _ubuntu_branch(script)
+        for line in script.lines:
+            verdict = ubuntu.get(line.number) or classify(line, script, context)
+            steps.append(Step(script.phase, line, verdict))
+    return tuple(steps)
+
+
+UBUNTU_TEST = re.compile(r"^if\s+dpkg-vendor\s+--derives-from\s+ubuntu\s*(;\s*then)?$")
+
+
+def _ubuntu_branch(script: ParsedScript) -> dict[int, Verdict]:
+    """The lines of ``if dpkg-vendor --derives-from ubuntu`` and of its branch, up to its else or fi.
+
+    The packages rewired are Debian 12's, where that test is false: the
+    branch is never taken (nova-compute-qemu's ``adduser nova libvirtd``).
+    """
+    verdicts: dict[int, Verdict] = {}
+    depth, level = 0, None
+    for line in script.lines:
+        ends = line.text in ("else", "fi") or line.text.startswith("elif ")
+        if level is not None and depth == level and ends:
+            level = None
+        if line.text.startswith("if "):
+            depth += 1
+            if UBUNTU_TEST.match(line.text) and level is None:
+                level = depth
+                verdicts[line.number] = _replaced(
+                    "nothing: the test for Ubuntu, false on Debian 12, whose branch below is never taken"
+                )
+                continue
+        elif line.text == "fi":
+            depth -= 1
+        if level is not None and depth >= level:
+            verdicts[line.number] = _replaced("nothing: Ubuntu's branch (dpkg-vendor --derives-from ubuntu)")
+    return verdicts
 
 
 STABLE_UPDATE = re.compile(r"deb\d+u\d+$")

@@ -20,7 +20,17 @@ from tests.e2e.test_rewire import KNOWN_TEMPLATE_TAGS, PHASES, _control, _field,
 
 # In the order they were made to rewire; all of them go through one run,
 # so exact relations between them (nova-compute-kvm on nova-compute) follow.
-PACKAGES = ("placement-common", "placement-api", "nova-common", "nova-api")
+PACKAGES = (
+    "placement-common",
+    "placement-api",
+    "nova-common",
+    "nova-api",
+    "nova-conductor",
+    "nova-scheduler",
+    "nova-compute",
+    "nova-compute-qemu",
+    "nova-compute-kvm",
+)
 
 
 @pytest.fixture(scope="module")
@@ -83,3 +93,18 @@ def test_lintian_reports_nothing_the_original_did_not(
     original, new = rewired[package]
     added = _tags(new) - _tags(original)
     assert {tag for tag in added if tag.split()[0] not in KNOWN_TEMPLATE_TAGS} == set()
+
+
+def test_only_the_packages_the_profile_names_get_the_toolkits_scripts(
+    rewired: dict[str, tuple[Path, Path]],
+) -> None:
+    for package in ("nova-conductor", "nova-compute"):  # nothing of theirs in the nova profile
+        original, new = rewired[package]
+        old_files, new_files = _control(original), _control(new)
+        assert {k: v for k, v in new_files.items() if k != "control"} == {
+            k: v for k, v in old_files.items() if k != "control"
+        }
+        assert "openstack-pkg-tools" not in _field(new, "Depends")
+    for package in ("nova-scheduler", "nova-compute-qemu", "nova-compute-kvm"):
+        postinst = _control(rewired[package][1])["postinst"].data.decode()
+        assert 'pkgos maintscript --script "$0" postinst nova "$@"' in postinst, package

@@ -17,6 +17,7 @@ from openstack_pkg_tools.build.rewire import (
     new_version,
     parse_script,
     rewired_script,
+    steps_of,
     template_names,
 )
 from openstack_pkg_tools.profile import load, parse
@@ -504,3 +505,24 @@ def test_create_cell_is_a_cell_of_the_profile() -> None:
     assert _nova_verdict(step, package="nova-api").startswith("profile [cells] cell1: nova-common's postinst")
     other = step.replace("cell1", "cell2")
     assert _nova_verdict(other, package="nova-api").startswith("REFUSED: the command")
+
+
+def test_ubuntus_branch_is_never_taken_on_debian() -> None:
+    text = (
+        '#!/bin/sh\nset -e\nif [ "$1" = "configure" ]; then\n'
+        "\tif dpkg-vendor --derives-from ubuntu ; then\n\t\tadduser --quiet svc libvirtd\n"
+        "\t\tif [ -x /x ]; then\n\t\t\tfoo\n\t\tfi\n"
+        "\telse\n\t\tadduser --quiet svc libvirt\n\tfi\n\tbar\nfi\n"
+    )
+    script = parse_script("postinst", text)
+    verdicts = {step.line.text: step.verdict for step in steps_of((script,), _context())}
+    assert (verdicts["if dpkg-vendor --derives-from ubuntu ; then"].replaced_by or "").startswith(
+        "nothing: the test for Ubuntu"
+    )
+    for ubuntu_only in ("adduser --quiet svc libvirtd", "foo"):
+        assert (
+            verdicts[ubuntu_only].replaced_by
+            == "nothing: Ubuntu's branch (dpkg-vendor --derives-from ubuntu)"
+        )
+    assert (verdicts["adduser --quiet svc libvirt"].replaced_by or "").startswith("profile [[membership]]")
+    assert verdicts["bar"].replaced_by is None  # after the branch: classified as usual
