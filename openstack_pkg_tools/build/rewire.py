@@ -118,6 +118,13 @@ class Context:
     questions: frozenset[str]  # the questions of the generated templates
     # What the package's data archive ships: path to mode, with the file type bits.
     shipped: Mapping[str, int] = field(default_factory=dict)
+    # The packages it depends on (configured before it): nova-api on nova-common.
+    depends: frozenset[str] = frozenset()
+
+    @property
+    def after_profile_package(self) -> bool:
+        """Whether the profile's own package, which handles the databases, is configured before this one."""
+        return self.package != self.profile.package and self.profile.package in self.depends
 
 
 @dataclass(frozen=True)
@@ -414,8 +421,21 @@ def _source(words: list[str], script: ParsedScript, context: Context) -> Verdict
 def _family(context: Context, family: Family, what: str) -> Verdict:
     if family in context.families:
         return _replaced(f"the toolkit's {family} question family (replaces {what})")
+    if family is Family.DB and context.profile.databases and context.after_profile_package:
+        return _db_elsewhere(context, what)
     return _refused(
         f"{what}: {context.package} does not handle the {family} family in profile {context.profile.source}"
+    )
+
+
+def _db_elsewhere(context: Context, what: str) -> Verdict:
+    """A database step of a package whose databases the profile's own package, configured first, handles."""
+    names = ", ".join(database.name for database in context.profile.databases)
+    owner = context.profile.package
+    return _replaced(
+        f"the db family of {owner}, which {context.package} depends on (so it is configured first): "
+        f"{owner}'s {context.profile.prefix}/configure_db creates and migrates every database ({names}), "
+        f"and its purge drops them (replaces {what})"
     )
 
 
@@ -429,6 +449,8 @@ def _debconf(words: list[str], context: Context) -> Verdict:
     question = questions[0]
     if question in context.questions:
         return _replaced(f"question {question} of the toolkit's templates")
+    if question.endswith("/configure_db") and context.profile.databases and context.after_profile_package:
+        return _db_elsewhere(context, f"Debian's {question}")
     return _refused(f"question {question} is not in the toolkit's templates for {context.package}")
 
 
@@ -461,6 +483,8 @@ def _database_step(words: list[str], script: ParsedScript, context: Context) -> 
     config, section, directive = args[0], args[1], args[2]
     for database in context.profile.databases:
         if (database.config, database.section, database.directive) == (config, section, directive):
+            if Family.DB not in context.families and context.after_profile_package:
+                return _db_elsewhere(context, f"Debian's {words[0]} of [{section}] {directive}")
             if Family.DB not in context.families:
                 return _refused(
                     f"database {database.name} ([{section}] {directive}) is handled by "
@@ -556,7 +580,46 @@ def _su(words: list[str], script: ParsedScript, context: Context) -> Verdict:
                 f"profile [[database]] {database.name} sync = {list(argv)} "
                 f"(run as {context.profile.user.name})"
             )
+    cell = _created_cell(argv, context)
+    if cell is not None:
+        return cell
     return _refused(f"the command {command!r} is in no profile field (only [[database]] sync commands are)")
+
+
+def _created_cell(argv: tuple[str, ...], context: Context) -> Verdict | None:
+    """``nova-manage cell_v2 create_cell --name=cell1 ...``: a cell of the profile's ``[cells]``."""
+    cells = context.profile.cells
+    if cells is None or argv[: len(cells.command) + 2] != (*cells.command, "cell_v2", "create_cell"):
+        return None
+    rest = argv[len(cells.command) + 2 :]
+    names = [word.split("=", 1)[1] for word in rest if word.startswith("--name=")]
+    names += [rest[i + 1] for i, word in enumerate(rest[:-1]) if word == "--name"]
+    if len(names) != 1 or names[0] not in cells.names:
+        return None
+    return _replaced(
+        f"profile [cells] {names[0]}: {context.profile.package}'s postinst creates it after the "
+        "migrations, once (only when cell_v2 list_cells does not show it; Debian runs create_cell "
+        "every time and ignores its failure)"
+    )
+
+
+def _trigger(words: list[str], script: ParsedScript, context: Context) -> Verdict:
+    """``dpkg-trigger nova-common-db-sync``: the profile's package migrates in its own postinst."""
+    names = [word for word in words[1:] if not word.startswith("-")]
+    owner = context.profile.package
+    if (
+        len(names) == 1
+        and names[0].startswith(f"{owner}-")
+        and context.profile.databases
+        and context.after_profile_package
+    ):
+        commands = "; ".join(shlex.join(command) for db in context.profile.databases for command in db.sync)
+        return _replaced(
+            f"nothing: {owner}'s postinst runs every migration in profile order ({commands}) once "
+            f"the databases exist, so no trigger has to run one again (the rewired {owner} ignores "
+            "'triggered')"
+        )
+    return _refused(f"activates trigger {' '.join(names)}: no profile field does")
 
 
 def _directory_of(path: str, context: Context) -> str | None:
@@ -706,9 +769,22 @@ def _rm(words: list[str], script: ParsedScript, context: Context) -> Verdict:
             f"purge of {left[0]}: profile {context.profile.source} neither purges "
             "that directory nor installs that file"
         )
+    # A file below a directory another package of the service purges (nova-scheduler's
+    # logs in /var/log/nova, purged by nova-common) goes with that package's purge.
+    others = sorted(
+        {
+            f"{d.path} by {d.package or context.profile.package}"
+            for d in context.profile.directories
+            if d.purge
+            and (d.package or context.profile.package) != context.package
+            and any(path.startswith(d.path + "/") for path in below)
+        }
+    )
+    later = f" (removed with {', '.join(others)}'s purge)" if others else ""
     return _replaced(
         "the toolkit's purge (profile directories with purge = true, config files and leftovers): "
         + " ".join(paths)
+        + later
     )
 
 
@@ -1031,6 +1107,7 @@ HANDLERS: dict[str, Callable[[list[str], ParsedScript, Context], Verdict]] = {
     "mv": _mv,
     "touch": _touch,
     "mysqldump": _mysqldump,
+    "dpkg-trigger": _trigger,
 }
 
 
@@ -1059,11 +1136,43 @@ class Plan:
 
 def steps_of(scripts: tuple[ParsedScript, ...], context: Context) -> tuple[Step, ...]:
     """Every own line of ``scripts`` with its verdict."""
-    return tuple(
-        Step(script.phase, line, classify(line, script, context))
-        for script in scripts
-        for line in script.lines
-    )
+    steps = []
+    for script in scripts:
+        ubuntu = _ubuntu_branch(script)
+        for line in script.lines:
+            verdict = ubuntu.get(line.number) or classify(line, script, context)
+            steps.append(Step(script.phase, line, verdict))
+    return tuple(steps)
+
+
+UBUNTU_TEST = re.compile(r"^if\s+dpkg-vendor\s+--derives-from\s+ubuntu\s*(;\s*then)?$")
+
+
+def _ubuntu_branch(script: ParsedScript) -> dict[int, Verdict]:
+    """The lines of ``if dpkg-vendor --derives-from ubuntu`` and of its branch, up to its else or fi.
+
+    The packages rewired are Debian 12's, where that test is false: the
+    branch is never taken (nova-compute-qemu's ``adduser nova libvirtd``).
+    """
+    verdicts: dict[int, Verdict] = {}
+    depth, level = 0, None
+    for line in script.lines:
+        ends = line.text in ("else", "fi") or line.text.startswith("elif ")
+        if level is not None and depth == level and ends:
+            level = None
+        if line.text.startswith("if "):
+            depth += 1
+            if UBUNTU_TEST.match(line.text) and level is None:
+                level = depth
+                verdicts[line.number] = _replaced(
+                    "nothing: the test for Ubuntu, false on Debian 12, whose branch below is never taken"
+                )
+                continue
+        elif line.text == "fi":
+            depth -= 1
+        if level is not None and depth >= level:
+            verdicts[line.number] = _replaced("nothing: Ubuntu's branch (dpkg-vendor --derives-from ubuntu)")
+    return verdicts
 
 
 STABLE_UPDATE = re.compile(r"deb\d+u\d+$")

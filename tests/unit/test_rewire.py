@@ -17,6 +17,7 @@ from openstack_pkg_tools.build.rewire import (
     new_version,
     parse_script,
     rewired_script,
+    steps_of,
     template_names,
 )
 from openstack_pkg_tools.build.rewirer import Original, control_text
@@ -442,17 +443,24 @@ def test_config_seeding_from_a_section_postinst_does_not_write_reads_the_one_it_
     ).startswith("REFUSED")
 
 
-def _nova_verdict(text: str, phase: str = "postinst", shipped: dict[str, int] | None = None) -> str:
-    """The verdict on ``text`` as a line of nova-common's ``phase`` script, with the shipped nova profile."""
+def _nova_verdict(
+    text: str,
+    phase: str = "postinst",
+    shipped: dict[str, int] | None = None,
+    package: str = "nova-common",
+    depends: frozenset[str] = frozenset(),
+) -> str:
+    """The verdict on ``text`` as a line of ``package``'s ``phase`` script, with the shipped nova profile."""
     nova = load("nova")
     script = parse_script(phase, f"#!/bin/sh\nNOVA_CONF=/etc/nova/nova.conf\n{text}\n")
     line = next(line for line in script.lines if line.number == 3)
     context = Context(
-        "nova-common",
+        package,
         nova,
-        frozenset(families(nova, "nova-common")),
+        frozenset(families(nova, package)),
         frozenset({"nova/my-ip", "nova/cinder_os_region_name"}),
         shipped or {},
+        depends,
     )
     verdict = classify(line, script, context)
     return verdict.replaced_by or f"REFUSED: {verdict.reason}"
@@ -546,3 +554,53 @@ def test_a_chmod_of_a_file_dpkg_installs_with_that_mode_is_nothing() -> None:
     )
     assert _nova_verdict(step, shipped={"/etc/sudoers.d/nova-common": FILE}).startswith("REFUSED")
     assert _nova_verdict(step).startswith("REFUSED")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "pkgos_dbc_read_conf -pkg nova-api ${NOVA_CONF} api_database connection novaapi $@",
+        "db_get novaapi/configure_db",
+        "pkgos_dbc_postinst --suite nova /etc/nova/nova.conf api_database connection novaapi $@",
+        ". /usr/share/dbconfig-common/dpkg/prerm",
+        "dbc_go nova-api $@",
+        "dpkg-trigger --no-await nova-common-db-sync",
+    ],
+)
+def test_nova_apis_database_steps_are_nova_commons_when_it_depends_on_it(text: str) -> None:
+    after_common = _nova_verdict(text, package="nova-api", depends=frozenset({"nova-common", "python3"}))
+    assert after_common.startswith(
+        ("the db family of nova-common, which nova-api depends on", "nothing: nova")
+    )
+    # Without the dependency nothing says nova-common is configured first.
+    assert _nova_verdict(text, package="nova-api").startswith("REFUSED")
+
+
+def test_create_cell_is_a_cell_of_the_profile() -> None:
+    step = (
+        'su nova -s /bin/sh -c "nova-manage cell_v2 create_cell --name=cell1 --verbose 2>/dev/null" || true'
+    )
+    assert _nova_verdict(step, package="nova-api").startswith("profile [cells] cell1: nova-common's postinst")
+    other = step.replace("cell1", "cell2")
+    assert _nova_verdict(other, package="nova-api").startswith("REFUSED: the command")
+
+
+def test_ubuntus_branch_is_never_taken_on_debian() -> None:
+    text = (
+        '#!/bin/sh\nset -e\nif [ "$1" = "configure" ]; then\n'
+        "\tif dpkg-vendor --derives-from ubuntu ; then\n\t\tadduser --quiet svc libvirtd\n"
+        "\t\tif [ -x /x ]; then\n\t\t\tfoo\n\t\tfi\n"
+        "\telse\n\t\tadduser --quiet svc libvirt\n\tfi\n\tbar\nfi\n"
+    )
+    script = parse_script("postinst", text)
+    verdicts = {step.line.text: step.verdict for step in steps_of((script,), _context())}
+    assert (verdicts["if dpkg-vendor --derives-from ubuntu ; then"].replaced_by or "").startswith(
+        "nothing: the test for Ubuntu"
+    )
+    for ubuntu_only in ("adduser --quiet svc libvirtd", "foo"):
+        assert (
+            verdicts[ubuntu_only].replaced_by
+            == "nothing: Ubuntu's branch (dpkg-vendor --derives-from ubuntu)"
+        )
+    assert (verdicts["adduser --quiet svc libvirt"].replaced_by or "").startswith("profile [[membership]]")
+    assert verdicts["bar"].replaced_by is None  # after the branch: classified as usual

@@ -22,7 +22,8 @@ from sqlalchemy import create_engine, inspect
 from openstack_pkg_tools import cells, steps
 from openstack_pkg_tools.db import DatabaseSpec
 from openstack_pkg_tools.maintscript import apply
-from openstack_pkg_tools.maintscript.plans import TransportPlan
+from openstack_pkg_tools.maintscript.plans import TransportPlan, asked_settings_plan
+from openstack_pkg_tools.questions import Family
 from openstack_pkg_tools.rabbit import RabbitAccount, ensure_account
 from tests.integration.db.cloud import (
     PASSWORD,
@@ -218,6 +219,9 @@ def test_nova_conf_read_by_novas_own_options(etc: str) -> None:
     empty_configs(nova)
     for package in nova.packages:
         steps.write_settings(nova.settings_for(package))
+    # nova-common's asked [cinder] os_region_name (nova/cinder_os_region_name).
+    answers = {"cinder_os_region_name": "RegionTwo"}
+    steps.write_settings(asked_settings_plan(nova, "nova-common", answers, "", {Family.CINDER_REGION}))
     assert nova.cells is not None
     values = json.loads(
         oslo_values(f"""
@@ -225,7 +229,8 @@ import json
 import nova.conf
 conf = nova.conf.CONF
 conf(["--config-file", "{nova.cells.config}"], project="nova")
-print(json.dumps({{"interval": conf.scheduler.discover_hosts_in_cells_interval}}))
+print(json.dumps({{"interval": conf.scheduler.discover_hosts_in_cells_interval,
+                  "cinder_region": conf.cinder.os_region_name}}))
 """)
     )
-    assert values == {"interval": 300}
+    assert values == {"interval": 300, "cinder_region": "RegionTwo"}
