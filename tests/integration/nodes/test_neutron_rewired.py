@@ -4,11 +4,12 @@ The node downloads the neutron packages its own apt would install (the
 newest stable update), the host rewires them and signs an archive with
 the toolkit's packages built from this tree, and the node installs
 neutron-common, -api, -rpc-server, -linuxbridge-agent, -dhcp-agent and
--metadata-agent from it with nothing asked, from the nova, metadata and
-linuxbridge answers a preseed gives (no database: that is the
-migrations' test, tests/integration/db/test_cloud_profiles.py). The
-toolkit's postinsts write every file and answer; dpkg-reconfigure changes
-no byte; the purge leaves only what Debian's leaves.
+-metadata-agent from it with nothing asked, from the database, nova,
+metadata and linuxbridge answers a preseed gives, with Debian's MariaDB
+in the node. The toolkit's postinsts create the database and run
+neutron's migrations with ML2 to head, write every file and answer;
+dpkg-reconfigure changes no byte; the purge drops the database and leaves
+only what Debian's leaves.
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ NEUTRON = (
     "neutron-metadata-agent",
 )
 PRESEED = """\
+neutron-common neutron/configure_db boolean true
+neutron-common neutron/db-type select mysql
+neutron-common neutron/db-host string localhost
+neutron-common neutron/purge-db boolean true
 neutron-common neutron/configure_nova boolean true
 neutron-common neutron/nova_auth_url string http://192.0.2.10:5000
 neutron-common neutron/nova_region string RegionOne
@@ -99,6 +104,7 @@ def test_rewired_neutron_installs_writes_its_answers_reconfigures_unchanged_and_
     started_node: NodeState, tmp_path: Path
 ) -> None:
     version = _archive(started_node, tmp_path)
+    _ok(started_node, "apt-get", "install", "-y", "-q", "--no-install-recommends", "mariadb-server")
     _ok(started_node, "debconf-set-selections", stdin=PRESEED)
     _ok(started_node, "apt-get", "install", "-y", "-q", "--no-install-recommends", *NEUTRON)
     for package in NEUTRON:
@@ -113,6 +119,12 @@ def test_rewired_neutron_installs_writes_its_answers_reconfigures_unchanged_and_
     }  # fmt: skip
     assert {key: neutron["nova"][key] for key in nova} == nova
     assert neutron["experimental"]["linuxbridge"] == "true"
+    assert neutron["database"]["connection"].startswith("mysql+pymysql://neutron:")
+    migrate = (
+        "neutron-db-manage --config-file /etc/neutron/neutron.conf "
+        "--config-file /etc/neutron/plugins/ml2/ml2_conf.ini current"
+    )
+    assert "(head)" in _ok(started_node, "su", "-s", "/bin/sh", "-c", migrate, "neutron")
     assert neutron["DEFAULT"]["core_plugin"] == "ml2"
     ml2 = _ini(started_node, "/etc/neutron/plugins/ml2/ml2_conf.ini")
     assert ml2["ml2"]["mechanism_drivers"] == "linuxbridge,l2population"
@@ -144,3 +156,4 @@ def test_rewired_neutron_installs_writes_its_answers_reconfigures_unchanged_and_
     left = _ok(started_node, "sh", "-c", leftovers).split()
     assert left == ["/etc/neutron", "/etc/neutron/disabled.policy.json.old"]  # Debian keeps it too
     assert _ok(started_node, "debconf-show", "neutron-common", "neutron-metadata-agent") == ""
+    assert "neutron" not in _ok(started_node, "mariadb", "-N", "-e", "SHOW DATABASES").split()
