@@ -515,6 +515,92 @@ def rabbit_account(run: Run) -> None:
     restart_failed()
 
 
+# The services whose profiles' settings are checked in the node, and the
+# units to restart when one of their files changed.
+PROFILES = {
+    "keystone": ["keystone"],
+    "glance": ["glance-api"],
+    "placement": ["placement-api"],
+    "nova": ["nova-api", "nova-conductor", "nova-scheduler", "nova-compute"],
+    "neutron": [
+        "neutron-api",
+        "neutron-rpc-server",
+        "neutron-linuxbridge-agent",
+        "neutron-dhcp-agent",
+        "neutron-metadata-agent",
+    ],
+}
+# What the neutron profile lacks for a provider network: the flat type
+# driver must allow the physical network the linuxbridge mapping names
+# (Debian's ml2_conf.ini allows "external" only).
+MISSING_SETTINGS = [
+    ("neutron", "/etc/neutron/plugins/ml2/ml2_conf.ini", "ml2_type_flat", "flat_networks", "provider")
+]
+
+
+def profile_settings(run: Run) -> None:
+    """Each installed package's part of its profile, checked in the node, and written where missing.
+
+    A rewired package's postinst writes its profile's [[setting]]s and its
+    asked settings (the linuxbridge agent's mappings); Debian's stock
+    scripts, and the rewired packages that keep Debian's (no configuration
+    of their own), do not. Each directive found missing is reported.
+    """
+    from openstack_pkg_tools import profile
+    from openstack_pkg_tools.questions import Check, Family, of_family
+
+    installed = set(inside(["dpkg-query", "-W", "-f", "${Package}\\n"]).split())
+    answers = preseed_answers()
+    wanted: list[tuple[str, str, str, str, str]] = []
+    for name in PROFILES:
+        loaded = profile.load(name)
+        wanted += [
+            (name, setting.config, setting.section, setting.key, setting.value)
+            for setting in loaded.settings
+            if setting.package in installed
+        ]
+        for asks in loaded.asks:
+            if asks.package not in installed:
+                continue
+            for question in of_family(Family(asks.family)):
+                if question.writes is None:
+                    continue
+                value = answers.get(question.full_name(asks.prefix), question.default or "")
+                if not value and question.check is Check.ADDRESS:
+                    value = run.address
+                if value:
+                    wanted.append((name, asks.config, *question.writes, value))
+    wanted += MISSING_SETTINGS
+    restart: set[str] = set()
+    written = []
+    for name, path, section, key, value in wanted:
+        current = inside(["pkgos", "ini", "get", path, section, key], check=False).strip()
+        if current.lower() != value.lower():
+            inside(["pkgos", "ini", "set", path, section, key, value])
+            written.append(f"{path.rsplit('/', 1)[1]} [{section}] {key} = {value}")
+            restart.update(PROFILES[name])
+    if written:
+        run.note(f"profile settings the installed scripts did not write ({len(written)}), written now:")
+        for line in written:
+            run.note(f"  {line}")
+        inside(["systemctl", "restart", *sorted(restart & installed_units())], timeout=600)
+
+
+def installed_units() -> set[str]:
+    listed = inside(["systemctl", "list-unit-files", "--type=service", "--no-legend", "--plain"])
+    return {line.split()[0].removesuffix(".service") for line in listed.splitlines() if line.strip()}
+
+
+def preseed_answers() -> dict[str, str]:
+    """The all-in-one preseed's answers by question name."""
+    answers = {}
+    for line in (site_dir() / "all-in-one.preseed").read_text().splitlines():
+        fields = line.split(None, 3)
+        if len(fields) >= 3 and not line.startswith("#") and fields[2] != "seen":
+            answers[fields[1]] = fields[3] if len(fields) > 3 else ""
+    return answers
+
+
 def restart_failed() -> None:
     """Restart the units that failed (they gave up before what they need existed)."""
     failed = inside(["systemctl", "list-units", "--failed", "--plain", "--no-legend"], check=False)
@@ -813,6 +899,7 @@ PHASES: list[tuple[str, Callable[[Run], None]]] = [
     ("operator", prepare_operator),
     ("install", install),
     ("stock-fixes", rabbit_account),
+    ("settings", profile_settings),
     ("node-fixes", fix_node),
     ("after-install", after_install),
     ("check", check),
