@@ -178,9 +178,33 @@ def _boot(node: NodeState, timeout: float) -> NodeState:
     node = dataclasses.replace(node, leader_pid=leader, leader_start=start_time(leader))
     state.save_node(node)
     _wait_running(node, began + timeout, timeout)
+    _own_network_sysfs(node)
     node = dataclasses.replace(node, boot_seconds=round(time.monotonic() - began, 2))
     state.save_node(node)
     return node
+
+
+# The sysfs nspawn mounts (writable, with SYSTEMD_NSPAWN_API_VFS_WRITABLE)
+# lists the network devices of the host's namespace, not the node's: it is
+# mounted before nspawn joins --network-namespace-path. Neutron's
+# linuxbridge agent finds its tap devices in /sys/class/net, so it never
+# saw a port there, and every VM's port stayed DOWN. A sysfs mounted from
+# inside the node shows the node's devices; its net directories are bound
+# over the others (the rest of /sys, cgroups included, stays).
+NETWORK_SYSFS = """
+mkdir -p /run/pkgos-sysfs
+mountpoint -q /run/pkgos-sysfs || mount -t sysfs -o rw,nosuid,nodev,noexec sysfs /run/pkgos-sysfs
+for dir in class/net devices/virtual/net; do
+    mount --bind /run/pkgos-sysfs/$dir /sys/$dir
+done
+"""
+
+
+def _own_network_sysfs(node: NodeState) -> None:
+    """/sys/class/net and /sys/devices/virtual/net of the node's own network namespace."""
+    result = execute(node, ["sh", "-ec", NETWORK_SYSFS], capture=True)
+    if result.returncode != 0:
+        raise NodeError(f"cannot mount the network part of /sys in {node.name}: {result.stderr.strip()}")
 
 
 def _console_tail(node: NodeState) -> str:

@@ -72,6 +72,13 @@ def test_systemd_is_pid_1_and_the_boot_is_measured(started_node: NodeState) -> N
     )
 
 
+def test_sys_class_net_lists_the_nodes_own_devices(started_node: NodeState) -> None:
+    links = run_ok(started_node, "ip", "-o", "link", "show")
+    names = {line.split(": ")[1].split("@")[0] for line in links.splitlines()}
+    assert set(run_ok(started_node, "ls", "/sys/class/net").split()) == names
+    assert names == {"lo", "eth0"}
+
+
 def test_exec_passes_stdin_and_returns_the_exit_code(started_node: NodeState) -> None:
     result = node.execute(started_node, ["sh", "-c", "cat; exit 3"], input="from the host", capture=True)
     assert (result.returncode, result.stdout) == (3, "from the host")
