@@ -91,7 +91,8 @@ WORK = "/root/pkgos-bench"
 PACCT = "/var/log/pkgos-bench.pacct"
 KEYSTONE_LOG = "/var/log/keystone/keystone.log"
 REQUEST = re.compile(r"\] (GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) \S+ => generated ")
-INPUT = re.compile(r"debconf \(developer\): <-- INPUT (\S+) (\S+)")
+# debconf's developer log: "<-- INPUT high q", "<-- FSET q seen true", "<-- RESET q".
+CONVERSATION = re.compile(r"^debconf \(developer\): <-- (INPUT|FSET|RESET) (\S+) ?(.*)$", re.MULTILINE)
 TROUBLE = re.compile(r"error|fail|traceback|denied|refused|cannot|unable", re.IGNORECASE)
 PRIORITIES = ("low", "medium", "high", "critical")
 APT_ENV = {"DEBIAN_FRONTEND": "noninteractive"}
@@ -147,6 +148,7 @@ class Outcome:
     versions: dict[str, str]
     phases: dict[str, Phase]
     install_seconds: float
+    loads: list[str]
     exit_code: int
     requests: int
     processes: int
@@ -328,7 +330,7 @@ def read_accounting(data: bytes) -> list[Record]:
         record = data[offset : offset + 64]
         if record[1] != 3:
             raise BenchError(f"process accounting record of version {record[1]}, not 3")
-        pid, ppid = struct.unpack_from("<II", record, 20)
+        pid, ppid = struct.unpack_from("<II", record, 16)
         records.append(Record(pid, ppid, record[48:64].split(b"\0")[0].decode(errors="replace")))
     return records
 
@@ -444,31 +446,38 @@ def install_logs(state: NodeState) -> str:
     )
 
 
-def questions(state: NodeState) -> tuple[list[str], list[str]]:
+def questions(state: NodeState, preseed: str) -> tuple[list[str], list[str]]:
     """Questions an interactive install would have shown: at debconf's priority, and below it.
 
-    From debconf's developer log: every INPUT of a question not marked seen
-    (the preseed marks its answers seen; noninteractive never marks one).
+    From debconf's developer log, in order: every INPUT of a question not
+    seen at that moment. A question starts seen when the preseed answers it
+    (without a ``seen false`` line); FSET and RESET in the log change that
+    (noninteractive never marks a question seen itself). The debconf
+    database at the end cannot tell: packages unregister questions, and
+    passwords live in another file.
     """
-    log = install_logs(state)
+    seen: set[str] = set()
+    for line in preseed.splitlines():
+        parts = line.split(None, 3)
+        if len(parts) == 4 and parts[2:] == ["seen", "false"]:
+            seen.discard(parts[1])
+        elif len(parts) == 4:
+            seen.add(parts[1])
     config = Path(state.root + "/var/cache/debconf/config.dat").read_text(errors="replace")
-    flags: dict[str, str] = {}
-    values: dict[str, str] = {}
-    for stanza in config.split("\n\n"):
-        fields = dict(line.split(": ", 1) for line in stanza.splitlines() if ": " in line)
-        if "Name" in fields:
-            flags[fields["Name"]] = fields.get("Flags", "")
-            values[fields["Name"]] = fields.get("Value", "")
-    threshold = PRIORITIES.index(values.get("debconf/priority") or "high")
+    match = re.search(r"^Name: debconf/priority\n(?:.+\n)*?Value: (\S+)", config, re.MULTILINE)
+    threshold = PRIORITIES.index(match.group(1) if match and match.group(1) in PRIORITIES else "high")
     asked: list[str] = []
     lower: list[str] = []
-    for priority, question in INPUT.findall(log):
-        if "seen" in flags.get(question, "").split(", ") or priority not in PRIORITIES:
-            continue
-        target = asked if PRIORITIES.index(priority) >= threshold else lower
-        entry = f"{question} ({priority})"
-        if entry not in target:
-            target.append(entry)
+    for command, first, second in CONVERSATION.findall(install_logs(state)):
+        if command == "FSET" and second == "seen true":
+            seen.add(first)
+        elif command == "RESET" or (command == "FSET" and second == "seen false"):
+            seen.discard(first)
+        elif command == "INPUT" and first in PRIORITIES and second not in seen:
+            target = asked if PRIORITIES.index(first) >= threshold else lower
+            entry = f"{second} ({first})"
+            if entry not in target:
+                target.append(entry)
     return asked, lower
 
 
@@ -562,9 +571,11 @@ def measure(
         before = live_pids(state)
         switcher = accounting(state, PACCT)
         phases = {package: Phase() for package in MEASURED}
-        seconds, exit_code, errors = 0.0, 0, []
+        seconds, exit_code, errors, loads = 0.0, 0, [], []
         for package in INSTALLED:
             print(f"{label}: apt-get install {package} (timed)", flush=True)
+            # The machine is shared: its load when each timed install starts goes with the figures.
+            loads.append(Path("/proc/loadavg").read_text().split()[0])
             step_seconds, step_code, step_errors = timed_install(state, package, phases)
             seconds += step_seconds
             exit_code = exit_code or step_code
@@ -581,13 +592,14 @@ def measure(
         commands: dict[str, int] = {}
         for record in records:
             commands[record.comm] = commands.get(record.comm, 0) + 1
-        asked, lower = questions(state)
+        asked, lower = questions(state, preseed)
         checks = keystone_checks(state, preseed_value(preseed, "keystone/admin-password"))
         return Outcome(
             label=label,
             versions=versions(state),
             phases=phases,
             install_seconds=seconds,
+            loads=loads,
             exit_code=exit_code,
             requests=requests,
             processes=len(records),
@@ -650,6 +662,10 @@ def report(stock: Outcome, rewired: Outcome, compared: Sequence[str]) -> float:
     )
     for outcome in outcomes:
         print()
+        print(
+            f"{outcome.label}: host load average (1 min) as each timed install began: "
+            + ", ".join(outcome.loads)
+        )
         print(
             f"{outcome.label}: most started commands: "
             + ", ".join(f"{c} x{n}" for c, n in outcome.commands.items())
