@@ -36,7 +36,7 @@ def test_a_missing_file_is_locked_through_its_directory(tmp_path: Path) -> None:
     path = tmp_path / "new.conf"
     lock = FileLock.acquire(str(path))
     try:
-        assert lock.version is None
+        assert lock.content is None
         directory = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
         try:
             with pytest.raises(BlockingIOError):
