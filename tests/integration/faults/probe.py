@@ -17,11 +17,12 @@ only (Debian's, installed in the node with the services).
   delete a user and a service (its endpoints with it) from Keystone.
 - ``{"action": "parse", "configs": [dirs]}``: every config file parsed with
   oslo.config's own parser; the problems found.
-- ``{"action": "kill_during", "marker": ..., "script": ..., "delay": s}``:
-  wait for a process whose command line holds ``marker``, ``delay``
-  seconds more, then SIGKILL it with every process between it and the
-  maintainer script ``script`` (included) and all their children: the
-  script killed mid-way.
+- ``{"action": "kill_during", "marker": ..., "script": ..., "delay": s,
+  "whole_script": bool}``: wait for a process whose command line holds
+  ``marker``, ``delay`` seconds more, then SIGKILL it with every process
+  between it and the first process whose command line names the
+  maintainer script ``script`` (the toolkit's worker), or with
+  ``whole_script`` the script's own shell, and all their children.
 """
 
 from __future__ import annotations
@@ -254,8 +255,8 @@ def kill_during(request: dict[str, Any]) -> dict[str, Any]:
             chain.append(table[chain[-1]][0])
         if request["script"] not in table.get(chain[-1], (0, ""))[1]:
             return {"killed": [], "error": f"no {request['script']} above {table[target][1]}"}
-        # Up to the script's own process (the shell dpkg started), below debconf's frontend.
-        while True:
+        # With "whole_script", up to the script's own process (the shell), below debconf's frontend.
+        while request.get("whole_script"):
             parent = table.get(table[chain[-1]][0], (0, ""))
             if request["script"] not in parent[1] or "debconf/frontend" in parent[1]:
                 break
