@@ -253,7 +253,7 @@ def _keystone_verdict(text: str, phase: str = "postinst") -> str:
         ("chown -R keystone:keystone /var/log/keystone", "nothing, on purpose: a recursive chown"),
         (
             "chown -R keystone:keystone /var/lib/keystone",
-            "REFUSED: profile [[directory]] /var/lib/keystone has no enforce_mode",
+            "profile [[directory]] owners, enforced, of /var/lib/keystone",
         ),
         ("systemctl enable keystone", "profile [[service]] 'keystone'"),
         ("update-rc.d keystone defaults", "profile [[service]] 'keystone'"),
