@@ -65,10 +65,14 @@ def debian_templates(package: str) -> dict[str, Template]:
 
 
 def toolkit_templates(profile: str, package: str, workdir: Path) -> dict[str, Template]:
-    """The questions of the templates ``pkgos gen-debian`` writes for ``package``."""
+    """The questions of the templates ``pkgos gen-debian`` writes for ``package``.
+
+    Shell-style scripts, as ``pkgos rewire`` gives Debian's packages (keystone's
+    profile enables its unit, which only they do); the templates are the same.
+    """
     debian = workdir / package / "debian"
     debian.mkdir(parents=True)
-    pkgos("gen-debian", profile, package, "--debian-dir", str(debian))
+    pkgos("gen-debian", profile, package, "--shell", "--debian-dir", str(debian))
     return questions_from_templates((debian / f"{package}.templates").read_text())
 
 
