@@ -47,10 +47,7 @@ PACKAGES = {
     ),
 }
 # Debian's questions the toolkit does not ask, and why.
-NOT_ASKED = {
-    "keystone/passwords-do-not-match": "an error note, not a question: the toolkit's plan refuses two "
-    "different administrator passwords, naming both questions",
-}
+NOT_ASKED: dict[str, str] = {}
 # dbconfig-common's questions whose type differs from the toolkit's question of that meaning.
 DBCONFIG_TYPES = {
     # dbconfig-common offers the known hosts as a select, and asks remote/newhost for another.
