@@ -20,6 +20,7 @@ from openstack_pkg_tools.build.rewire import (
     steps_of,
     template_names,
 )
+from openstack_pkg_tools.build.rewirer import Original
 from openstack_pkg_tools.profile import load, parse
 from openstack_pkg_tools.questions import Family, families
 from openstack_pkg_tools.run import run
@@ -526,3 +527,14 @@ def test_ubuntus_branch_is_never_taken_on_debian() -> None:
         )
     assert (verdicts["adduser --quiet svc libvirt"].replaced_by or "").startswith("profile [[membership]]")
     assert verdicts["bar"].replaced_by is None  # after the branch: classified as usual
+
+
+def test_an_originals_dependencies_are_the_names_of_every_alternative() -> None:
+    fields = {
+        "Package": "nova-api",
+        "Version": "1",
+        "Pre-Depends": "dpkg (>= 1.17)",
+        "Depends": "nova-common (= 2:26.2.2-1~deb12u4), python3:any, debconf (>= 0.5) | debconf-2.0",
+    }
+    original = Original("nova-api.deb", {}, fields)
+    assert original.depends == {"dpkg", "nova-common", "python3", "debconf", "debconf-2.0"}
