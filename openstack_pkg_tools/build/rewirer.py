@@ -27,11 +27,13 @@ from . import debfile
 from .maintscripts import GenerateRequest, Style, generate_debian
 from .rewire import (
     SCRIPTS,
+    Block,
     Context,
     Outcome,
     ParsedScript,
     Plan,
     RewireError,
+    Side,
     Step,
     new_version,
     parse_script,
@@ -266,6 +268,8 @@ def rewired_files(
     by_phase = {script.phase: script for script in result.scripts}
     for phase in SCRIPTS:
         script = by_phase.get(phase, ParsedScript(phase, "", (), (), (), frozenset()))
+        if phase == "postrm" and generated.templates and phase in generated.scripts:
+            script = _with_debconf_purge(script)
         if phase in generated.scripts:
             text = rewired_script(script, generated.scripts[phase])
         elif (script.has_own_logic or script.libraries) and not script.blocks:
@@ -282,6 +286,29 @@ def rewired_files(
     else:
         files.pop("templates", None)
     return files
+
+
+# What dh_installdebconf adds to the postrm of a package with templates.
+DEBCONF_PURGE = """\
+# Added by pkgos rewire: debconf's purge, as dh_installdebconf adds it to a package with templates
+if [ "$1" = purge ] && [ -e /usr/share/debconf/confmodule ]; then
+	. /usr/share/debconf/confmodule
+	db_purge
+fi
+# End of what pkgos rewire added
+"""
+
+
+def _with_debconf_purge(script: ParsedScript) -> ParsedScript:
+    """``script`` (a postrm) with debconf's purge after its blocks, unless debhelper put it there.
+
+    A package that asked nothing (neutron-linuxbridge-agent) has no such
+    block; rewired, it has templates, and a rebuild would give it one.
+    """
+    if any(block.tool.startswith("dh_installdebconf/") for block in script.blocks):
+        return script
+    purge = Block(0, 0, "pkgos rewire", DEBCONF_PURGE, Side.AFTER)
+    return dataclasses.replace(script, blocks=(*script.blocks, purge))
 
 
 def deb_name(package: str, version: str, architecture: str) -> str:
