@@ -25,6 +25,7 @@ from __future__ import annotations
 import posixpath
 import re
 import shlex
+import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -1051,8 +1052,6 @@ def _shipped_below(path: str, context: Context) -> dict[str, int]:
 
 def _recursive_chown(owner: str, group: str, paths: list[str], context: Context) -> Verdict:
     """``chown -R U:G DIR``: DIR and every directory the package ships below it are profile directories."""
-    import stat  # noqa: PLC0415
-
     for path in paths:
         for name, mode in {path: stat.S_IFDIR, **_shipped_below(path, context)}.items():
             found = _owned(name, context)

@@ -306,7 +306,7 @@ def rewired_files(
         script = by_phase.get(phase, ParsedScript(phase, "", (), (), (), frozenset()))
         if phase == "config" and not generated.templates and phase not in original.files:
             continue  # nothing to ask (neutron-dhcp-agent): no config script
-        if phase == "postrm":
+        if phase == "postrm" and generated.templates and phase in generated.scripts:
             script = _with_debconf_purge(script)
         if phase in generated.scripts:
             text = rewired_script(script, generated.scripts[phase])

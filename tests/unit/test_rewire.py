@@ -20,7 +20,7 @@ from openstack_pkg_tools.build.rewire import (
     steps_of,
     template_names,
 )
-from openstack_pkg_tools.build.rewirer import Original, control_text
+from openstack_pkg_tools.build.rewirer import Original, _with_debconf_purge, control_text
 from openstack_pkg_tools.profile import load, parse
 from openstack_pkg_tools.questions import Family, families
 from openstack_pkg_tools.run import run
@@ -604,3 +604,31 @@ def test_ubuntus_branch_is_never_taken_on_debian() -> None:
         )
     assert (verdicts["adduser --quiet svc libvirt"].replaced_by or "").startswith("profile [[membership]]")
     assert verdicts["bar"].replaced_by is None  # after the branch: classified as usual
+
+
+def test_an_originals_dependencies_are_the_names_of_every_alternative() -> None:
+    fields = {
+        "Package": "nova-api",
+        "Version": "1",
+        "Pre-Depends": "dpkg (>= 1.17)",
+        "Depends": "nova-common (= 2:26.2.2-1~deb12u4), python3:any, debconf (>= 0.5) | debconf-2.0",
+    }
+    original = Original("nova-api.deb", {}, fields)
+    assert original.depends == {"dpkg", "nova-common", "python3", "debconf", "debconf-2.0"}
+
+
+def test_a_postrm_without_debhelpers_debconf_purge_gets_one_after_its_blocks() -> None:
+    end = "# End automatically added section\n"
+    blocks_only = f"#!/bin/sh\nset -e\n# Automatically added by dh_installinit/13.11.4\n:\n{end}"
+    script = _with_debconf_purge(parse_script("postrm", blocks_only))
+    assert [block.tool for block in script.blocks] == [
+        "dh_installinit/13.11.4",
+        "pkgos rewire (debconf's purge)",
+    ]
+    text = rewired_script(script, "#!/bin/sh\nset -e\npkgos maintscript postrm\n#DEBHELPER#\nexit 0\n")
+    assert text.index("dh_installinit") < text.index("\tdb_purge\n") < text.index("exit 0")
+    with_purge = parse_script(
+        "postrm",
+        f"#!/bin/sh\n# Automatically added by dh_installdebconf/13.11.4\ndb_purge\n{end}",
+    )
+    assert _with_debconf_purge(with_purge) == with_purge
