@@ -1,10 +1,11 @@
 """ServiceProfile: what one OpenStack service needs, declared once in TOML.
 
 A profile says which system user the service runs as, which directories,
-configuration files, group memberships and fixed settings each package of
-the service brings, which databases it keeps in which config directive
-(and which cells), whether it talks to the message queue and to Keystone,
-and what it registers in the Keystone catalog. It is data: the maintainer
+configuration files, group memberships, fixed settings and files of older
+releases (moved aside or purged) each package of the service brings,
+which databases it keeps in which config directive (and which cells),
+whether it talks to the message queue and to Keystone, and what it
+registers in the Keystone catalog. It is data: the maintainer
 scripts turn it and the debconf answers into actions.
 
 Profiles are validated when loaded; every problem names the file and the

@@ -14,6 +14,7 @@ import dataclasses
 import os
 import re
 import tempfile
+import textwrap
 import time
 from dataclasses import dataclass
 
@@ -265,8 +266,10 @@ def changelog_entry(original: Original, result: Plan, date: str) -> str:
             "  * Kept debhelper blocks: " + ("; ".join(kept) if kept else "none") + ".",
             f"  * Depends: {toolkit_relation()}.",
         ]
-    else:
+    elif not result.profile:
         lines.append("  * No configuration of its own: scripts and files unchanged.")
+    else:  # its profile names it, but a step of its scripts is expressed by nothing
+        lines += textwrap.wrap(f"* Kept: {result.reason}.", 72, initial_indent="  ", subsequent_indent="    ")
     lines += ["", f" -- pkgos rewire <root@localhost>  {date}", ""]
     return "\n".join(lines)
 

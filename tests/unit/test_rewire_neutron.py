@@ -229,6 +229,8 @@ def test_it_is_kept_with_the_profiles_part_named_as_not_applied_while_a_step_is_
     [(_, written)] = rewirer.rewire([str(deb)], str(tmp_path / "out"), _profile(tmp_path))
     assert written is not None
     assert debfile.control_files(written)["postinst"] == debfile.control_files(str(deb))["postinst"]
+    changelog = Path(written.removesuffix(".deb") + ".changelog").read_text()
+    assert "  * Kept: no configuration of its own: scripts unchanged; NOT applied:" in changelog
 
 
 def test_a_package_its_profile_does_not_name_keeps_its_scripts(tmp_path: Path) -> None:
