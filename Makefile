@@ -189,6 +189,9 @@ DEBIAN_ARCHIVE := gpg gpg-agent dpkg-dev po-debconf gettext
 archive: venv deb metapackages
 	tools/ensure-debs $(DEBIAN_ARCHIVE)
 	mkdir -p .cache/debs build/archive
+	# Debian's current stable updates: a package rewired from an older one depends on
+	# python3-* versions Debian no longer serves, and sorts below the newer update.
+	apt-get update -q
 	cd .cache/debs && for p in $(REWIRED_DEBIAN); do \
 		v=$$(apt-cache policy "$$p" | sed -n 's/^  Candidate: //p' | sed 's/:/%3a/'); \
 		ls "$${p}_$${v}"_*.deb >/dev/null 2>&1 || apt-get download "$$p" || exit 2; \
