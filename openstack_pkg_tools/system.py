@@ -271,10 +271,10 @@ def remove_empty_directory(path: str) -> bool:
 
 
 def default_route_address() -> str:
-    """This machine's address on the default route (no packet is sent)."""
+    """This machine's address on the default route (no packet is sent); empty without one."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
         try:
             probe.connect(("192.0.2.1", 9))  # TEST-NET-1: routing decision only
             return str(probe.getsockname()[0])
         except OSError:
-            return "127.0.0.1"
+            return ""

@@ -196,7 +196,7 @@ class PackageAnswers:
         if "\n" in value or "\r" in value:
             raise self._refuse(question, value, "on several lines, which a config file cannot hold")
         if check is Check.ADDRESS:
-            address = value.strip() or default_address
+            address = self.address_or_default(question, default_address)
             try:
                 return str(ipaddress.ip_address(address))
             except ValueError:
@@ -235,6 +235,22 @@ class PackageAnswers:
                 question, self.get(question), "not physical-network:interface pairs (provider:eth1)"
             )
         return ",".join(items)
+
+    def address_or_default(self, question: str, default_address: str) -> str:
+        """The address answer, or ``default_address`` (the default route's) when it is empty.
+
+        Both empty (a machine with no default route) is refused naming the
+        question: 127.0.0.1 would do for nothing another node reaches.
+        """
+        address = self.get(question).strip() or default_address
+        if not address:
+            raise InvalidValueError(
+                f"{self.name(question)} is empty, and this machine has no default route to take "
+                "its address from.",
+                hint=f"answer it with this node's address: debconf-set-selections {self.name(question)}, "
+                "or dpkg-reconfigure.",
+            )
+        return address
 
     def _refuse(self, question: str, value: str, problem: str) -> InvalidValueError:
         """An error naming ``question``; its answer is quoted unless it is a password."""
@@ -343,7 +359,7 @@ def catalog_plan(
     endpoint = PackageAnswers(answers, prefix_of(profile, package), Family.ENDPOINT)
     proto = endpoint.choice("api-keystone-proto")
     keystone = format_host(endpoint.required("api-keystone-address"))
-    address = endpoint.get("api-endpoint-address").strip() or default_address
+    address = endpoint.address_or_default("api-endpoint-address", default_address)
     return CatalogPlan(
         keystone_url=f"{proto}://{keystone}:5000/v3",
         admin_username=endpoint.required("api-keystone-admin-username"),
@@ -379,7 +395,7 @@ def bootstrap_plan(profile: ServiceProfile, answers: Answers, default_address: s
     entry = profile.catalog_for(profile.package)[0]
     endpoints = None
     if ks.get("register-endpoint") == "true":
-        address = ks.get("endpoint-ip").strip() or default_address
+        address = ks.address_or_default("endpoint-ip", default_address)
         host = _host(ks, "endpoint-ip", address)
         endpoints = _endpoints(ks, f"{ks.choice('endpoint-proto')}://{host}:{entry.port}{entry.path}")
     spec = BootstrapSpec(

@@ -100,6 +100,18 @@ def test_nova_writes_placement_neutron_and_my_ip() -> None:
     ]
 
 
+def test_an_empty_address_on_a_machine_without_a_default_route_is_refused_naming_the_question() -> None:
+    nova = load("nova")
+    with pytest.raises(
+        InvalidValueError, match=r"^nova/my-ip is empty, and this machine has no default route"
+    ):
+        plans(nova, "nova-common", defaults(nova, "nova-common"), "")
+    neutron = load("neutron")
+    answers = defaults(neutron, "neutron-linuxbridge-agent", **{"linuxbridge-enable-vxlan": "true"})
+    with pytest.raises(InvalidValueError, match=r"^neutron/linuxbridge-local-ip is empty"):
+        plans(neutron, "neutron-linuxbridge-agent", answers, "")
+
+
 def test_a_family_whose_switch_is_no_writes_nothing_and_my_ip_is_always_written() -> None:
     nova = load("nova")
     answers = defaults(nova, "nova-common", **{"my-ip": "2001:db8::5"})
