@@ -164,8 +164,13 @@ def test_the_version_is_just_above_the_original_and_the_toolkit_is_a_dependency(
 
 
 def _tags(deb: Path) -> set[str]:
+    """lintian's tags of ``deb``, without the line they point at: rewired scripts have other lines."""
     out = run("lintian", "--tag-display-limit", "0", str(deb), check=False).stdout
-    return {" ".join(line.split()[2:]) for line in out.splitlines() if re.match(r"^[EWIPX]: ", line)}
+    return {
+        re.sub(r" \[[^]]*:\d+\]$", "", " ".join(line.split()[2:]))
+        for line in out.splitlines()
+        if re.match(r"^[EWIPX]: ", line)
+    }
 
 
 def test_lintian_reports_nothing_the_original_did_not(rewired: tuple[Path, Path]) -> None:
