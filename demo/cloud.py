@@ -88,6 +88,7 @@ UNITS = [
     "glance-api",
     "placement-api",
     "nova-api",
+    "nova-api-metadata",
     "nova-conductor",
     "nova-scheduler",
     "nova-compute",
@@ -465,6 +466,10 @@ UWSGI_FILES = {
     "glance-api": "/etc/glance/glance-api-uwsgi.ini",
     "placement-api": "/etc/placement/placement-uwsgi.ini",
     "nova-api": "/etc/nova/nova-api-uwsgi.ini",
+    # Restarted also because Debian's nova-api starts it before nova's
+    # database is migrated (a trigger of nova-common does that later): its
+    # uwsgi workers failed to load and answer 500 until restarted.
+    "nova-api-metadata": "/etc/nova/nova-api-metadata-uwsgi.ini",
     "neutron-api": "/etc/neutron/neutron-api-uwsgi.ini",
 }
 
@@ -699,6 +704,11 @@ def check(run: Run) -> None:
         run.note(f"  {kind:10} GET {url}{path}: {status} in {seconds:.1f} s")
         if status != 200:
             problems.append(f"{kind} answered {status}")
+    # Nova's metadata API, which the VMs reach through Neutron's metadata proxy.
+    status, seconds = get(f"http://{run.address}:8775/", "")
+    run.note(f"  metadata   GET http://{run.address}:8775/: {status} in {seconds:.1f} s")
+    if status != 200:
+        problems.append(f"nova's metadata API answered {status}")
     inside(["mysqladmin", "ping"])
     inside(["rabbitmqctl", "-q", "status"], timeout=120)
     run.note("  mariadb (mysqladmin ping) and rabbitmq (rabbitmqctl status): up")
