@@ -225,7 +225,7 @@ def wait_for(what: str, probe: Callable[[], bool], timeout: float, interval: flo
 
 def start_node(run: Run) -> None:
     """Start ``pkgos-aio`` and give it what a real machine has."""
-    if state.load_node(NODE) is not None:
+    if state.load_node(config.full_name(NODE)) is not None:
         raise CloudError(f"{config.full_name(NODE)} exists: make demo-clean first")
     started = node.start(NODE)
     run.address = started.address
@@ -897,7 +897,7 @@ def summary(run: Run) -> str:
     if "install" in run.marks and "metadata" in run.marks:
         to_vm = run.marks["metadata"] - run.marks["install"]
         lines.append(f"from the start of apt-get install to the VM's metadata line: {to_vm / 60:.1f} min")
-    if state.load_node(NODE) is not None and node.running(the_node()):
+    if state.load_node(config.full_name(NODE)) is not None and node.running(the_node()):
         lines.append(f"node memory (PSS of its processes): {node.memory(the_node()) / 2**30:.2f} GiB")
     return "\n".join(lines) + "\n"
 
@@ -941,7 +941,7 @@ def up(skip: set[str]) -> int:
 
 def clean() -> int:
     """Remove the node: its processes, mounts, namespace, veth (and the switch with the last node)."""
-    if state.load_node(NODE) is None:
+    if state.load_node(config.full_name(NODE)) is None:
         say(f"no node {config.full_name(NODE)}")
         return 0
     node.remove(NODE)
