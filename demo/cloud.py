@@ -15,14 +15,20 @@ clean`` (``make demo-clean``). The phases, each timed:
    -updates and -security for everything else.
 3. **preseed**: ``pkgos preseed generate`` of ``preseed/cloud-site.toml``
    (the node's address put in), checked, loaded with
-   ``debconf-set-selections``.
-4. **install**: ``DEBIAN_FRONTEND=noninteractive apt-get install -y
+   ``debconf-set-selections``; for Debian's stock packages, dbconfig-common's
+   names of the same database answers.
+4. **operator**: MariaDB's max_connections; then **install**:
+   ``DEBIAN_FRONTEND=noninteractive apt-get install -y
    --no-install-recommends openstack-toaster nova-compute-qemu``.
-5. **node fixes**: what only a container needs (libvirt's cgroup
-   controllers), then what an operator of such a small cloud does too
-   (see docs/cloud.md).
+5. **stock-fixes**, **settings**: the RabbitMQ account when no package made
+   it; every profile setting of the installed packages checked, and the
+   ones their scripts left out written (each reported). **node-fixes**:
+   what only a container needs (libvirt's cgroup controllers).
+   **after-install**: what the operator of a small cloud does too (see
+   docs/cloud.md).
 6. **check**: every unit active; Keystone, Glance, Placement, Nova and
-   Neutron answer with a token; MariaDB and RabbitMQ up.
+   Neutron answer with a token, Nova's metadata API answers; MariaDB and
+   RabbitMQ up.
 7. **vm**: ``pkgos build-image`` (cached), ``pkgos image-upload``, a
    provider network and subnet, a flavor, a key pair, ``openstack server
    create``; the server ACTIVE, its console log showing Neutron's DHCP
