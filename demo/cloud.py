@@ -15,14 +15,20 @@ clean`` (``make demo-clean``). The phases, each timed:
    -updates and -security for everything else.
 3. **preseed**: ``pkgos preseed generate`` of ``preseed/cloud-site.toml``
    (the node's address put in), checked, loaded with
-   ``debconf-set-selections``.
-4. **install**: ``DEBIAN_FRONTEND=noninteractive apt-get install -y
+   ``debconf-set-selections``; for Debian's stock packages, dbconfig-common's
+   names of the same database answers.
+4. **operator**: MariaDB's max_connections; then **install**:
+   ``DEBIAN_FRONTEND=noninteractive apt-get install -y
    --no-install-recommends openstack-toaster nova-compute-qemu``.
-5. **node fixes**: what only a container needs (libvirt's cgroup
-   controllers), then what an operator of such a small cloud does too
-   (see docs/cloud.md).
+5. **stock-fixes**, **settings**: the RabbitMQ account when no package made
+   it; every profile setting of the installed packages checked, and the
+   ones their scripts left out written (each reported). **node-fixes**:
+   what only a container needs (libvirt's cgroup controllers).
+   **after-install**: what the operator of a small cloud does too (see
+   docs/cloud.md).
 6. **check**: every unit active; Keystone, Glance, Placement, Nova and
-   Neutron answer with a token; MariaDB and RabbitMQ up.
+   Neutron answer with a token, Nova's metadata API answers; MariaDB and
+   RabbitMQ up.
 7. **vm**: ``pkgos build-image`` (cached), ``pkgos image-upload``, a
    provider network and subnet, a flavor, a key pair, ``openstack server
    create``; the server ACTIVE, its console log showing Neutron's DHCP
@@ -88,6 +94,7 @@ UNITS = [
     "glance-api",
     "placement-api",
     "nova-api",
+    "nova-api-metadata",
     "nova-conductor",
     "nova-scheduler",
     "nova-compute",
@@ -224,7 +231,7 @@ def wait_for(what: str, probe: Callable[[], bool], timeout: float, interval: flo
 
 def start_node(run: Run) -> None:
     """Start ``pkgos-aio`` and give it what a real machine has."""
-    if state.load_node(NODE) is not None:
+    if state.load_node(config.full_name(NODE)) is not None:
         raise CloudError(f"{config.full_name(NODE)} exists: make demo-clean first")
     started = node.start(NODE)
     run.address = started.address
@@ -465,6 +472,10 @@ UWSGI_FILES = {
     "glance-api": "/etc/glance/glance-api-uwsgi.ini",
     "placement-api": "/etc/placement/placement-uwsgi.ini",
     "nova-api": "/etc/nova/nova-api-uwsgi.ini",
+    # Restarted also because Debian's nova-api starts it before nova's
+    # database is migrated (a trigger of nova-common does that later): its
+    # uwsgi workers failed to load and answer 500 until restarted.
+    "nova-api-metadata": "/etc/nova/nova-api-metadata-uwsgi.ini",
     "neutron-api": "/etc/neutron/neutron-api-uwsgi.ini",
 }
 
@@ -699,6 +710,11 @@ def check(run: Run) -> None:
         run.note(f"  {kind:10} GET {url}{path}: {status} in {seconds:.1f} s")
         if status != 200:
             problems.append(f"{kind} answered {status}")
+    # Nova's metadata API, which the VMs reach through Neutron's metadata proxy.
+    status, seconds = get(f"http://{run.address}:8775/", "")
+    run.note(f"  metadata   GET http://{run.address}:8775/: {status} in {seconds:.1f} s")
+    if status != 200:
+        problems.append(f"nova's metadata API answered {status}")
     inside(["mysqladmin", "ping"])
     inside(["rabbitmqctl", "-q", "status"], timeout=120)
     run.note("  mariadb (mysqladmin ping) and rabbitmq (rabbitmqctl status): up")
@@ -887,7 +903,7 @@ def summary(run: Run) -> str:
     if "install" in run.marks and "metadata" in run.marks:
         to_vm = run.marks["metadata"] - run.marks["install"]
         lines.append(f"from the start of apt-get install to the VM's metadata line: {to_vm / 60:.1f} min")
-    if state.load_node(NODE) is not None and node.running(the_node()):
+    if state.load_node(config.full_name(NODE)) is not None and node.running(the_node()):
         lines.append(f"node memory (PSS of its processes): {node.memory(the_node()) / 2**30:.2f} GiB")
     return "\n".join(lines) + "\n"
 
@@ -931,7 +947,7 @@ def up(skip: set[str]) -> int:
 
 def clean() -> int:
     """Remove the node: its processes, mounts, namespace, veth (and the switch with the last node)."""
-    if state.load_node(NODE) is None:
+    if state.load_node(config.full_name(NODE)) is None:
         say(f"no node {config.full_name(NODE)}")
         return 0
     node.remove(NODE)

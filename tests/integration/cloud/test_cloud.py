@@ -55,7 +55,7 @@ def _gone_with_last_node(kind: str) -> set[str]:
 @pytest.fixture
 def no_demo_node() -> None:
     require_nodes()
-    if state.load_node(cloud.NODE) is not None:
+    if state.load_node(config.full_name(cloud.NODE)) is not None:
         pytest.fail(
             f"{config.full_name(cloud.NODE)} exists (a demo is up): make demo-clean first", pytrace=False
         )
