@@ -541,12 +541,6 @@ PROFILES = {
         "neutron-metadata-agent",
     ],
 }
-# What the neutron profile lacks for a provider network: the flat type
-# driver must allow the physical network the linuxbridge mapping names
-# (Debian's ml2_conf.ini allows "external" only).
-MISSING_SETTINGS = [
-    ("neutron", "/etc/neutron/plugins/ml2/ml2_conf.ini", "ml2_type_flat", "flat_networks", "provider")
-]
 
 
 def profile_settings(run: Run) -> None:
@@ -581,7 +575,6 @@ def profile_settings(run: Run) -> None:
                     value = run.address
                 if value:
                     wanted.append((name, asks.config, *question.writes, value))
-    wanted += MISSING_SETTINGS
     restart: set[str] = set()
     written = []
     for name, path, section, key, value in wanted:
