@@ -307,8 +307,6 @@ def rewired_files(
     by_phase = {script.phase: script for script in result.scripts}
     for phase in SCRIPTS:
         script = by_phase.get(phase, ParsedScript(phase, "", (), (), (), frozenset()))
-        if phase == "config" and not generated.templates and phase not in original.files:
-            continue  # nothing to ask (neutron-dhcp-agent): no config script
         if phase == "postrm" and generated.templates and phase in generated.scripts:
             script = _with_debconf_purge(script)
         if phase in generated.scripts:
