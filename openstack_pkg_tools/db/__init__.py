@@ -149,6 +149,9 @@ class Backend(Protocol):
     def drop(self, spec: DatabaseSpec) -> Outcome:
         """Remove the database and its user (what ``ensure`` created)."""
 
+    def drop_database(self, spec: DatabaseSpec) -> Outcome:
+        """Remove the database alone: its user, and the user's grants, stay."""
+
     def check(self, spec: DatabaseSpec) -> None:
         """Log in as the service's user; raise DatabaseError if that fails."""
 

@@ -76,16 +76,22 @@ class MysqlBackend:
     def drop(self, spec: DatabaseSpec) -> Outcome:
         """Drop the database and the user's accounts, if they exist."""
         validate(spec, password=False)
-        changes: list[Change] = []
+        changes = list(self.drop_database(spec).changes)
         with _admin_cursor(spec) as cursor:
-            if _database_exists(cursor, spec.name):
-                cursor.execute(f"DROP DATABASE IF EXISTS {quote_name(spec.name)}")
-                changes.append(Change.DROPPED_DATABASE)
             for host in spec.client_hosts:
                 if _account_row(cursor, spec.user, host) is not None:
                     cursor.execute("DROP USER IF EXISTS %s@%s", (spec.user, host))
                     changes.append(Change.DROPPED_USER)
         return Outcome(tuple(dict.fromkeys(changes)))
+
+    def drop_database(self, spec: DatabaseSpec) -> Outcome:
+        """Drop the database; the accounts and their grants on it stay (MariaDB keeps them)."""
+        validate(spec, password=False)
+        with _admin_cursor(spec) as cursor:
+            if not _database_exists(cursor, spec.name):
+                return Outcome()
+            cursor.execute(f"DROP DATABASE IF EXISTS {quote_name(spec.name)}")
+        return Outcome((Change.DROPPED_DATABASE,))
 
     def check(self, spec: DatabaseSpec) -> None:
         """Log in as the service's user, over TCP as the service will, and use the database."""

@@ -107,15 +107,22 @@ class PgsqlBackend:
         session, close = _admin_session(spec)
         changes: list[Change] = []
         try:
-            if session.values(f"SELECT 1 FROM pg_database WHERE datname = {literal(spec.name)}"):  # noqa: S608 (literal() quotes)
-                session.execute(f"DROP DATABASE IF EXISTS {identifier(spec.name)}")
-                changes.append(Change.DROPPED_DATABASE)
+            changes += _drop_database(session, spec)
             if session.values(f"SELECT 1 FROM pg_roles WHERE rolname = {literal(spec.user)}"):  # noqa: S608 (literal() quotes)
                 session.execute(f"DROP ROLE IF EXISTS {identifier(spec.user)}")
                 changes.append(Change.DROPPED_USER)
         finally:
             close()
         return Outcome(tuple(changes))
+
+    def drop_database(self, spec: DatabaseSpec) -> Outcome:
+        """Drop the database; the role stays."""
+        validate(spec, password=False)
+        session, close = _admin_session(spec)
+        try:
+            return Outcome(tuple(_drop_database(session, spec)))
+        finally:
+            close()
 
     def check(self, spec: DatabaseSpec) -> None:
         """Log in as the service's role over TCP, as the service will."""
@@ -208,3 +215,10 @@ def _error(error: Exception, spec: DatabaseSpec, what: str) -> DatabaseError:
     else:
         hint = "check the server's log for the cause."
     return DatabaseError(f"{what}: {detail}.", hint=hint)
+
+
+def _drop_database(session: _Session, spec: DatabaseSpec) -> list[Change]:
+    if not session.values(f"SELECT 1 FROM pg_database WHERE datname = {literal(spec.name)}"):  # noqa: S608 (literal() quotes)
+        return []
+    session.execute(f"DROP DATABASE IF EXISTS {identifier(spec.name)}")
+    return [Change.DROPPED_DATABASE]

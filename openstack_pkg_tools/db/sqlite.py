@@ -84,6 +84,10 @@ class SqliteBackend:
             return Outcome()
         return Outcome((Change.DROPPED_DATABASE,))
 
+    def drop_database(self, spec: DatabaseSpec) -> Outcome:
+        """The same as ``drop``: a SQLite database has no user of its own."""
+        return self.drop(spec)
+
     def check(self, spec: DatabaseSpec) -> None:
         """Open the file and read from it.
 

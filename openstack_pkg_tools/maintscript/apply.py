@@ -11,8 +11,8 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 
-from .. import cells, dbsync, keystone, keystone_bootstrap, ksat, log, rabbit, steps
-from ..db import AdminLogin, DatabaseSpec, Engine, backend_for
+from .. import cells, dbsync, keystone, keystone_bootstrap, ksat, log, rabbit, steps, unmigrated
+from ..db import AdminLogin, Change, DatabaseSpec, Engine, backend_for
 from ..errors import PkgosError
 from ..inifile import IniFile
 from ..profile import Database, ServiceProfile
@@ -155,9 +155,30 @@ def database_specs(profile: ServiceProfile, plan: DatabasePlan) -> list[Database
 
 def ensure_databases(profile: ServiceProfile, plan: DatabasePlan) -> list[str]:
     """Create databases, user and grants; write each connection URL; run db sync."""
+    return ensure_and_migrate(profile, plan.databases, database_specs(profile, plan))
+
+
+def ensure_and_migrate(
+    profile: ServiceProfile, databases: tuple[Database, ...], specs: list[DatabaseSpec]
+) -> list[str]:
+    """Make each database of ``specs`` (for ``databases``), write its URL, then migrate them all.
+
+    A database the toolkit created whose first migration did not finish
+    (``unmigrated``) holds only a half-made schema: it is dropped and made
+    anew first, so the migration starts from an empty database again.
+    """
     done = []
-    for database, spec in zip(plan.databases, database_specs(profile, plan), strict=True):
+    for spec in specs:
+        if unmigrated.pending(spec):
+            backend_for(spec.engine).drop_database(spec)
+            done.append(
+                f"database {spec.name} on {spec.where}: dropped the half-made schema of a first "
+                "migration that did not finish"
+            )
+    for database, spec in zip(databases, specs, strict=True):
         outcome = backend_for(spec.engine).ensure(spec)
+        if Change.CREATED_DATABASE in outcome.changes:
+            unmigrated.begin(spec)
         if outcome.changed:
             done.append(f"database {spec.name} on {spec.where}: {', '.join(outcome.changes)}")
         if database.section:
@@ -165,7 +186,10 @@ def ensure_databases(profile: ServiceProfile, plan: DatabasePlan) -> list[str]:
                 conf.set(database.section, database.directive, spec.url().render())
                 if conf.changed:
                     done.append(f"wrote [{database.section}] {database.directive} in {database.config}")
-    return done + sync_databases(profile, plan.databases)
+    done += sync_databases(profile, databases)
+    for spec in specs:
+        unmigrated.finish(spec)
+    return done
 
 
 def sync_databases(profile: ServiceProfile, databases: tuple[Database, ...]) -> list[str]:
@@ -202,6 +226,7 @@ def drop_databases(profile: ServiceProfile, plan: DatabasePlan) -> list[str]:
     done = []
     for spec in database_specs(profile, plan):
         outcome = backend_for(spec.engine).drop(spec)
+        unmigrated.finish(spec)
         if outcome.changed:
             done.append(f"database {spec.name} on {spec.where}: {', '.join(outcome.changes)}")
     return done

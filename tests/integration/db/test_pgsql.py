@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import psycopg2
 import pytest
 
@@ -156,3 +158,15 @@ def test_local_server_down_names_the_socket_and_port(workdir: str) -> None:
     with pytest.raises(DatabaseError, match=rf"as PostgreSQL user 'postgres' on {workdir}:{port}") as error:
         BACKEND.ensure(spec)
     assert "Hint: start the PostgreSQL server" in str(error.value) and "secret-pw" not in str(error.value)
+
+
+@pytest.mark.parametrize("admin", [admin_login, local_postgres], ids=["psycopg2", "psql"])
+def test_drop_database_keeps_the_role(
+    postgresql: PostgreSQL, admin: Callable[[PostgreSQL], AdminLogin]
+) -> None:
+    spec = spec_on(postgresql, admin(postgresql), "pkgostest_keep", "pkgostest_keep", "pw")
+    BACKEND.ensure(spec)
+    assert BACKEND.drop_database(spec).changes == (Change.DROPPED_DATABASE,)
+    assert BACKEND.drop_database(spec).changes == ()
+    assert BACKEND.ensure(spec).changes == (Change.CREATED_DATABASE,)  # the role was kept
+    BACKEND.drop(spec)
