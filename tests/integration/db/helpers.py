@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 
+from openstack_pkg_tools.db import DatabaseSpec
 from openstack_pkg_tools.inifile import IniFile
 from openstack_pkg_tools.urls import DatabaseUrl
 
@@ -28,5 +29,14 @@ def login(url: DatabaseUrl, query: str) -> list[tuple[object, ...]]:
     try:
         with engine.connect() as connection:
             return [tuple(row) for row in connection.execute(text(query))]
+    finally:
+        engine.dispose()
+
+
+def tables(spec: DatabaseSpec) -> set[str]:
+    """The names of the tables in ``spec``'s database, as its user sees them."""
+    engine = create_engine(spec.url().render())
+    try:
+        return set(inspect(engine).get_table_names())
     finally:
         engine.dispose()

@@ -17,10 +17,8 @@ import subprocess
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, inspect
 
 from openstack_pkg_tools import cells, steps
-from openstack_pkg_tools.db import DatabaseSpec
 from openstack_pkg_tools.maintscript import apply
 from openstack_pkg_tools.maintscript.plans import TransportPlan, asked_settings_plan
 from openstack_pkg_tools.questions import Family
@@ -34,6 +32,7 @@ from tests.integration.db.cloud import (
     program,
     relocated,
 )
+from tests.integration.db.helpers import tables
 from tests.servers.mariadb import MariaDB
 from tests.servers.rabbitmq import RabbitMQ
 
@@ -57,14 +56,6 @@ def etc(workdir: str) -> Iterator[str]:
     yield os.path.join(workdir, "etc")
     for name in ("nova", "placement", "neutron"):
         shutil.rmtree(f"/var/log/pkgostest-{name}", ignore_errors=True)
-
-
-def tables(spec: DatabaseSpec) -> set[str]:
-    engine = create_engine(spec.url().render())
-    try:
-        return set(inspect(engine).get_table_names())
-    finally:
-        engine.dispose()
 
 
 @pytest.mark.slow

@@ -16,7 +16,7 @@ import stat
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, text
 
 from openstack_pkg_tools import unmigrated
 from openstack_pkg_tools.db import AdminLogin, DatabaseSpec, Engine, backend_for
@@ -25,6 +25,7 @@ from openstack_pkg_tools.errors import ConfigFileError
 from openstack_pkg_tools.maintscript import apply
 from openstack_pkg_tools.profile import ServiceProfile
 from tests.integration.db.cloud import PASSWORD, empty_configs, relocated
+from tests.integration.db.helpers import tables
 from tests.servers.mariadb import MariaDB
 
 # Made a table, then dies (SIGKILL) while the flag file (its third argument) exists, then another.
@@ -76,14 +77,6 @@ def spec(mariadb: MariaDB, placement: ServiceProfile) -> Iterator[DatabaseSpec]:
     )
     yield spec
     backend_for(spec.engine).drop(spec)
-
-
-def tables(spec: DatabaseSpec) -> set[str]:
-    engine = create_engine(spec.url().render())
-    try:
-        return set(inspect(engine).get_table_names())
-    finally:
-        engine.dispose()
 
 
 def kill_the_migration(profile: ServiceProfile, on: bool) -> None:

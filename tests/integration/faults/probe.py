@@ -22,7 +22,10 @@ only (Debian's, installed in the node with the services).
   ``marker``, ``delay`` seconds more, then SIGKILL it with every process
   between it and the first process whose command line names the
   maintainer script ``script`` (the toolkit's worker), or with
-  ``whole_script`` the script's own shell, and all their children.
+  ``whole_script`` the script's own shell, and all their children. With
+  ``"after_table": name`` it waits, instead of ``delay``, until MariaDB's
+  database ``name`` has a table of the service's own (not alembic's
+  record: a migration half-way through) and says how many there were.
 """
 
 from __future__ import annotations
@@ -248,6 +251,7 @@ def kill_during(request: dict[str, Any]) -> dict[str, Any]:
             time.sleep(0.05)
             continue
         # Into the work rather than at its first instruction; the tree as it is then.
+        tables = _wait_for_a_table(request["after_table"], deadline) if "after_table" in request else None
         time.sleep(request.get("delay", 0))
         table = {**table, **_processes()}
         chain = [target]
@@ -270,8 +274,31 @@ def kill_during(request: dict[str, Any]) -> dict[str, Any]:
         for pid in doomed:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-        return {"killed": sorted(table[pid][1][:120] for pid in doomed if pid in table)}
+        killed = sorted(table[pid][1][:120] for pid in doomed if pid in table)
+        return {"killed": killed, **({"tables_before_kill": tables} if tables is not None else {})}
     return {"killed": [], "error": f"no process with {request['marker']!r} within the time limit"}
+
+
+def _wait_for_a_table(database: str, deadline: float) -> int:
+    """How many tables ``database`` has besides ``alembic_version``, as soon as it has one."""
+    import pymysql
+
+    connection = pymysql.connect(unix_socket=SOCKET, user="root", autocommit=True)
+    try:
+        with connection.cursor() as cursor:
+            while time.monotonic() < deadline:
+                cursor.execute(
+                    "SELECT COUNT(*) FROM information_schema.tables "
+                    "WHERE table_schema = %s AND table_name <> 'alembic_version'",
+                    (database,),
+                )
+                (count,) = cursor.fetchone()
+                if count:
+                    return int(count)
+                time.sleep(0.02)
+    finally:
+        connection.close()
+    return 0
 
 
 def main() -> None:
