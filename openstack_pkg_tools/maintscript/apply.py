@@ -65,7 +65,7 @@ def _keystone_step(profile: ServiceProfile, what: str, step: Callable[[], list[s
         return step()
     except PkgosError as error:
         raise keystone.KeystoneError(
-            f"{what} of {profile.package} was not done: {error.message}",
+            f"{what} of the {profile.name} service was not done: {error.message}",
             hint="start Keystone, or fix the Keystone answers with debconf-set-selections",
         ) from None
 
