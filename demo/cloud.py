@@ -503,11 +503,15 @@ def rabbit_account(run: Run) -> None:
     The toolkit's rabbit family creates it on the broker's machine; Debian's
     stock scripts only write transport_url, and the services are then
     refused (ACCESS_REFUSED). Made with the toolkit's command, the password
-    in a 0600 file.
+    in a 0600 file. Then the units that gave up without it run again.
     """
     user = "openstack"
-    if user in inside(["rabbitmqctl", "-q", "list_users"], timeout=120).split():
-        return
+    if user not in inside(["rabbitmqctl", "-q", "list_users"], timeout=120).split():
+        _make_rabbit_account(run, user)
+    restart_stopped()
+
+
+def _make_rabbit_account(run: Run, user: str) -> None:
     secret = "/root/preseed/rabbit.pw"
     inside(["sh", "-c", f"umask 077 && cat > {secret}"], input=passwords()["rabbitmq"])
     try:
@@ -523,7 +527,6 @@ def rabbit_account(run: Run) -> None:
     run.note(
         f"stock packages: no RabbitMQ account {user!r} made; made with pkgos rabbit ensure --create-user"
     )
-    restart_failed()
 
 
 # The services whose profiles' settings are checked in the node, and the
@@ -605,13 +608,22 @@ def preseed_answers() -> dict[str, str]:
     return answers
 
 
-def restart_failed() -> None:
-    """Restart the units that failed (they gave up before what they need existed)."""
-    failed = inside(["systemctl", "list-units", "--failed", "--plain", "--no-legend"], check=False)
-    units = [line.split()[0] for line in failed.splitlines() if line.strip()]
-    if units:
-        inside(["systemctl", "reset-failed", *units])
-        inside(["systemctl", "restart", *units], check=False, timeout=600)
+def restart_stopped() -> None:
+    """Restart the cloud's units that are not running, and any that failed.
+
+    They gave up before what they need existed (the RabbitMQ account):
+    most exit with an error, but the linuxbridge agent, refused by
+    RabbitMQ, stops as if asked to (exit 0, "inactive"), and systemd's
+    ``Restart=on-failure`` does not start it again.
+    """
+    states = inside(["systemctl", "is-active", *UNITS], check=False).split()
+    stopped = {unit for unit, state_ in zip(UNITS, states, strict=True) if state_ != "active"}
+    listed = inside(["systemctl", "list-units", "--failed", "--plain", "--no-legend"], check=False)
+    failed = {line.split()[0] for line in listed.splitlines() if line.strip()}
+    if failed:
+        inside(["systemctl", "reset-failed", *sorted(failed)])
+    if stopped | failed:
+        inside(["systemctl", "restart", *sorted(stopped | failed)], check=False, timeout=600)
 
 
 def _exists(path: str) -> bool:
