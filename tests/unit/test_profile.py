@@ -129,6 +129,9 @@ SETTING = 'name = "foo"\n[[config]]\nsource = "a.conf"\n[[setting]]\n'
         ('name = "foo"\n[[catalog]]\ntype = "image"\nport = 1\ndescription = "x"\npath = "v1"\n', "path"),
         ('name = "foo"\n[messaging]\nconfigs = []\n', "messaging.configs: names no config file"),
         ('name = "foo"\n[[config]]\nsource = "../../etc/shadow"\n', "config[1].source"),
+        # A pattern in its last part only: one folder's files.
+        ('name = "foo"\n[[config]]\nsource = "meta*/x.json"\n', "config[1].source"),
+        ('name = "foo"\n[[config]]\nsource = "../*.json"\n', "config[1].source"),
         ("name = \n", "foo.toml: not valid TOML"),
         (
             'name = "foo"\n[[config]]\nsource = "foo.conf"\n'
