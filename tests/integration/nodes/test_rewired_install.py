@@ -228,5 +228,11 @@ def test_debians_keystone_and_glance_rewired_install_from_a_preseed_and_purge(
     _sh(target, f"apt-get purge -y -q {' '.join(PACKAGES)}")
     databases = _sh(target, "mysql -N -e 'SHOW DATABASES'").split()
     assert "keystone" not in databases and "glance" not in databases, databases
-    for gone in ("/etc/keystone", "/etc/glance", "/var/lib/glance", "/var/log/glance"):
+    for gone in ("/etc/keystone", "/var/lib/glance", "/var/log/glance"):
         assert _sh(target, f"ls {gone} 2>&1 || true").strip().endswith("No such file or directory"), gone
+    # What is left in /etc/glance (rootwrap's files) belongs to packages still installed.
+    left = sorted(_sh(target, "find /etc/glance -mindepth 1 2>/dev/null || true").split())
+    if left:  # dpkg-query -S fails on a path no package ships
+        listed = _sh(target, f"dpkg-query -S {' '.join(left)}").splitlines()
+        owners = {name for line in listed for name in line.split(": ")[0].split(", ")}
+        assert not owners & set(PACKAGES), owners
