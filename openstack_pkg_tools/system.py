@@ -246,12 +246,15 @@ def remove_config(config: ConfigFile) -> list[str]:
     except (FileNotFoundError, NotADirectoryError):
         return []
     removed = []
-    for name in names:
+    for name in (name for name in names if fnmatch.fnmatchcase(name, config.pattern)):
         path = os.path.join(config.target, name)
-        # unlink removes a link itself, never its target; a directory of that name stays.
-        matches = fnmatch.fnmatchcase(name, config.pattern) and not stat.S_ISDIR(os.lstat(path).st_mode)
-        if matches and remove_file(path):
-            removed.append(path)
+        # unlink removes a link itself, never its target; a name gone meanwhile is
+        # skipped, and a directory of that name stays (it is no file the pattern installed).
+        try:
+            if remove_file(path):
+                removed.append(path)
+        except IsADirectoryError:
+            continue
     return removed
 
 
