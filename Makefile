@@ -176,12 +176,12 @@ metapackages: venv
 # downloaded into .cache/debs and rewired to the toolkit's maintainer
 # scripts, with the toolkit's packages and the meta-packages. Only the
 # packages whose every step a question family or their profile expresses
-# are listed; `pkgos rewire --explain` says what the others lack
-# (glance-common). neutron-server, empty and transitional, is kept: its exact
+# are listed; `pkgos rewire --explain` says what any other lacks.
+# neutron-server, empty and transitional, is kept: its exact
 # relations then name the rewired neutron-api and neutron-rpc-server. The
 # signing key stays in .cache/archive-key; apt needs the line the last
 # command prints.
-REWIRED_DEBIAN := keystone glance-api placement-common placement-api nova-common nova-api neutron-api nova-conductor \
+REWIRED_DEBIAN := keystone glance-common glance-api placement-common placement-api nova-common nova-api neutron-api nova-conductor \
 	nova-scheduler nova-compute nova-compute-qemu nova-compute-kvm neutron-rpc-server neutron-linuxbridge-agent \
 	neutron-dhcp-agent neutron-common neutron-metadata-agent neutron-server
 # make check installs these too: the archive tests sign one (gpg needs its agent).

@@ -32,8 +32,8 @@ from .tomltable import REQUIRED, Table
 NAME_RE = re.compile(r"[a-z][a-z0-9-]*")
 # Debian's policy for package names, which debconf prefixes follow.
 PACKAGE_RE = re.compile(r"[a-z0-9][a-z0-9+.-]+")
-# A file below /usr/share/<package>/.
-SOURCE_RE = re.compile(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*")
+# A file below /usr/share/<package>/, or a pattern of files (``*`` in its last part).
+SOURCE_RE = re.compile(r"([A-Za-z0-9_.-]+/)*[A-Za-z0-9_.*-]+")
 # A section or a key of an oslo.config file, as a setting names them.
 SECTION_RE = re.compile(r"[A-Za-z0-9_:.-]+")
 KEY_RE = re.compile(r"[A-Za-z0-9_.-]+")
@@ -97,7 +97,12 @@ class Directory:
 class ConfigFile:
     """A default configuration file ``package`` installs once from ``/usr/share/<package>/``.
 
-    ``group`` None is the service's group.
+    ``group`` None is the service's group. A ``source`` whose last part is
+    a pattern (``metadefs/*.json``) stands for every file the package ships
+    there that matches it: each is installed once into the directory
+    ``target`` under its own name (Debian's glance-common loop over its
+    metadata definitions), and the purge removes the files of ``target``
+    that match.
     """
 
     source: str
@@ -106,6 +111,16 @@ class ConfigFile:
     mode: int = 0o640
     owner: str = "root"
     group: str | None = None
+
+    @property
+    def is_pattern(self) -> bool:
+        """Whether ``source`` names many files (``target`` is then their directory)."""
+        return "*" in self.source
+
+    @property
+    def pattern(self) -> str:
+        """The last part of ``source``: a file name, or the pattern the installed names match."""
+        return posixpath.basename(self.source)
 
 
 @dataclass(frozen=True)
@@ -459,9 +474,11 @@ def _configs(top: Table, name: str, package: str) -> tuple[ConfigFile, ...]:
         source = table.string("source", pattern=SOURCE_RE)
         if any(part in (".", "..") for part in source.split("/")):
             raise table.fail("source", f"{source!r} leaves /usr/share/<package>/.")
+        # A pattern's files go into a directory: /etc/<svc>/ and the pattern's folder.
+        default = posixpath.dirname(f"/etc/{name}/{source}") if "*" in source else f"/etc/{name}/{source}"
         config = ConfigFile(
             source=source,
-            target=table.path("target", f"/etc/{name}/{source}"),
+            target=table.path("target", default),
             package=_package(table, package),
             mode=table.mode("mode", 0o640),
             owner=table.string("owner", "root", NAME_RE),
@@ -472,6 +489,11 @@ def _configs(top: Table, name: str, package: str) -> tuple[ConfigFile, ...]:
         table.done()
         configs.append(config)
     return tuple(configs)
+
+
+def _single_files(configs: tuple[ConfigFile, ...]) -> tuple[ConfigFile, ...]:
+    """The configs that are one file each (not a pattern of files)."""
+    return tuple(config for config in configs if not config.is_pattern)
 
 
 def _files(top: Table, user: str, package: str) -> tuple[StateFile, ...]:
@@ -685,7 +707,8 @@ def _asks(top: Table, profile: ServiceProfile) -> tuple[Asks, ...]:
     # questions reads profiles: importing it at the top would be a cycle.
     from .questions import ASKED_SETTINGS, Family, directives_of, of_family  # noqa: PLC0415
 
-    package, prefix, configs, catalog = profile.package, profile.prefix, profile.configs, profile.catalog
+    package, prefix, catalog = profile.package, profile.prefix, profile.catalog
+    configs = _single_files(profile.configs)
     asks: list[Asks] = []
     for table in top.tables("asks"):
         family = table.string("family", choices=tuple(str(family) for family in ASKED_SETTINGS))
@@ -737,6 +760,8 @@ def parse(text: str, source: str) -> ServiceProfile:
     user = _user(top, name)
     package = top.string("package", f"{name}-common", PACKAGE_RE)
     configs = _configs(top, name, package)
+    # A file's directives go in a file: the defaults below are single config files.
+    files = _single_files(configs)
     prefix = top.string("prefix", name, PACKAGE_RE)
     profile = ServiceProfile(
         source=source,
@@ -746,14 +771,14 @@ def parse(text: str, source: str) -> ServiceProfile:
         user=user,
         directories=_directories(top, name, user.name, package),
         configs=configs,
-        databases=_databases(top, name, configs),
-        messaging=_messaging(top, configs),
-        authtoken=_authtoken(top, configs),
+        databases=_databases(top, name, files),
+        messaging=_messaging(top, files),
+        authtoken=_authtoken(top, files),
         catalog=_catalog(top, name, package, prefix),
         memberships=_memberships(top, package),
-        settings=_settings(top, package, configs),
-        cells=_cells(top, configs),
-        bootstrap=_bootstrap(top, configs),
+        settings=_settings(top, package, files),
+        cells=_cells(top, files),
+        bootstrap=_bootstrap(top, files),
         services=_services(top, package),
         files=_files(top, user.name, package),
         leftovers=_leftovers(top, package),

@@ -44,8 +44,11 @@ def install_files(profile: ServiceProfile, package: str) -> list[str]:
                 f"created {directory.path} ({directory.mode:04o} {directory.owner}:{directory.group})"
             )
     for config in profile.configs_for(package):
-        if system.install_config(config, package, user):
-            done.append(f"installed {config.target}")
+        installed = system.install_config(config, package, user)
+        if config.is_pattern and installed:
+            done.append(f"installed {len(installed)} files in {config.target} ({config.source})")
+        else:
+            done.extend(f"installed {target}" for target in installed)
     for leftover in profile.leftovers_for(package):
         if system.handle_leftover(leftover):
             moved = f" to {leftover.rename_to}" if leftover.rename_to else ""
@@ -84,8 +87,11 @@ def purge_files(profile: ServiceProfile, package: str) -> list[str]:
     """Remove the config files and directories ``package`` created (the system user stays)."""
     done = []
     for config in profile.configs_for(package):
-        if system.remove_file(config.target):
-            done.append(f"removed {config.target}")
+        paths = system.remove_config(config)
+        if config.is_pattern and paths:
+            done.append(f"removed {len(paths)} files in {config.target} ({config.source})")
+        else:
+            done.extend(f"removed {path}" for path in paths)
     leftovers = profile.leftovers_for(package)
     made = [entry.path for entry in profile.files_for(package)]
     for path in [*made, *(p for entry in leftovers for p in (entry.path, entry.rename_to) if p)]:

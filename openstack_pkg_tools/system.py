@@ -10,6 +10,7 @@ refuses any path that is not strictly below /etc, /var/lib, /var/log or
 
 from __future__ import annotations
 
+import fnmatch
 import grp
 import os
 import pwd
@@ -188,21 +189,73 @@ def remove_path(path: str) -> bool:
     return remove_file(path)
 
 
-def install_config(config: ConfigFile, package: str, group: str) -> bool:
-    """Install ``package``'s default config once from ``/usr/share/<package>/``.
+def install_config(config: ConfigFile, package: str, group: str) -> list[str]:
+    """Install ``package``'s default config once from ``/usr/share/<package>/``; return the paths installed.
 
     The file gets the profile's mode and owner (0640 root:``group``, the
     service's group, unless the profile says otherwise). A file another
     package installs is left to it; an existing file is the
-    administrator's and is never replaced.
+    administrator's and is never replaced. A pattern installs each shipped
+    file it matches, in name order, the same way.
     """
-    if config.package != package or os.path.lexists(config.target):
-        return False
-    source = os.path.join(share_dir(package), config.source)
+    if config.package != package:
+        return []
     uid, gid = _ids(config.owner, config.group or group, config.target)
-    return atomic_write(
-        config.target, read_bytes(source), new_file_mode=config.mode, new_file_owner=(uid, gid)
+    installed = []
+    for source, target in _config_files(config):
+        if os.path.lexists(target):
+            continue
+        # atomic_write creates the file in its directory without following a
+        # link (the directory may be the service user's: /etc/glance/metadefs).
+        if atomic_write(target, read_bytes(source), new_file_mode=config.mode, new_file_owner=(uid, gid)):
+            installed.append(target)
+    return installed
+
+
+def _config_files(config: ConfigFile) -> list[tuple[str, str]]:
+    """(shipped file, target) of each file ``config`` installs."""
+    source = os.path.join(share_dir(config.package), config.source)
+    if not config.is_pattern:
+        return [(source, config.target)]
+    folder = os.path.dirname(source)
+    try:
+        listed = os.listdir(folder)
+    except OSError as error:
+        raise SystemSetupError(
+            f"Cannot install {config.source} into {config.target}: {folder}: {error.strerror}.",
+            hint=f"reinstall {config.package}, or fix the profile's [[config]] source.",
+        ) from None
+    names = sorted(
+        name
+        for name in listed
+        if fnmatch.fnmatchcase(name, config.pattern) and os.path.isfile(os.path.join(folder, name))
     )
+    return [(os.path.join(folder, name), os.path.join(config.target, name)) for name in names]
+
+
+def remove_config(config: ConfigFile) -> list[str]:
+    """Delete what ``config`` installed (purge); return the paths removed.
+
+    For a pattern, the shipped files are gone by then (postrm runs after
+    dpkg removed them): every file of ``target`` whose name matches goes.
+    """
+    if not config.is_pattern:
+        return [config.target] if remove_file(config.target) else []
+    try:
+        names = sorted(os.listdir(config.target))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    removed = []
+    for name in (name for name in names if fnmatch.fnmatchcase(name, config.pattern)):
+        path = os.path.join(config.target, name)
+        # unlink removes a link itself, never its target; a name gone meanwhile is
+        # skipped, and a directory of that name stays (it is no file the pattern installed).
+        try:
+            if remove_file(path):
+                removed.append(path)
+        except IsADirectoryError:
+            continue
+    return removed
 
 
 def share_dir(package: str) -> str:

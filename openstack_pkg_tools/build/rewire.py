@@ -22,6 +22,8 @@ and writes the packages.
 
 from __future__ import annotations
 
+import dataclasses
+import fnmatch
 import posixpath
 import re
 import shlex
@@ -102,6 +104,9 @@ class ParsedScript:
     libraries: tuple[Library, ...]
     functions: frozenset[str]
     variables: Mapping[str, str] = field(default_factory=dict)
+    # Lines inside a loop over known values: line number to the values of
+    # the loop's variables in each iteration (see ``_loops``).
+    loops: Mapping[int, tuple[Mapping[str, str], ...]] = field(default_factory=dict)
 
     @property
     def has_own_logic(self) -> bool:
@@ -121,6 +126,8 @@ class Context:
     shipped: Mapping[str, int] = field(default_factory=dict)
     # The packages it depends on (configured before it): nova-api on nova-common.
     depends: frozenset[str] = frozenset()
+    # The oldest release and version Debian upgrades the package from (UPGRADES_FROM).
+    upgrades_from: tuple[str, str] | None = None
 
     @property
     def after_profile_package(self) -> bool:
@@ -251,8 +258,73 @@ def parse_script(phase: str, text: str) -> ParsedScript:
         for block in blocks
     ]
     return ParsedScript(
-        phase, text, tuple(lines), tuple(blocks), tuple(libraries), frozenset(functions), variables
+        phase,
+        text,
+        tuple(lines),
+        tuple(blocks),
+        tuple(libraries),
+        frozenset(functions),
+        variables,
+        _loops(lines),
     )
+
+
+FOR_LOOP = re.compile(r"^for\s+([A-Za-z_][A-Za-z0-9_]*)\s+in\s+(.*?)(?:\s*;?\s*do)?$", re.DOTALL)
+OTHER_LOOP = re.compile(r"^(?:while|until)\s.*\bdo$", re.DOTALL)
+# for i in `ls /usr/share/glance-common/metadefs/*.json`: each file a pattern matches.
+LISTING = re.compile(r"^(?:`ls\s+([^\s`$]+)`|\$\(ls\s+([^\s)$]+)\))$")
+# MDFILE=`basename $i`: the name of each file of the loop.
+BASENAME = re.compile(
+    r"^([A-Za-z_][A-Za-z0-9_]*)=(?:`basename\s+\"?\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?\"?`"
+    r"|\$\(basename\s+\"?\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?\"?\))$"
+)
+
+
+def _loop_values(words: str) -> tuple[str, ...] | None:
+    """The values a ``for`` loop goes over: literal words, or one pattern of files; None if unknown."""
+    words = words.replace("\\\n", " ").strip()
+    listing = LISTING.match(words)
+    if listing:
+        return (listing.group(1) or listing.group(2),)
+    try:
+        values = shlex.split(words)
+    except ValueError:
+        return None
+    if not values or any("$" in value or "`" in value for value in values):
+        return None
+    return tuple(values)
+
+
+def _loops(lines: list[Line]) -> dict[int, tuple[Mapping[str, str], ...]]:
+    """Each line inside a ``for`` loop over known values, with its variables' values in each iteration.
+
+    A loop over ``ls DIR/PATTERN`` goes over one value, the pattern: a
+    step of its body then names every file that pattern matches. A
+    ``VAR=`basename $LOOPVAR``` inside it gives ``VAR`` the last part of
+    each value. A loop over anything else (a command's output) binds
+    nothing: its steps are classified with the variable unexpanded.
+    """
+    found: dict[int, tuple[Mapping[str, str], ...]] = {}
+    frames: list[tuple[Mapping[str, str], ...]] = []
+    current: tuple[Mapping[str, str], ...] = ({},)
+    for line in lines:
+        loop = FOR_LOOP.match(line.text)
+        if loop or OTHER_LOOP.match(line.text):
+            frames.append(current)
+            values = _loop_values(loop.group(2)) if loop else None
+            if loop and values is not None:
+                current = tuple({**bound, loop.group(1): value} for bound in current for value in values)
+            continue
+        if line.text == "done" and frames:
+            current = frames.pop()
+            continue
+        named = BASENAME.match(line.text)
+        source = named and (named.group(2) or named.group(3))
+        if named and source and all(source in bound for bound in current):
+            current = tuple({**bound, named.group(1): posixpath.basename(bound[source])} for bound in current)
+        if frames and current != ({},):
+            found[line.number] = current
+    return found
 
 
 def _find(physical: list[str], index: int, is_end: Callable[[str], bool], *, where: str, what: str) -> int:
@@ -327,10 +399,49 @@ def _syntax_of(text: str) -> Verdict | None:
 
 
 def classify(line: Line, script: ParsedScript, context: Context) -> Verdict:
-    """What of the toolkit replaces ``line`` of ``script``, or why nothing does."""
+    """What of the toolkit replaces ``line`` of ``script``, or why nothing does.
+
+    A step inside a loop over known values is classified once for each
+    value (``rm /etc/glance/${i}`` for each file of the list), and is
+    replaced only when every one is.
+    """
     syntax = _syntax_of(line.text)
     if syntax is not None:
         return syntax
+    iterations = script.loops.get(line.number, ())
+    named = BASENAME.match(line.text)
+    if named and iterations and named.group(1) in iterations[0]:
+        loop = named.group(2) or named.group(3)
+        return _replaced(
+            f"nothing: {named.group(1)} is the name of each file ${loop} stands for (steps below)"
+        )
+    names = [
+        name for name in (iterations[0] if iterations else {}) if re.search(rf"\$\{{?{name}\b", line.text)
+    ]
+    if not names:
+        return _classify_line(line, script, context)
+    verdicts = [
+        _classify_line(line, dataclasses.replace(script, variables={**script.variables, **bound}), context)
+        for bound in iterations
+    ]
+    return _each(verdicts)
+
+
+def _each(verdicts: list[Verdict]) -> Verdict:
+    """One verdict for a step done once per value of a loop: the first refusal, or what replaces them all."""
+    refused = next((verdict for verdict in verdicts if verdict.replaced_by is None), None)
+    if refused is not None:
+        return refused
+    texts = list(dict.fromkeys(verdict.replaced_by or "" for verdict in verdicts))
+    if len(texts) == 1:
+        return verdicts[0]
+    # "the toolkit's purge (...): /etc/glance/a" and ".../b" say it once, with both paths.
+    head = posixpath.commonprefix(texts)
+    head = head[: head.rfind(": ") + 2] if ": " in head else ""
+    return _replaced(head + (" " if head else "; ").join(text[len(head) :] for text in texts))
+
+
+def _classify_line(line: Line, script: ParsedScript, context: Context) -> Verdict:
     condition = CONDITION.match(line.text)
     if condition:
         test = condition.group(1)
@@ -664,7 +775,7 @@ def _owned(path: str, context: Context) -> _Owned | None:
                 directory.enforce_mode,
             )
     for config in context.profile.configs:
-        if config.target == path:
+        if config.target == path and not config.is_pattern:
             group = config.group or context.profile.user.name
             return _Owned("[[config]]", path, config.mode, config.owner, group)
     for entry in context.profile.files_for(context.package):
@@ -692,15 +803,44 @@ def _chown(words: list[str], script: ParsedScript, context: Context) -> Verdict:
     owner, _, group = args[0].partition(":")
     if "-R" in words:
         return _recursive_chown(owner, group or owner, [posixpath.normpath(a) for a in args[1:]], context)
+    same, kept = [], []
     for path in args[1:]:
         found = _owned(path, context)
         if found is None:
             return _not_owned(path, context)
-        if (found.owner, found.group) != (owner, group or found.group):
+        if (found.owner, found.group) == (owner, group or found.group):
+            same.append(path)
+        elif _kept_from_service_user(found, owner, group or owner, context):
+            kept.append(found)
+        else:
             return _refused(
                 f"profile {found.kind} {found.path} is {found.owner}:{found.group}, Debian's is {args[0]}"
             )
-    return _replaced(f"profile owner and group of {', '.join(args[1:])}")
+    parts = [f"profile owner and group of {', '.join(same)}"] if same else []
+    parts += [
+        f"nothing for {found.path}, on purpose: it stays root's (profile [[directory]] {found.path} "
+        f"{found.owner}:{found.group} {found.mode:04o}, set on every configure), where Debian gives it to "
+        f"{owner}: a service user owning the directory could rename or replace the root-owned files in it, "
+        "those holding its database and Keystone passwords among them"
+        for found in kept
+    ]
+    return _replaced("; ".join(parts))
+
+
+def _kept_from_service_user(found: _Owned, owner: str, group: str, context: Context) -> bool:
+    """Whether the profile keeps the service's config directory root's where Debian gives it to the user.
+
+    Only /etc/<service>, held root:<service group> with ``enforce_mode`` (so
+    an upgrade from Debian's package takes it back): a deliberate hardening.
+    """
+    user = context.profile.user.name
+    return (
+        found.kind == "[[directory]]"
+        and found.path == f"/etc/{context.profile.name}"
+        and (owner, group) == (user, user)
+        and (found.owner, found.group) == ("root", user)
+        and found.enforce
+    )
 
 
 def _chmod(words: list[str], script: ParsedScript, context: Context) -> Verdict:
@@ -759,8 +899,17 @@ def _rm(words: list[str], script: ParsedScript, context: Context) -> Verdict:
     ]
     extra = _leftover_paths(context)
     own = context.package == context.profile.package
-    configs = {c.target for c in context.profile.configs} if own else set()
-    configs |= {c.target for c in context.profile.configs_for(context.package)}
+    installed = [c for c in context.profile.configs if own or c.package == context.package]
+    configs = {c.target for c in installed if not c.is_pattern}
+    # A file a pattern installed: in its directory, with a matching name.
+    configs |= {
+        path
+        for path in paths
+        for c in installed
+        if c.is_pattern
+        and posixpath.dirname(path) == c.target
+        and fnmatch.fnmatchcase(posixpath.basename(path), c.pattern)
+    }
     if words[0] == "rmdir" and own:
         # The purge removes the profile's other directories once they are empty.
         purged |= {d.path for d in context.profile.directories}
@@ -886,7 +1035,9 @@ def _install_config(words: list[str], script: ParsedScript, context: Context) ->
         return _refused("a copy no profile field expresses")
     source, target = args
     for config in context.profile.configs_for(context.package):
-        if (posixpath.join("/usr/share", context.package, config.source), config.target) != (source, target):
+        # A pattern's step names its files by the pattern (the loop's variable stands for each).
+        installs = posixpath.join(config.target, config.pattern) if config.is_pattern else config.target
+        if (posixpath.join("/usr/share", context.package, config.source), installs) != (source, target):
             continue
         group = config.group or context.profile.user.name
         mode = options.get("-m", f"{config.mode:o}")
@@ -896,6 +1047,11 @@ def _install_config(words: list[str], script: ParsedScript, context: Context) ->
             return _refused(
                 f"profile [[config]] {target} is {config.owner}:{group}, "
                 f"Debian's {options.get('-o', config.owner)}:{options.get('-g', group)}"
+            )
+        if config.is_pattern:
+            return _replaced(
+                f'profile [[config]] source = "{config.source}": each shipped file it matches, '
+                f"installed once into {config.target}"
             )
         return _replaced(f'profile [[config]] source = "{config.source}" (target {target}, installed once)')
     return _refused(
@@ -1137,41 +1293,99 @@ def steps_of(scripts: tuple[ParsedScript, ...], context: Context) -> tuple[Step,
     """Every own line of ``scripts`` with its verdict."""
     steps = []
     for script in scripts:
-        ubuntu = _ubuntu_branch(script)
+        never = _never_taken(script, context)
         for line in script.lines:
-            verdict = ubuntu.get(line.number) or classify(line, script, context)
+            verdict = never.get(line.number) or classify(line, script, context)
             steps.append(Step(script.phase, line, verdict))
     return tuple(steps)
 
 
 UBUNTU_TEST = re.compile(r"^if\s+dpkg-vendor\s+--derives-from\s+ubuntu\s*(;\s*then)?$")
+# dpkg --compare-versions V gt "${2}": postinst configure's previous version is below V.
+OLDER_THAN = re.compile(r'^dpkg\s+--compare-versions\s+(\S+)\s+gt\s+"?\$(?:2|\{2\})"?$')
+UPGRADE_TEST = re.compile(r'^\[\s+-n\s+"?\$(?:2|\{2\})"?\s+\]$')
+
+# Debian supports upgrading a release's packages from the previous stable
+# release's only: Debian 12's from Debian 11's. For each source, that
+# release and the oldest version it has, so that a step guarded by an
+# upgrade from an older version is known never to run. Debian 11 shipped
+# OpenStack Victoria: glance 2:21.0.0 (Debian 12's changelog: 2:21.0.0-2 was
+# the last upload to unstable before Debian 11's release on 14 August 2021;
+# 2:22.0.0-2 came on 16 August).
+UPGRADES_FROM = {"glance": ("Debian 11", "2:21.0.0~")}
 
 
-def _ubuntu_branch(script: ParsedScript) -> dict[int, Verdict]:
-    """The lines of ``if dpkg-vendor --derives-from ubuntu`` and of its branch, up to its else or fi.
+def _never_taken(script: ParsedScript, context: Context) -> dict[int, Verdict]:
+    """The ``if`` lines whose test is never true for the package rewired, and the lines of their branch.
 
-    The packages rewired are Debian 12's, where that test is false: the
-    branch is never taken (nova-compute-qemu's ``adduser nova libvirtd``).
+    The branch ends at its ``else``, ``elif`` or ``fi``. Two tests are
+    known: Ubuntu's (``dpkg-vendor --derives-from ubuntu``, false on
+    Debian 12: nova-compute-qemu's ``adduser nova libvirtd``), and an
+    upgrade from a version older than any Debian supports upgrading the
+    package from (``_older_upgrade_only``).
     """
     verdicts: dict[int, Verdict] = {}
     depth, level = 0, None
+    branch = ""
     for line in script.lines:
         ends = line.text in ("else", "fi") or line.text.startswith("elif ")
         if level is not None and depth == level and ends:
             level = None
         if line.text.startswith("if "):
             depth += 1
-            if UBUNTU_TEST.match(line.text) and level is None:
+            test = _never_true(line.text, script, context) if level is None else None
+            if test is not None:
                 level = depth
-                verdicts[line.number] = _replaced(
-                    "nothing: the test for Ubuntu, false on Debian 12, whose branch below is never taken"
-                )
+                verdicts[line.number], branch = _replaced(test[0]), test[1]
                 continue
         elif line.text == "fi":
             depth -= 1
         if level is not None and depth >= level:
-            verdicts[line.number] = _replaced("nothing: Ubuntu's branch (dpkg-vendor --derives-from ubuntu)")
+            verdicts[line.number] = _replaced(branch)
     return verdicts
+
+
+def _never_true(text: str, script: ParsedScript, context: Context) -> tuple[str, str] | None:
+    """What to say of an ``if`` line whose test is never true, and of its branch; None for another."""
+    if UBUNTU_TEST.match(text):
+        return (
+            "nothing: the test for Ubuntu, false on Debian 12, whose branch below is never taken",
+            "nothing: Ubuntu's branch (dpkg-vendor --derives-from ubuntu)",
+        )
+    version = _older_upgrade_only(text, script, context)
+    if version is None or context.upgrades_from is None:
+        return None
+    release, oldest = context.upgrades_from
+    return (
+        f"nothing: true only on an upgrade from a version before {version}, and Debian upgrades "
+        f"{context.package} only from {release}'s ({oldest} or later, above {version}): the branch "
+        "below never runs",
+        f"nothing: the branch for an upgrade from before {version}, which never runs (see its if)",
+    )
+
+
+def _older_upgrade_only(text: str, script: ParsedScript, context: Context) -> str | None:
+    """V when the test of ``if`` line ``text`` holds only on an upgrade from a version before V.
+
+    Only a postinst test made of ``&&`` alone, with ``[ -n "${2}" ]`` (an
+    upgrade: configure's previous version is given) and ``dpkg
+    --compare-versions V gt "${2}"`` among its parts, where V is not above
+    the oldest version Debian upgrades the package from (``UPGRADES_FROM``):
+    one false part makes the whole test false, whatever the others say.
+    """
+    condition = CONDITION.match(text)
+    if script.phase != "postinst" or condition is None or context.upgrades_from is None:
+        return None
+    test = condition.group(1).replace("\\\n", " ")
+    if "||" in test:
+        return None
+    parts = [" ".join(part.split()) for part in test.split("&&")]
+    versions = [match.group(1) for match in map(OLDER_THAN.match, parts) if match]
+    if len(versions) != 1 or not any(UPGRADE_TEST.match(part) for part in parts):
+        return None
+    from debian.debian_support import version_compare  # noqa: PLC0415 (only packagers' commands need it)
+
+    return versions[0] if version_compare(versions[0], context.upgrades_from[1]) <= 0 else None
 
 
 STABLE_UPDATE = re.compile(r"deb\d+u\d+$")

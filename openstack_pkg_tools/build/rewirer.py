@@ -28,6 +28,7 @@ from . import debfile
 from .maintscripts import GenerateRequest, Style, generate_debian
 from .rewire import (
     SCRIPTS,
+    UPGRADES_FROM,
     Block,
     Context,
     Outcome,
@@ -204,6 +205,7 @@ def plan(original: Original, profile: str | None, revision: int = 1) -> tuple[Pl
         generated.questions,
         debfile.shipped_modes(original.path),
         original.depends,
+        UPGRADES_FROM.get(original.source),
     )
     steps = steps_of(scripts, context)
     missing = tuple(q for q in template_names(original.text("templates")) if q not in generated.questions)

@@ -44,7 +44,7 @@ def workdir() -> Iterator[Path]:
 
 
 # Debian's packages the profiles of this tree rewire, and each one's profile.
-REWIRED = {"glance-api": "glance", "keystone": "keystone"}
+REWIRED = {"glance-api": "glance", "glance-common": "glance", "keystone": "keystone"}
 
 
 def _rewired(package: str, workdir: Path) -> tuple[Path, Path]:
@@ -112,6 +112,9 @@ def test_the_scripts_are_the_toolkits_with_every_debhelper_block_in_its_place(
         if phase not in old:
             continue
         blocks = parse_script(phase, old[phase].data.decode()).blocks
+        if phase not in new:  # a script of Debian's logic alone, no block, nothing generated: gone
+            assert not blocks and phase not in ("config", "postinst", "postrm"), phase
+            continue
         text = new[phase].data.decode()
         positions = [text.index(block.text) for block in blocks]
         assert positions == sorted(positions), phase
@@ -121,9 +124,13 @@ def test_the_scripts_are_the_toolkits_with_every_debhelper_block_in_its_place(
         profile = REWIRED[package]
         assert f'pkgos maintscript --script "$0" {phase} {profile} "$@"' in new[phase].data.decode()
     # A script of debhelper blocks alone, with nothing generated for its phase, is the original.
-    assert new["preinst"] == old["preinst"]
+    assert new.get("preinst") == old.get("preinst")
     if package == "glance-api":
         assert new["prerm"] == old["prerm"]
+    elif package == "glance-common":
+        # Its prerm only handed the database to dbconfig-common, with no debhelper block: gone
+        # (the toolkit's postrm does the database).
+        assert not parse_script("prerm", old["prerm"].data.decode()).blocks and "prerm" not in new
     else:
         # keystone's prerm: Debian's dbconfig-common removal goes (the toolkit's postrm
         # does the database), its dh_installinit block stays, alone.
@@ -160,7 +167,15 @@ def test_the_version_is_just_above_the_original_and_the_toolkit_is_a_dependency(
     changelog = rewired.with_suffix(".changelog").read_text()
     source = _field(original, "Source") or _field(original, "Package")
     assert changelog.startswith(f"{source} ({new_version}) bookworm; urgency=medium\n")
-    assert "dh_installsystemd/13.11.4" in changelog
+    # Every debhelper block kept is named (glance-api's dh_installsystemd, glance-common's debconf purge).
+    old = _control(original)
+    tools = {
+        block.tool
+        for phase in PHASES
+        if phase in old
+        for block in parse_script(phase, old[phase].data.decode()).blocks
+    }
+    assert tools and all(tool in changelog for tool in tools)
 
 
 def _tags(deb: Path) -> set[str]:
@@ -187,27 +202,68 @@ def test_rewiring_again_writes_the_same_bytes(rewired: tuple[Path, Path], workdi
 
 
 def test_a_package_with_steps_nothing_expresses_is_refused_with_the_step_named(workdir: Path) -> None:
+    # The shipped glance profile without its policy.json [[leftover]]: Debian's
+    # glance-common moves that file aside, and nothing else says so.
+    shipped = (ROOT / "openstack_pkg_tools/profiles/glance.toml").read_text()
+    leftover = (
+        '[[leftover]]\npath = "/etc/glance/policy.json"\naction = "rename"\n'
+        'rename_to = "/etc/glance/disabled.policy.json.old"\n'
+    )
+    assert leftover in shipped
+    profile = workdir / "glance-without-policy.toml"
+    profile.write_text(shipped.replace(leftover, ""))
     out = workdir / "refused"
+    common = str(debian_deb("glance-common"))
     result = run(
         str(ROOT / ".venv/bin/pkgos"),
         "rewire",
-        str(debian_deb("glance-common")),
+        common,
+        "--profile",
+        str(profile),
         "--output-dir",
         str(out),
         check=False,
     )
     assert result.returncode == 2
-    # The first step nothing expresses, named with its script and line (the
-    # profiles grow, so which step comes first may change).
     named = re.search(
-        r"Cannot rewire glance-common: ((?:config|postinst|prerm|postrm):\d+(?:-\d+)?) '", result.stderr
+        r"Cannot rewire glance-common: (postinst:\d+) 'mv /etc/glance/policy.json ", result.stderr
     )
     assert named, result.stderr
-    explained_common = run(
-        str(ROOT / ".venv/bin/pkgos"), "rewire", "--explain", str(debian_deb("glance-common")), check=False
+    explained = run(
+        str(ROOT / ".venv/bin/pkgos"), "rewire", "--explain", common, "--profile", str(profile), check=False
     )
-    assert f"  {named.group(1)}  " in explained_common.stdout
+    assert explained.returncode == 1
+    assert f"  {named.group(1)}  mv /etc/glance/policy.json" in explained.stdout
+    # And its purge, which removes that file among others: refused naming it.
+    refused = [line for line in explained.stdout.splitlines() if "REFUSED" in line]
+    assert len(refused) == 2 and "REFUSED: purge of /etc/glance/policy.json" in refused[1]
     assert not out.exists() or not list(out.iterdir())
+
+
+def test_glance_commons_explanation_says_what_became_of_each_step_debian_alone_had() -> None:
+    explained = run(str(ROOT / ".venv/bin/pkgos"), "rewire", "--explain", str(debian_deb("glance-common")))
+    out = explained.stdout
+    assert "rewired (profile glance)" in out.splitlines()[0]
+    assert "REFUSED" not in out and "templates lack" not in out
+    for step, verdict in [
+        ("mv /etc/glance/policy.json /etc/glance/disabled.policy.json.old", "profile [[leftover]]"),
+        ("mkdir -p /etc/glance/metadefs", "profile [[directory]] /etc/glance/metadefs"),
+        ("chown glance:glance /etc/glance/metadefs", "profile owner and group of /etc/glance/metadefs"),
+        ("MDFILE=`basename $i`", "nothing: MDFILE is the name of each file $i stands for"),
+        ("install -D -m 0640 -o glance -g glance /usr/share/glance-common/met...",
+         'profile [[config]] source = "metadefs/*.json"'),
+        ('if [ "$RET" = "true" ] && [ -n "${2}" ] \\',
+         "nothing: true only on an upgrade from a version before 2014.1~, and Debian upgrades glance-common "
+         "only from Debian 11's"),
+        ('Q="SET FOREIGN_KEY_CHECKS=0;', "nothing: the branch for an upgrade from before 2014.1~"),
+        ("pkgos_mysql_query ${dbc_dbuser} ${dbc_dbpass} ${dbc_dbserver:-local...",
+         "nothing: the branch for an upgrade from before 2014.1~"),
+        ("chown glance:glance /var/lib/glance/ /etc/glance/",
+         "profile owner and group of /var/lib/glance/; nothing for /etc/glance, on purpose"),
+        ("rm /etc/glance/${i}", "the toolkit's purge"),
+        ("rm -rf /etc/glance/metadefs", "the toolkit's purge"),
+    ]:  # fmt: skip
+        assert re.search(rf"  \S+:\d+(-\d+)?  {re.escape(step)}\n      -> {re.escape(verdict)}", out), step
 
 
 def test_keystones_explanation_names_what_replaces_each_step_and_why() -> None:

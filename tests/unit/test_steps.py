@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from openstack_pkg_tools import cells, steps, system
 from openstack_pkg_tools.inifile import IniFile
-from openstack_pkg_tools.profile import Cells, ConfigFile, parse
+from openstack_pkg_tools.profile import Cells, ConfigFile, ServiceProfile, parse
 from openstack_pkg_tools.run import Completed
 from openstack_pkg_tools.steps import SettingError
 from openstack_pkg_tools.system import SystemSetupError
@@ -95,17 +96,17 @@ def test_a_setting_in_a_missing_file_names_it(tmp_path: Path) -> None:
 
 def test_a_config_of_another_package_is_left_to_it(tmp_path: Path) -> None:
     config = ConfigFile("metadata_agent.ini", str(tmp_path / "m.ini"), "neutron-metadata-agent")
-    assert system.install_config(config, "neutron-common", "root") is False
+    assert system.install_config(config, "neutron-common", "root") == []
     assert not os.path.exists(config.target)
 
 
 def test_a_config_gets_the_profiles_mode_and_owner(tmp_path: Path) -> None:
     # debconf ships /usr/share/debconf/confmodule: a real package's file.
     config = ConfigFile("confmodule", str(tmp_path / "confmodule"), "debconf", mode=0o660, group="root")
-    assert system.install_config(config, "debconf", "pkgostest-unused") is True
+    assert system.install_config(config, "debconf", "pkgostest-unused") == [config.target]
     assert os.stat(config.target).st_mode & 0o777 == 0o660
     assert Path(config.target).read_bytes() == Path("/usr/share/debconf/confmodule").read_bytes()
-    assert system.install_config(config, "debconf", "root") is False
+    assert system.install_config(config, "debconf", "root") == []
 
 
 def test_joining_a_group(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -248,3 +249,94 @@ def test_only_a_regular_file_is_moved_aside(tmp_path: Path) -> None:
     assert system.move_aside(str(tmp_path / "missing"), str(tmp_path / "moved")) is False
     assert system.move_aside(str(tmp_path / "target"), str(tmp_path / "moved")) is True
     assert (tmp_path / "moved").read_text() == "x" and (tmp_path / "link").is_symlink()
+
+
+# debconf ships /usr/share/debconf/confmodule and confmodule.sh: real files a pattern matches.
+PATTERN = """
+name = "pkgostest-pattern"
+[user]
+name = "root"
+home = "/root"
+
+[[config]]
+source = "pkgostest.conf"
+
+[[config]]
+package = "debconf"
+source = "confmodule*"
+target = "{target}"
+owner = "root"
+group = "root"
+mode = "0600"
+"""
+
+
+@pytest.fixture
+def pattern_service() -> Iterator[None]:
+    """Remove the directories install_files makes for the pkgostest-pattern service."""
+    yield
+    for path in ("/var/lib/pkgostest-pattern", "/var/log/pkgostest-pattern"):
+        if os.path.exists(path):
+            system.remove_tree(path)
+    system.remove_empty_directory("/etc/pkgostest-pattern")
+
+
+def _installed(profile: ServiceProfile, package: str) -> list[str]:
+    return [line for line in steps.install_files(profile, package) if line.startswith("installed")]
+
+
+@pytest.mark.usefixtures("pattern_service")
+def test_a_pattern_installs_each_shipped_file_it_matches_once(tmp_path: Path) -> None:
+    target = tmp_path / "metadefs"
+    target.mkdir()
+    profile = parse(PATTERN.format(target=target), "pattern.toml")
+    pattern = profile.configs_for("debconf")[0]
+    assert pattern.is_pattern and pattern.pattern == "confmodule*"
+    # The defaults that need one file skip the pattern.
+    (target / "confmodule").write_text("the administrator's")
+    (target / "confmodule.sh").symlink_to(tmp_path / "elsewhere")  # a name taken, even by a link
+    assert system.install_config(pattern, "debconf", "root") == []
+    (target / "confmodule.sh").unlink()
+    assert _installed(profile, "debconf") == [f"installed 1 files in {target} (confmodule*)"]
+    assert (target / "confmodule").read_text() == "the administrator's"
+    shipped = Path("/usr/share/debconf/confmodule.sh").read_bytes()
+    assert (target / "confmodule.sh").read_bytes() == shipped
+    assert os.stat(target / "confmodule.sh").st_mode & 0o777 == 0o600
+    assert not (tmp_path / "elsewhere").exists()
+    assert _installed(profile, "debconf") == []
+
+
+@pytest.mark.usefixtures("pattern_service")
+def test_the_purge_of_a_pattern_removes_the_matching_files_only(tmp_path: Path) -> None:
+    # A purge deletes below /etc, /var/lib, /var/log or /var/cache only.
+    target = Path("/var/lib/pkgostest-pattern/metadefs")
+    target.mkdir(parents=True)
+    profile = parse(PATTERN.format(target=target), "pattern.toml")
+    steps.install_files(profile, "debconf")
+    (target / "confmodule.d").mkdir()  # a directory of a matching name stays
+    (target / "README").write_text("not the package's")
+    (tmp_path / "kept").write_text("x")
+    (target / "confmodule.link").symlink_to(tmp_path / "kept")
+    removed = [line for line in steps.purge_files(profile, "debconf") if "files in" in line]
+    assert removed == [f"removed 3 files in {target} (confmodule*)"]
+    assert sorted(path.name for path in target.iterdir()) == ["README", "confmodule.d"]
+    assert (tmp_path / "kept").read_text() == "x"  # the link went, not its target
+    assert not [line for line in steps.purge_files(profile, "debconf") if "files in" in line]
+
+
+def test_a_pattern_is_no_default_config_file() -> None:
+    profile = parse(
+        'name = "foo"\n[[config]]\nsource = "metadefs/*.json"\nowner = "foo"\n'
+        '[[config]]\nsource = "foo.conf"\n[messaging]\n[[setting]]\nsection = "a"\nkey = "b"\nvalue = "c"\n',
+        "foo.toml",
+    )
+    pattern, conf = profile.configs
+    assert (pattern.target, pattern.is_pattern, conf.is_pattern) == ("/etc/foo/metadefs", True, False)
+    assert profile.messaging is not None and profile.messaging.configs == ("/etc/foo/foo.conf",)
+    assert profile.settings[0].config == "/etc/foo/foo.conf"
+
+
+def test_a_pattern_whose_folder_is_missing_names_it(tmp_path: Path) -> None:
+    config = ConfigFile("pkgostest-missing/*.json", str(tmp_path), "debconf", owner="root", group="root")
+    with pytest.raises(SystemSetupError, match=r"/usr/share/debconf/pkgostest-missing: No such file"):
+        system.install_config(config, "debconf", "root")

@@ -1,4 +1,4 @@
-"""Debian's keystone and glance-api, rewired, installed by apt-get from the signed archive in a node.
+"""Debian's keystone, glance-common and glance-api, rewired, installed by apt-get in a node.
 
 In a node rather than on the host: keystone's postinst enables and starts
 its unit and bootstraps the running Keystone, which needs systemd as PID 1
@@ -8,11 +8,11 @@ the ones the node would install. With a preseed from ``pkgos preseed
 generate`` and ``DEBIAN_FRONTEND=noninteractive``: Keystone's database is
 created in the node's MariaDB and migrated, Keystone bootstrapped (its
 administrator, the service project, Debian's roles, its identity
-endpoints), Glance registered in the catalog, a token validated;
-``dpkg-reconfigure`` of both changes no config file and no catalog entry;
-the purge drops the database. Debian's glance-common (not rewired: ``pkgos
-rewire --explain`` lists what its profile lacks) keeps its own questions at
-their defaults.
+endpoints), Glance's database created and migrated, its service user made
+and Glance registered in the catalog, its metadata definitions installed, a
+token validated; ``dpkg-reconfigure`` of each changes no config file and no
+catalog entry; the purge drops both databases and removes /etc/keystone and
+/etc/glance.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from tests.nodes.state import NodeState
 
 pytestmark = [pytest.mark.nodes, pytest.mark.slow]
 
-PACKAGES = ("keystone", "glance-api")
+PACKAGES = ("keystone", "glance-common", "glance-api")
 ARCHIVE = "/srv/pkgos-archive"  # readable by apt's _apt user, unlike /root
 ADMIN_PASSWORD = "pkgos-admin-Secret-1"  # a throwaway node's
 CONFIGS = ("/etc/keystone/keystone.conf", "/etc/glance/glance-api.conf")
@@ -118,7 +118,7 @@ def _archive(target: NodeState, workdir: Path) -> None:
 
 
 def _preseed(target: NodeState, workdir: Path) -> None:
-    """The controller preseed's answers for keystone and glance-api, loaded into the node's debconf."""
+    """The controller preseed's answers for the three packages, loaded into the node's debconf."""
     site = workdir / "site"
     site.mkdir()
     (site / "site.toml").write_text(SITE.format(address=target.address))
@@ -129,6 +129,7 @@ def _preseed(target: NodeState, workdir: Path) -> None:
     lines = (site / "controller.preseed").read_text().splitlines()
     answers = "".join(f"{line}\n" for line in lines if line.split(" ", 1)[0] in PACKAGES)
     assert "keystone keystone/create-admin-tenant boolean true\n" in answers
+    assert "glance-common glance/configure_db boolean true\n" in answers
     assert "glance-api glance/configure_api-endpoint boolean true\n" in answers
     node.execute(target, ["debconf-set-selections"], input=answers, capture=True)
 
@@ -154,7 +155,7 @@ def _state(target: NodeState, auth_url: str) -> tuple[dict[str, str], list[tuple
         return hashes, sorted((services[e["service_id"]], e["interface"], e["url"]) for e in endpoints)
 
 
-def test_debians_keystone_and_glance_api_rewired_install_from_a_preseed_and_purge(
+def test_debians_keystone_and_glance_rewired_install_from_a_preseed_and_purge(
     started_node: NodeState, workdir: Path
 ) -> None:
     target = started_node
@@ -162,24 +163,45 @@ def test_debians_keystone_and_glance_api_rewired_install_from_a_preseed_and_purg
     _sh(target, "apt-get install -y -q --no-install-recommends mariadb-server")
     _preseed(target, workdir)
 
-    out = _sh(target, f"apt-get install -y -q --no-install-recommends {' '.join(PACKAGES)}")
+    # Two runs, as an administrator would: in one, apt configures glance-common
+    # (which does not depend on keystone) before keystone, and its service user
+    # needs Keystone serving.
+    out = _sh(target, "apt-get install -y -q --no-install-recommends keystone")
+    out += _sh(target, "apt-get install -y -q --no-install-recommends glance-api")
     for package in PACKAGES:
         version = _sh(target, f"dpkg-query -W -f '${{Version}}' {package}")
         assert version.endswith("+pkgos1"), (package, version)
     assert "keystone: ran the database migrations of keystone" in out, out
     assert "keystone: bootstrapped Keystone: administrator admin" in out, out
-    # Every Keystone step done, none left for a re-run (Debian's glance-common may warn of its own).
-    assert not re.search(r"^(keystone|glance-api): warning", out, re.MULTILINE), out
+    assert "glance-common: ran the database migrations of glance" in out, out
+    # Every step done, none left for a re-run.
+    assert not re.search(r"^(keystone|glance-common|glance-api): warning", out, re.MULTILINE), out
 
     auth_url = f"http://{target.address}:5000/v3"
     admin = keystone_session(auth_url, "admin", ADMIN_PASSWORD, "admin")
     # Keystone's tables in MariaDB; the service project and Debian's roles.
     tables = _sh(target, "mysql -N -e 'SHOW TABLES' keystone").split()
     assert {"alembic_version", "user", "project", "endpoint"} <= set(tables), tables
+    # Glance's tables, migrated by the rewired glance-common as glance.
+    tables = _sh(target, "mysql -N -e 'SHOW TABLES' glance").split()
+    assert {"alembic_version", "images", "image_locations", "metadef_namespaces"} <= set(tables), tables
+    # Its metadata definitions, glance's, in a directory of glance's; /etc/glance stays root's.
+    owners = _sh(target, "stat -c '%n %U:%G %a' /etc/glance /etc/glance/metadefs /etc/glance/glance-api.conf")
+    assert owners.split("\n")[:3] == [
+        "/etc/glance root:glance 750",
+        "/etc/glance/metadefs glance:glance 750",
+        "/etc/glance/glance-api.conf root:glance 640",
+    ], owners
+    shipped = _sh(target, "ls /usr/share/glance-common/metadefs/ | grep -c '\\.json$'").strip()
+    installed = _sh(target, "stat -c '%U:%G %a' /etc/glance/metadefs/*.json | sort | uniq -c").split()
+    assert installed == [shipped, "glance:glance", "640"], installed
     projects = admin.get(f"{auth_url}/projects", params={"name": "service"}).json()["projects"]
     assert [project["name"] for project in projects] == ["service"]
     roles = {role["name"] for role in admin.get(f"{auth_url}/roles").json()["roles"]}
     assert set(DEBIAN_KEYSTONE_ROLES) <= roles
+    # Glance's service user, made by glance-common's ksat family.
+    users = admin.get(f"{auth_url}/users", params={"name": "glance"}).json()["users"]
+    assert [user["name"] for user in users] == ["glance"]
     # A token Keystone issued is validated by Keystone.
     token = admin.get_token()
     checked = admin.get(f"{auth_url}/auth/tokens", headers={"X-Subject-Token": token})
@@ -194,7 +216,7 @@ def test_debians_keystone_and_glance_api_rewired_install_from_a_preseed_and_purg
         ], entries
 
     started = _sh(target, "systemctl show -p ExecMainStartTimestamp keystone")
-    _sh(target, "dpkg-reconfigure keystone && dpkg-reconfigure glance-api")
+    _sh(target, "dpkg-reconfigure keystone && dpkg-reconfigure glance-common && dpkg-reconfigure glance-api")
     assert _state(target, auth_url) == (hashes, entries)
     print(
         "keystone restarted by the reconfigure:",
@@ -202,6 +224,15 @@ def test_debians_keystone_and_glance_api_rewired_install_from_a_preseed_and_purg
     )
 
     _sh(target, "echo 'keystone keystone/purge-db boolean true' | debconf-set-selections")
+    _sh(target, "echo 'glance-common glance/purge-db boolean true' | debconf-set-selections")
     _sh(target, f"apt-get purge -y -q {' '.join(PACKAGES)}")
-    assert "keystone" not in _sh(target, "mysql -N -e 'SHOW DATABASES'").split()
-    assert _sh(target, "ls /etc/keystone 2>&1 || true").strip().endswith("No such file or directory")
+    databases = _sh(target, "mysql -N -e 'SHOW DATABASES'").split()
+    assert "keystone" not in databases and "glance" not in databases, databases
+    for gone in ("/etc/keystone", "/var/lib/glance", "/var/log/glance"):
+        assert _sh(target, f"ls {gone} 2>&1 || true").strip().endswith("No such file or directory"), gone
+    # What is left in /etc/glance (rootwrap's files) belongs to packages still installed.
+    left = sorted(_sh(target, "find /etc/glance -mindepth 1 2>/dev/null || true").split())
+    if left:  # dpkg-query -S fails on a path no package ships
+        listed = _sh(target, f"dpkg-query -S {' '.join(left)}").splitlines()
+        owners = {name for line in listed for name in line.split(": ")[0].split(", ")}
+        assert not owners & set(PACKAGES), owners
