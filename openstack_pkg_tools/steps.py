@@ -39,10 +39,9 @@ def install_files(profile: ServiceProfile, package: str) -> list[str]:
         if system.ensure_membership(user, membership.group):
             done.append(f"added {user} to group {membership.group}")
     for directory in profile.directories_for(package):
-        if system.ensure_directory(directory):
-            done.append(
-                f"created {directory.path} ({directory.mode:04o} {directory.owner}:{directory.group})"
-            )
+        did = system.ensure_directory(directory)
+        if did:
+            done.append(f"{did} {directory.path} ({directory.mode:04o} {directory.owner}:{directory.group})")
     for config in profile.configs_for(package):
         installed = system.install_config(config, package, user)
         if config.is_pattern and installed:

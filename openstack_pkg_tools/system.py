@@ -19,8 +19,8 @@ import socket
 import stat
 
 from . import log
-from .errors import PkgosError
-from .fileio import atomic_write, create_file, kind_of, open_directory, read_bytes
+from .errors import ConfigFileError, PkgosError
+from .fileio import MissingFileError, atomic_write, create_file, kind_of, open_directory, read_bytes
 from .profile import ConfigFile, Directory, Leftover, LeftoverAction, StateFile, SystemUser, is_purgeable
 from .run import run
 
@@ -104,32 +104,49 @@ def _ids(owner: str, group: str, path: str) -> tuple[int, int]:
     return uid, gid
 
 
-def ensure_directory(directory: Directory) -> bool:
-    """Create the directory with its owner and mode; True if created.
+def ensure_directory(directory: Directory) -> str | None:
+    """Create the directory with its owner and mode; say what was done ("created", ...), or None.
 
     An existing directory keeps its owner and mode unless the profile sets
     ``enforce_mode``: the administrator may have changed them on purpose.
+    The owner and mode are set through a descriptor of the directory
+    itself: its parent may be the service user's (/var/lib/glance/images),
+    who could otherwise swap it for a link to a file of root's between a
+    check and a chown.
     """
     path = directory.path
     uid, gid = _ids(directory.owner, directory.group, path)
+    created = False
     try:
-        current = os.lstat(path)
-    except FileNotFoundError:
+        fd = _open_existing_directory(path)
+    except MissingFileError:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         os.mkdir(path, 0o700)
-        os.chown(path, uid, gid)
-        os.chmod(path, directory.mode)
-        return True
-    if not stat.S_ISDIR(current.st_mode):
+        created = True
+        fd = _open_existing_directory(path)
+    try:
+        current = os.fstat(fd)
+        if not (created or directory.enforce_mode) or (
+            stat.S_IMODE(current.st_mode) == directory.mode and (current.st_uid, current.st_gid) == (uid, gid)
+        ):
+            return "created" if created else None
+        os.fchown(fd, uid, gid)
+        os.fchmod(fd, directory.mode)
+    finally:
+        os.close(fd)
+    return "created" if created else "set the owner and mode of"
+
+
+def _open_existing_directory(path: str) -> int:
+    try:
+        return open_directory(path)
+    except MissingFileError:
+        raise
+    except ConfigFileError as error:
         raise SystemSetupError(
-            f"{path} exists and is not a directory.", hint=f"move it away; the service needs {path}/."
-        )
-    if directory.enforce_mode and (
-        stat.S_IMODE(current.st_mode) != directory.mode or (current.st_uid, current.st_gid) != (uid, gid)
-    ):
-        os.chown(path, uid, gid)
-        os.chmod(path, directory.mode)
-    return False
+            f"{path} exists and is not a directory ({error.message})",
+            hint=f"move it away; the service needs {path}/.",
+        ) from None
 
 
 def ensure_state_file(entry: StateFile) -> bool:

@@ -805,9 +805,9 @@ def _chown(words: list[str], script: ParsedScript, context: Context) -> Verdict:
         return _recursive_chown(owner, group or owner, [posixpath.normpath(a) for a in args[1:]], context)
     same, kept = [], []
     for path in args[1:]:
-        found = _owned(path, context)
-        if found is None:
-            return _not_owned(path, context)
+        found = _owned_for_chown(path, context)
+        if isinstance(found, Verdict):
+            return found
         if (found.owner, found.group) == (owner, group or found.group):
             same.append(path)
         elif _kept_from_service_user(found, owner, group or owner, context):
@@ -825,6 +825,20 @@ def _chown(words: list[str], script: ParsedScript, context: Context) -> Verdict:
         for found in kept
     ]
     return _replaced("; ".join(parts))
+
+
+def _owned_for_chown(path: str, context: Context) -> _Owned | Verdict:
+    """What of the profile owns ``path``, or the refusal of a chown of it."""
+    found = _owned(path, context)
+    if found is None:
+        return _not_owned(path, context)
+    if not found.enforce and posixpath.normpath(path) in context.shipped:
+        # dpkg makes what the package ships root's: Debian's chown runs on every configure.
+        return _refused(
+            f"profile {found.kind} {found.path} has no enforce_mode: the package ships it, "
+            "so its owner would stay root"
+        )
+    return found
 
 
 def _kept_from_service_user(found: _Owned, owner: str, group: str, context: Context) -> bool:

@@ -6,6 +6,8 @@ written there; the profile is the shipped glance profile.
 
 from __future__ import annotations
 
+import stat
+
 import pytest
 
 from openstack_pkg_tools.build.rewire import UPGRADES_FROM, Context, Verdict, parse_script, steps_of
@@ -68,6 +70,7 @@ def _steps(
     phase: str = "postinst",
     profile: ServiceProfile | None = None,
     upgrades_from: tuple[str, str] | None = UPGRADES_FROM["glance"],
+    shipped: dict[str, int] | None = None,
 ) -> dict[str, Verdict]:
     """Each step of ``body`` (in glance-common's ``phase`` script) and its verdict."""
     glance = profile or load("glance")
@@ -78,6 +81,7 @@ def _steps(
         frozenset(families(glance, "glance-common")),
         frozenset({"glance/configure_db"}),
         upgrades_from=upgrades_from,
+        shipped=shipped or {},
     )
     return {step.line.text.split("\n")[0]: step.verdict for step in steps_of((script,), context)}
 
@@ -233,3 +237,19 @@ def test_one_value_of_the_loop_the_profile_does_not_purge_refuses_the_step_namin
     )
     verdict = steps["rm /etc/glance/${i}"]
     assert verdict.replaced_by is None and "purge of /etc/glance/unknown.conf" in verdict.reason
+
+
+def test_a_chown_of_a_directory_the_package_ships_needs_enforce_mode() -> None:
+    # dpkg makes /var/lib/glance/images root's: Debian's chown on every configure is the
+    # profile's owner only when the profile sets it on every configure too.
+    step = "chown glance:glance /var/lib/glance/images"
+    plain = parse('name = "glance"\n[[directory]]\npath = "/var/lib/glance/images"\n', "glance-images.toml")
+    shipped = {"/var/lib/glance/images": stat.S_IFDIR | 0o755}
+    verdict = _steps(f"\t{step}\n", profile=plain, shipped=shipped)[step]
+    assert verdict.replaced_by is None
+    assert "has no enforce_mode: the package ships it, so its owner would stay root" in verdict.reason
+    assert _steps(f"\t{step}\n", shipped=shipped)[step].replaced_by == (
+        "profile owner and group of /var/lib/glance/images"
+    )
+    # A directory the package does not ship is made by the profile with its owner.
+    assert _steps(f"\t{step}\n", profile=plain)[step].replaced_by is not None

@@ -41,9 +41,9 @@ def _tree(tmp_path: Path) -> Directory:
 
 def test_a_directory_is_created_with_its_mode(tmp_path: Path) -> None:
     directory = _tree(tmp_path)
-    assert system.ensure_directory(directory) is True
+    assert system.ensure_directory(directory) == "created"
     assert stat.S_IMODE(os.stat(directory.path).st_mode) == 0o750
-    assert system.ensure_directory(directory) is False
+    assert system.ensure_directory(directory) is None
 
 
 def test_an_existing_directory_keeps_the_admins_mode_unless_enforced(tmp_path: Path) -> None:
@@ -52,8 +52,24 @@ def test_an_existing_directory_keeps_the_admins_mode_unless_enforced(tmp_path: P
     system.ensure_directory(directory)
     assert stat.S_IMODE(os.stat(directory.path).st_mode) == 0o700
     enforced = Directory(directory.path, 0o750, "root", "root", enforce_mode=True)
-    system.ensure_directory(enforced)
+    assert system.ensure_directory(enforced) == "set the owner and mode of"
     assert stat.S_IMODE(os.stat(directory.path).st_mode) == 0o750
+    assert system.ensure_directory(enforced) is None
+
+
+def test_an_enforced_directory_swapped_for_a_link_is_refused_not_followed(tmp_path: Path) -> None:
+    # Its parent is another user's: a link there must not make root change the target.
+    directory = _tree(tmp_path)
+    os.makedirs(os.path.dirname(directory.path))
+    os.chown(os.path.dirname(directory.path), 65534, 65534)
+    target = tmp_path / "roots-file"
+    target.write_text("x")
+    os.chmod(target, 0o600)
+    os.symlink(target, directory.path)
+    enforced = Directory(directory.path, 0o777, "root", "root", enforce_mode=True)
+    with pytest.raises(SystemSetupError, match="exists and is not a directory"):
+        system.ensure_directory(enforced)
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
 
 
 def test_a_file_where_a_directory_belongs_is_an_error(tmp_path: Path) -> None:
