@@ -25,6 +25,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from keystoneauth1 import exceptions
@@ -155,6 +156,21 @@ def _state(target: NodeState, auth_url: str) -> tuple[dict[str, str], list[tuple
         return hashes, sorted((services[e["service_id"]], e["interface"], e["url"]) for e in endpoints)
 
 
+def _glance_images(session: Any, url: str) -> list[object]:
+    """The images Glance lists to ``session``, once it answers (systemd may be restarting it)."""
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            answer = session.get(f"{url}/v2/images", raise_exc=False)
+        except exceptions.ConnectionError:
+            answer = None
+        if answer is not None and answer.status_code == 200:
+            images: list[object] = answer.json()["images"]
+            return images
+        assert time.monotonic() < deadline, f"Glance does not list images: {answer and answer.status_code}"
+        time.sleep(3)
+
+
 def test_debians_keystone_and_glance_rewired_install_from_a_preseed_and_purge(
     started_node: NodeState, workdir: Path
 ) -> None:
@@ -206,6 +222,15 @@ def test_debians_keystone_and_glance_rewired_install_from_a_preseed_and_purge(
     token = admin.get_token()
     checked = admin.get(f"{auth_url}/auth/tokens", headers={"X-Subject-Token": token})
     assert checked.status_code == 200 and checked.json()["token"]["user"]["name"] == "admin"
+    # Glance serves that token an image list: glance-api runs as glance, and the
+    # directories dpkg made root's (its log's, its image store's) are glance's.
+    owners = _sh(target, "stat -c '%n %U:%G' /var/lib/glance /var/lib/glance/images /var/log/glance")
+    assert owners.split("\n")[:3] == [
+        "/var/lib/glance glance:glance",
+        "/var/lib/glance/images glance:glance",
+        "/var/log/glance glance:adm",
+    ], owners
+    assert _glance_images(admin, f"http://{target.address}:9292") == []
     # Keystone's own endpoints and Glance's, on the node's address.
     hashes, entries = _state(target, auth_url)
     for kind, url in (("identity", auth_url), ("image", f"http://{target.address}:9292")):
