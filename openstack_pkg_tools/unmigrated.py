@@ -17,9 +17,11 @@ there would make root drop a database.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import stat
+from collections.abc import Iterator
 
 from .db import DatabaseSpec
 from .errors import ConfigFileError
@@ -31,26 +33,19 @@ STATE_DIR = "/var/lib/openstack-pkg-tools/unmigrated"
 def begin(spec: DatabaseSpec) -> None:
     """Record that ``spec``'s database was just created and is not migrated yet."""
     os.makedirs(STATE_DIR, mode=0o700, exist_ok=True)
-    directory_fd = _open_state_dir()
-    try:
+    with _state_dir() as directory_fd, contextlib.suppress(FileExistsError):
         os.close(create_file(directory_fd, _entry_name(spec), 0o600, None, STATE_DIR))
-    except FileExistsError:
-        pass
-    finally:
-        os.close(directory_fd)
 
 
 def pending(spec: DatabaseSpec) -> bool:
     """Whether ``spec``'s database was created by the toolkit and never migrated to the end."""
     if not os.path.lexists(STATE_DIR):
         return False
-    directory_fd = _open_state_dir()
-    try:
-        status = os.stat(_entry_name(spec), dir_fd=directory_fd, follow_symlinks=False)
-    except FileNotFoundError:
-        return False
-    finally:
-        os.close(directory_fd)
+    with _state_dir() as directory_fd:
+        try:
+            status = os.stat(_entry_name(spec), dir_fd=directory_fd, follow_symlinks=False)
+        except FileNotFoundError:
+            return False
     return stat.S_ISREG(status.st_mode)
 
 
@@ -58,13 +53,8 @@ def finish(spec: DatabaseSpec) -> None:
     """Forget ``spec``'s database: it is migrated, or it was dropped."""
     if not os.path.lexists(STATE_DIR):
         return
-    directory_fd = _open_state_dir()
-    try:
+    with _state_dir() as directory_fd, contextlib.suppress(FileNotFoundError):
         os.unlink(_entry_name(spec), dir_fd=directory_fd)
-    except FileNotFoundError:
-        pass
-    finally:
-        os.close(directory_fd)
 
 
 def _entry_name(spec: DatabaseSpec) -> str:
@@ -73,13 +63,17 @@ def _entry_name(spec: DatabaseSpec) -> str:
     return f"{spec.name}-{hashlib.sha256(key).hexdigest()[:16]}"
 
 
-def _open_state_dir() -> int:
+@contextlib.contextmanager
+def _state_dir() -> Iterator[int]:
+    """A descriptor of ``STATE_DIR``, refused unless root alone can write it; closed at the end."""
     directory_fd = open_directory(STATE_DIR)
-    if not trusted_directory(os.fstat(directory_fd)):
+    try:
+        if not trusted_directory(os.fstat(directory_fd)):
+            raise ConfigFileError(
+                STATE_DIR,
+                "can be written by users other than root: refusing to trust what it records.",
+                hint=f"make it root's own: chown root:root {STATE_DIR} && chmod 0700 {STATE_DIR}.",
+            )
+        yield directory_fd
+    finally:
         os.close(directory_fd)
-        raise ConfigFileError(
-            STATE_DIR,
-            "can be written by users other than root: refusing to trust what it records.",
-            hint=f"make it root's own: chown root:root {STATE_DIR} && chmod 0700 {STATE_DIR}.",
-        )
-    return directory_fd

@@ -168,15 +168,15 @@ def ensure_and_migrate(
     anew first, so the migration starts from an empty database again.
     """
     done = []
-    for spec in specs:
+    for database, spec in zip(databases, specs, strict=True):
+        backend = backend_for(spec.engine)
         if unmigrated.pending(spec):
-            backend_for(spec.engine).drop_database(spec)
+            backend.drop_database(spec)
             done.append(
                 f"database {spec.name} on {spec.where}: dropped the half-made schema of a first "
                 "migration that did not finish"
             )
-    for database, spec in zip(databases, specs, strict=True):
-        outcome = backend_for(spec.engine).ensure(spec)
+        outcome = backend.ensure(spec)
         if Change.CREATED_DATABASE in outcome.changes:
             unmigrated.begin(spec)
         if outcome.changed:
