@@ -20,8 +20,8 @@ clean`` (``make demo-clean``). The phases, each timed:
 4. **operator**: MariaDB's max_connections; then **install**:
    ``DEBIAN_FRONTEND=noninteractive apt-get install -y
    --no-install-recommends openstack-toaster nova-compute-qemu``.
-5. **stock-fixes**, **settings**: the RabbitMQ account when no package made
-   it; every profile setting of the installed packages checked, and the
+5. **rabbit-account**, **settings**: the RabbitMQ account (no package makes
+   it); every profile setting of the installed packages checked, and the
    ones their scripts left out written (each reported). **node-fixes**:
    what only a container needs (libvirt's cgroup controllers).
    **after-install**: what the operator of a small cloud does too (see
@@ -34,6 +34,8 @@ clean`` (``make demo-clean``). The phases, each timed:
    create``; the server ACTIVE, its console log showing Neutron's DHCP
    lease and the metadata service's instance-id and user-data; then it is
    deleted.
+8. **tempest**: Debian's tempest in the node, configured for the cloud;
+   identity, image, network and compute tests (demo/tempest.py).
 
 The summary (``build/cloud/summary.txt``) says what was installed (each
 package rewired or Debian's stock one), the console's proof, the time of
@@ -480,13 +482,25 @@ UWSGI_FILES = {
 }
 
 
+# The API services that patch Python's threading with eventlet: one thread
+# per uwsgi process (nova-api's own file says so; Debian's files for these
+# say 32). With more, a request whose greenthread waits on a lock taken in
+# another uwsgi thread fails with "greenlet.error: cannot switch to a
+# different thread" and never answers; seen on Neutron's API under load,
+# after which Nova's API hung too, waiting for Neutron.
+EVENTLET_APIS = ("nova-api-metadata", "neutron-api")
+
+
 def after_install(run: Run) -> None:
     """Sizing, isolated metadata, the compute host's discovery (docs/cloud.md)."""
     for unit, path in UWSGI_FILES.items():
         if _exists(path):
             inside(["pkgos", "ini", "set", path, "uwsgi", "processes", UWSGI_PROCESSES])
+            if unit in EVENTLET_APIS:
+                inside(["pkgos", "ini", "set", path, "uwsgi", "threads", "1"])
             inside(["systemctl", "restart", unit])
     run.note(f"operator: uwsgi processes = {UWSGI_PROCESSES} in {', '.join(UWSGI_FILES.values())}")
+    run.note(f"operator: uwsgi threads = 1 for {', '.join(EVENTLET_APIS)} (eventlet)")
     # A provider network without a router gets its metadata from the DHCP agent.
     inside(
         ["pkgos", "ini", "set", "/etc/neutron/dhcp_agent.ini", "DEFAULT", "enable_isolated_metadata", "true"]
@@ -498,12 +512,13 @@ def after_install(run: Run) -> None:
 
 
 def rabbit_account(run: Run) -> None:
-    """The services' RabbitMQ account, when no package made it.
+    """The services' RabbitMQ account, the broker operator's step, when it is not there yet.
 
-    The toolkit's rabbit family creates it on the broker's machine; Debian's
-    stock scripts only write transport_url, and the services are then
-    refused (ACCESS_REFUSED). Made with the toolkit's command, the password
-    in a 0600 file. Then the units that gave up without it run again.
+    No package's postinst makes it: the toolkit's rabbit family, like
+    Debian's scripts, writes transport_url only (docs/operators.md, section
+    5), and the services are refused (ACCESS_REFUSED) until it exists. Made
+    with the toolkit's command, the password in a 0600 file. Then the units
+    that gave up without it run again.
     """
     user = "openstack"
     if user not in inside(["rabbitmqctl", "-q", "list_users"], timeout=120).split():
@@ -524,9 +539,7 @@ def _make_rabbit_account(run: Run, user: str) -> None:
         )
     finally:
         inside(["rm", "-f", secret])
-    run.note(
-        f"stock packages: no RabbitMQ account {user!r} made; made with pkgos rabbit ensure --create-user"
-    )
+    run.note(f"operator: RabbitMQ account {user!r} made with pkgos rabbit ensure --create-user")
 
 
 # The services whose profiles' settings are checked in the node, and the
@@ -913,18 +926,26 @@ def summary(run: Run) -> str:
     return "\n".join(lines) + "\n"
 
 
+def tempest(run: Run) -> None:
+    """Tempest's identity, image, network and compute tests (demo/tempest.py, which imports this module)."""
+    from demo.tempest import tempest as run_tempest
+
+    run_tempest(run)
+
+
 PHASES: list[tuple[str, Callable[[Run], None]]] = [
     ("node", start_node),
     ("archive", add_archive),
     ("preseed", write_preseed),
     ("operator", prepare_operator),
     ("install", install),
-    ("stock-fixes", rabbit_account),
+    ("rabbit-account", rabbit_account),
     ("settings", profile_settings),
     ("node-fixes", fix_node),
     ("after-install", after_install),
     ("check", check),
     ("vm", vm),
+    ("tempest", tempest),
 ]
 
 
