@@ -1,4 +1,4 @@
-"""make demo as a test: the all-in-one cloud in a node, a VM on it, and make demo-clean.
+"""make demo as a test: the all-in-one cloud in a node, a VM on it, Tempest, and make demo-clean.
 
 Root only; ``make check-cloud`` runs them (``make check`` does not): the
 whole cloud takes about 20 minutes on 2 cores. ``-rP`` shows the demo's
@@ -8,6 +8,7 @@ summary (installed packages, console proof, phase times, memory).
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 
@@ -84,6 +85,7 @@ def test_the_cloud_boots_a_vm_with_dhcp_and_metadata() -> None:
         print(summary)
         assert status == 0, summary
         assert f"{cloud.USER_DATA_MARKER} instance-id=" in summary
+        assert re.search(r"^tempest \S+: ran [1-9]\d*, passed \d+, skipped \d+, failed 0 ", summary, re.M)
         recorded = cloud.the_node()
     except BaseException:
         cloud.clean()
