@@ -28,6 +28,8 @@ PRIORITIES = ("low", "medium", "high", "critical")
 # debconf's developer log: "<-- INPUT high q", "<-- FSET q seen true", "<-- RESET q".
 CONVERSATION = re.compile(r"^debconf \(developer\): <-- (INPUT|FSET|RESET) (\S+) ?(.*)$", re.MULTILINE)
 TROUBLE = re.compile(r"error|fail|traceback|denied|refused|cannot|unable", re.IGNORECASE)
+# systemctl's colours, which invoke-rc.d passes on into apt's output.
+COLOUR = re.compile(r"\x1b\[[0-9;]*m")
 STANZA_FIELD = re.compile(r"^(Package|Version|Filename): (\S+)$", re.MULTILINE)
 
 
@@ -121,11 +123,11 @@ def asked(log: str, preseed: str, priority: str) -> tuple[list[str], list[str]]:
 def troubles(output: str, secrets: set[str]) -> list[str]:
     """Distinct lines of an install's output that say something went wrong, ``secrets`` masked.
 
-    debconf's debug lines are left out: they hold the answers.
+    debconf's debug lines are left out: they hold the answers. Colours are taken out.
     """
     found: list[str] = []
     for raw in output.splitlines():
-        line = raw.strip()
+        line = COLOUR.sub("", raw).strip()
         if line.startswith("debconf ("):
             continue
         for secret in secrets:

@@ -137,8 +137,12 @@ def test_troubles_mask_secrets_and_leave_debconfs_lines_out() -> None:
         "debconf (developer): <-- SET keystone/admin-password s3cret failed\n"
         "ERROR: access denied for s3cret\n"
         "ERROR: access denied for s3cret\n"
+        "\x1b[0;1;31mJob for nova-conductor.service failed.\x1b[0m\n"
     )
-    assert stock.troubles(output, {"s3cret"}) == ["ERROR: access denied for ***"]
+    assert stock.troubles(output, {"s3cret"}) == [
+        "ERROR: access denied for ***",
+        "Job for nova-conductor.service failed.",
+    ]
 
 
 def test_the_last_line_is_the_ratio_when_both_got_there() -> None:
