@@ -178,7 +178,7 @@ def report(outcome: Outcome) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[1])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--only", choices=sorted(TARGETS), help="one of the two runs")
     parser.add_argument("--keep", action="store_true", help="keep the nodes (python3 -m tests.nodes rm NAME)")
     options = parser.parse_args(argv)
