@@ -74,6 +74,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from harness import ROOT, print_table
 
+from demo import stock
 from tests.nodes import node
 from tests.nodes.state import NodeState
 from tests.nodes.system import NodeError
@@ -91,10 +92,6 @@ WORK = "/root/pkgos-bench"
 PACCT = "/var/log/pkgos-bench.pacct"
 KEYSTONE_LOG = "/var/log/keystone/keystone.log"
 REQUEST = re.compile(r"\] (GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) \S+ => generated ")
-# debconf's developer log: "<-- INPUT high q", "<-- FSET q seen true", "<-- RESET q".
-CONVERSATION = re.compile(r"^debconf \(developer\): <-- (INPUT|FSET|RESET) (\S+) ?(.*)$", re.MULTILINE)
-TROUBLE = re.compile(r"error|fail|traceback|denied|refused|cannot|unable", re.IGNORECASE)
-PRIORITIES = ("low", "medium", "high", "critical")
 APT_ENV = {"DEBIAN_FRONTEND": "noninteractive"}
 SITE = """\
 [site]
@@ -449,36 +446,10 @@ def install_logs(state: NodeState) -> str:
 def questions(state: NodeState, preseed: str) -> tuple[list[str], list[str]]:
     """Questions an interactive install would have shown: at debconf's priority, and below it.
 
-    From debconf's developer log, in order: every INPUT of a question not
-    seen at that moment. A question starts seen when the preseed answers it
-    (without a ``seen false`` line); FSET and RESET in the log change that
-    (noninteractive never marks a question seen itself). The debconf
-    database at the end cannot tell: packages unregister questions, and
-    passwords live in another file.
+    From debconf's developer log of the measured installs (demo/stock.py's ``asked``).
     """
-    seen: set[str] = set()
-    for line in preseed.splitlines():
-        parts = line.split(None, 3)
-        if len(parts) == 4 and parts[2:] == ["seen", "false"]:
-            seen.discard(parts[1])
-        elif len(parts) == 4:
-            seen.add(parts[1])
     config = Path(state.root + "/var/cache/debconf/config.dat").read_text(errors="replace")
-    match = re.search(r"^Name: debconf/priority\n(?:.+\n)*?Value: (\S+)", config, re.MULTILINE)
-    threshold = PRIORITIES.index(match.group(1) if match and match.group(1) in PRIORITIES else "high")
-    asked: list[str] = []
-    lower: list[str] = []
-    for command, first, second in CONVERSATION.findall(install_logs(state)):
-        if command == "FSET" and second == "seen true":
-            seen.add(first)
-        elif command == "RESET" or (command == "FSET" and second == "seen false"):
-            seen.discard(first)
-        elif command == "INPUT" and first in PRIORITIES and second not in seen:
-            target = asked if PRIORITIES.index(first) >= threshold else lower
-            entry = f"{second} ({first})"
-            if entry not in target:
-                target.append(entry)
-    return asked, lower
+    return stock.asked(install_logs(state), preseed, stock.debconf_priority(config))
 
 
 def passwords(preseed: str) -> set[str]:
@@ -495,16 +466,7 @@ def troubles(state: NodeState, secrets: set[str]) -> list[str]:
 
     debconf's debug lines are left out: they hold the answers, and stay in the node.
     """
-    found: list[str] = []
-    for raw in install_logs(state).splitlines():
-        line = raw.strip()
-        if line.startswith("debconf ("):
-            continue
-        for secret in secrets:
-            line = line.replace(secret, "***")
-        if TROUBLE.search(line) and line[:160] not in found:
-            found.append(line[:160])
-    return found
+    return stock.troubles(install_logs(state), secrets)
 
 
 def versions(state: NodeState) -> dict[str, str]:

@@ -58,7 +58,8 @@ import tomllib
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,6 +67,7 @@ from tests.nodes import config, node, state
 from tests.nodes.system import NodeError
 
 REPO = config.REPO
+# A run's defaults (make demo's): see Target.
 NODE = "aio"
 BUILD = REPO / "build" / "cloud"
 ARCHIVE = REPO / "build" / "archive"
@@ -86,7 +88,10 @@ PROVIDER_PEER = "pkgos-provider"
 META_PACKAGES = ["openstack-toaster", "nova-compute-qemu"]
 # dbconfig-common's MySQL part, which Debian's stock packages only recommend:
 # without it (--no-install-recommends) their databases fall back to SQLite.
-STOCK_EXTRAS = ["dbconfig-mysql"]
+# The toolkit's command too, which the operator's steps after the install
+# use (pkgos ini, pkgos rabbit): the rewired packages pull it in, Debian's
+# stock ones do not.
+STOCK_EXTRAS = ["dbconfig-mysql", "openstack-pkg-tools"]
 
 # The units an all-in-one install starts (Debian's names).
 UNITS = [
@@ -135,10 +140,34 @@ class CloudError(Exception):
     """A phase failed; the message says which and why."""
 
 
+@dataclass(frozen=True)
+class Target:
+    """Where a run goes: its node, the archive its apt installs from, the host directory of its files."""
+
+    node: str = NODE
+    archive: Path = ARCHIVE
+    build: Path = BUILD
+    # The install with DEBCONF_DEBUG=developer, its debconf lines kept in
+    # build/site/debconf.log (they hold answers): what was asked (bench/cloud.py).
+    debconf_log: bool = False
+
+
+# The target of the run in progress (set by active()); make demo's by default,
+# so the phases' helpers (inside, openstack, the_node) need no argument.
+_TARGET: ContextVar[Target] = ContextVar("target")
+DEMO = Target()
+
+
+def target() -> Target:
+    """The target of the run in progress."""
+    return _TARGET.get(DEMO)
+
+
 @dataclass
 class Run:
     """What the run measured, for the summary."""
 
+    target: Target = DEMO
     started: float = field(default_factory=time.monotonic)
     phases: list[tuple[str, float]] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
@@ -157,6 +186,16 @@ def say(line: str) -> None:
 
 
 @contextmanager
+def active(run: Run) -> Iterator[None]:
+    """``run``'s target is the one the phases work on, inside the block."""
+    token = _TARGET.set(run.target)
+    try:
+        yield
+    finally:
+        _TARGET.reset(token)
+
+
+@contextmanager
 def phase(run: Run, name: str) -> Iterator[None]:
     """A timed phase; its time goes into the summary."""
     say(f"== {name}")
@@ -170,7 +209,7 @@ def phase(run: Run, name: str) -> Iterator[None]:
 
 
 def the_node() -> state.NodeState:
-    return node.get(NODE)
+    return node.get(target().node)
 
 
 def inside(
@@ -187,9 +226,20 @@ def inside(
     return result.stdout
 
 
-def inside_logged(argv: list[str], log: Path, environment: dict[str, str] | None = None) -> int:
-    """Run ``argv`` in the node, its output appended to ``log`` and shown; its exit code."""
-    with open(log, "ab") as sink:
+def inside_logged(
+    argv: list[str], log: Path, environment: dict[str, str] | None = None, debconf_log: Path | None = None
+) -> int:
+    """Run ``argv`` in the node, its output appended to ``log`` and shown; its exit code.
+
+    With ``debconf_log``, debconf's debug lines go there (mode 0600) instead:
+    they hold the answers, passwords too.
+    """
+    with ExitStack() as files:
+        sink = files.enter_context(open(log, "ab"))
+        private = None
+        if debconf_log is not None:
+            descriptor = os.open(debconf_log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            private = files.enter_context(open(descriptor, "ab"))
         child = subprocess.Popen(
             node.enter_argv(the_node(), argv, environment),
             stdin=subprocess.DEVNULL,
@@ -198,6 +248,9 @@ def inside_logged(argv: list[str], log: Path, environment: dict[str, str] | None
         )
         assert child.stdout is not None
         for line in child.stdout:
+            if private is not None and line.startswith(b"debconf ("):
+                private.write(line)
+                continue
             sys.stdout.buffer.write(line)
             sys.stdout.buffer.flush()
             sink.write(line)
@@ -233,9 +286,10 @@ def wait_for(what: str, probe: Callable[[], bool], timeout: float, interval: flo
 
 def start_node(run: Run) -> None:
     """Start ``pkgos-aio`` and give it what a real machine has."""
-    if state.load_node(config.full_name(NODE)) is not None:
-        raise CloudError(f"{config.full_name(NODE)} exists: make demo-clean first")
-    started = node.start(NODE)
+    name = target().node
+    if state.load_node(config.full_name(name)) is not None:
+        raise CloudError(f"{config.full_name(name)} exists: make demo-clean first")
+    started = node.start(name)
     run.address = started.address
     run.note(f"node {started.name} at {started.address}, booted in {started.boot_seconds} s")
     prepare_node()
@@ -276,15 +330,17 @@ def prepare_operator(run: Run) -> None:
 
 def archive_line() -> str:
     """The node's APT sources line for the archive: signed-by its key, never trusted=yes."""
-    return f"deb [signed-by={NODE_ARCHIVE}/archive/archive-key.pgp] file:{NODE_ARCHIVE}/archive ./"
+    directory = f"{NODE_ARCHIVE}/{target().archive.name}"
+    return f"deb [signed-by={directory}/archive-key.pgp] file:{directory} ./"
 
 
 def add_archive(run: Run) -> None:
-    """``build/archive`` into the node as a signed APT source; apt-get update."""
-    if not (ARCHIVE / "InRelease").exists():
-        raise CloudError(f"{ARCHIVE} has no InRelease: run make archive first")
-    shell(f"rm -rf {NODE_ARCHIVE}/archive")
-    node.copy_in(the_node(), str(ARCHIVE), NODE_ARCHIVE)
+    """The run's archive (``build/archive``) into the node as a signed APT source; apt-get update."""
+    archive = target().archive
+    if not (archive / "InRelease").exists():
+        raise CloudError(f"{archive} has no InRelease: run make archive first")
+    shell(f"rm -rf {NODE_ARCHIVE}/{archive.name}")
+    node.copy_in(the_node(), str(archive), NODE_ARCHIVE)
     shell(f"echo {shlex.quote(archive_line())} > /etc/apt/sources.list.d/pkgos.list")
     inside(["apt-get", "update", "-q"], timeout=600)
     run.note(f"apt source: {archive_line()}")
@@ -298,7 +354,7 @@ def add_archive(run: Run) -> None:
 
 def older_than_debian() -> list[str]:
     """The archive's packages whose candidate in the node is not the archive's version."""
-    packages = (ARCHIVE / "Packages").read_text()
+    packages = (target().archive / "Packages").read_text()
     versions = dict(re.findall(r"^Package: (\S+)\n(?:.*\n)*?Version: (\S+)", packages, re.M))
     stale = []
     policy = inside(["apt-cache", "policy", *versions])
@@ -312,7 +368,7 @@ def older_than_debian() -> list[str]:
 
 
 def site_dir() -> Path:
-    return BUILD / "site"
+    return target().build / "site"
 
 
 def write_preseed(run: Run) -> None:
@@ -351,7 +407,7 @@ def write_preseed(run: Run) -> None:
 
 def rewired() -> set[str]:
     """The packages the archive holds rewired (their version has +pkgos)."""
-    packages = (ARCHIVE / "Packages").read_text()
+    packages = (target().archive / "Packages").read_text()
     return {
         name
         for name, version in re.findall(r"^Package: (\S+)\n(?:.*\n)*?Version: (\S+)", packages, re.M)
@@ -426,12 +482,18 @@ def passwords() -> dict[str, str]:
 
 def install(run: Run) -> None:
     """apt-get install of the meta-packages, nothing asked; what was installed, rewired or stock."""
-    log = BUILD / "install.log"
+    log = target().build / "install.log"
     log.write_text("")
     stock = STOCK_EXTRAS if stock_owners() else []
     argv = ["apt-get", "install", "-y", "--no-install-recommends", *META_PACKAGES, *stock]
+    environment = {"DEBIAN_FRONTEND": "noninteractive"}
+    debconf_log = None
+    if target().debconf_log:
+        environment["DEBCONF_DEBUG"] = "developer"
+        debconf_log = site_dir() / "debconf.log"
+        debconf_log.unlink(missing_ok=True)
     run.marks["install"] = time.monotonic()
-    status = inside_logged(argv, log, {"DEBIAN_FRONTEND": "noninteractive"})
+    status = inside_logged(argv, log, environment, debconf_log)
     if status != 0:
         raise CloudError(f"{shlex.join(argv)} exited {status} (log: {log})")
     count = inside(["sh", "-c", "dpkg-query -W -f '${Status}\\n' | grep -c ' installed$'"]).strip()
@@ -900,7 +962,7 @@ def console_proof(run: Run, server_id: str, created: float) -> None:
         seconds = wait_for("the user-data line in the console", metadata_line, BOOT_TIMEOUT, 10)
         run.marks["metadata"] = time.monotonic()
     finally:
-        (BUILD / "console.log").write_text(console["text"])
+        (target().build / "console.log").write_text(console["text"])
     since_create = time.monotonic() - created
     run.note(f"console: the user-data line {seconds:.0f} s after ACTIVE ({since_create:.0f} s after create)")
     keys = (USER_DATA_MARKER, fixed_ip, "Datasource", "DHCPACK")
@@ -921,8 +983,9 @@ def summary(run: Run) -> str:
     if "install" in run.marks and "metadata" in run.marks:
         to_vm = run.marks["metadata"] - run.marks["install"]
         lines.append(f"from the start of apt-get install to the VM's metadata line: {to_vm / 60:.1f} min")
-    if state.load_node(config.full_name(NODE)) is not None and node.running(the_node()):
-        lines.append(f"node memory (PSS of its processes): {node.memory(the_node()) / 2**30:.2f} GiB")
+    name = run.target.node
+    if state.load_node(config.full_name(name)) is not None and node.running(node.get(name)):
+        lines.append(f"node memory (PSS of its processes): {node.memory(node.get(name)) / 2**30:.2f} GiB")
     return "\n".join(lines) + "\n"
 
 
@@ -949,35 +1012,40 @@ PHASES: list[tuple[str, Callable[[Run], None]]] = [
 ]
 
 
-def up(skip: set[str]) -> int:
-    """Every phase in order (those in ``skip`` left out, on an existing node); the summary."""
-    BUILD.mkdir(parents=True, exist_ok=True)
-    run = Run()
-    if "node" in skip:
-        run.address = the_node().address
+def up(skip: set[str], target: Target | None = None) -> int:
+    """Every phase in order (those in ``skip`` left out, on an existing node); the summary.
+
+    ``target`` is make demo's (node aio, build/archive) unless given.
+    """
+    run = Run(target=target or DEMO)
+    run.target.build.mkdir(parents=True, exist_ok=True)
     status = 0
-    try:
-        for name, function in PHASES:
-            if name in skip:
-                continue
-            with phase(run, name):
-                function(run)
-    except (CloudError, NodeError, urllib.error.URLError, subprocess.TimeoutExpired) as error:
-        run.note(f"FAILED: {error}")
-        status = 1
-    text = summary(run)
-    (BUILD / "summary.txt").write_text(text)
+    with active(run):
+        if "node" in skip:
+            run.address = the_node().address
+        try:
+            for name, function in PHASES:
+                if name in skip:
+                    continue
+                with phase(run, name):
+                    function(run)
+        except (CloudError, NodeError, urllib.error.URLError, subprocess.TimeoutExpired) as error:
+            run.note(f"FAILED: {error}")
+            status = 1
+        text = summary(run)
+    (run.target.build / "summary.txt").write_text(text)
     print(text, flush=True)
     return status
 
 
-def clean() -> int:
+def clean(target: Target | None = None) -> int:
     """Remove the node: its processes, mounts, namespace, veth (and the switch with the last node)."""
-    if state.load_node(config.full_name(NODE)) is None:
-        say(f"no node {config.full_name(NODE)}")
+    name = (target or DEMO).node
+    if state.load_node(config.full_name(name)) is None:
+        say(f"no node {config.full_name(name)}")
         return 0
-    node.remove(NODE)
-    say(f"removed {config.full_name(NODE)}")
+    node.remove(name)
+    say(f"removed {config.full_name(name)}")
     return 0
 
 
