@@ -14,7 +14,7 @@ starts, so both have the machine's memory and CPU to themselves):
   with the same key), so apt takes Debian's own packages and scripts. The
   demo gives them dbconfig-common's names of the preseed's database
   answers, ``dbconfig-mysql`` and the toolkit's ``pkgos`` command, which
-  the operator's steps after the install use; its ``stock-fixes`` and
+  the operator's steps after the install use; its ``rabbit-account`` and
   ``settings`` phases then make what Debian's scripts left out (each
   reported in the summary).
 

@@ -27,7 +27,6 @@ from openstack_pkg_tools.inifile import oslo_literal
 WORKSPACE = "/root/tempest"
 CONFIG = f"{WORKSPACE}/etc/tempest.conf"
 INCLUDE_LIST = f"{WORKSPACE}/include-list"
-LOG = cloud.BUILD / "tempest.log"
 # Under TCG a server takes a minute or more to boot; Tempest's default of
 # 300 s per wait is kept for the API calls, a longer one for builds.
 BUILD_TIMEOUT = 900
@@ -74,7 +73,7 @@ def counts(output: str) -> Counts:
     ran = _RAN.search(output)
     totals = dict(_TOTAL.findall(output))
     if ran is None or set(totals) != {"Passed", "Skipped", "Failed"}:
-        raise cloud.CloudError(f"tempest printed no totals (log: {LOG})")
+        raise cloud.CloudError("tempest printed no totals")
     return Counts(int(ran.group(1)), int(totals["Passed"]), int(totals["Skipped"]), int(totals["Failed"]))
 
 
@@ -141,11 +140,15 @@ def tempest_conf(run: cloud.Run, image_id: str, flavor_id: str, extensions: list
 
 
 def tempest(run: cloud.Run) -> None:
-    """Tempest installed in the node, configured for the cloud, run; counts and skips in the summary."""
-    LOG.write_text("")
+    """Tempest installed in the node, configured for the cloud, run; counts and skips in the summary.
+
+    Its output goes to tempest.log in the run's build directory.
+    """
+    log = cloud.target().build / "tempest.log"
+    log.write_text("")
     install = ["apt-get", "install", "-y", "--no-install-recommends", "tempest"]
-    if cloud.inside_logged(install, LOG, {"DEBIAN_FRONTEND": "noninteractive"}) != 0:
-        raise cloud.CloudError(f"{shlex.join(install)} failed in the node (log: {LOG})")
+    if cloud.inside_logged(install, log, {"DEBIAN_FRONTEND": "noninteractive"}) != 0:
+        raise cloud.CloudError(f"{shlex.join(install)} failed in the node (log: {log})")
     version = cloud.inside(["dpkg-query", "-W", "-f", "${Version}", "tempest"]).strip()
     cloud.shell(f"test -d {WORKSPACE}/etc || tempest init {WORKSPACE}")
     image_id = cloud.openstack("image", "show", cloud.IMAGE_NAME, "-f", "value", "-c", "id").strip()
@@ -157,14 +160,14 @@ def tempest(run: cloud.Run) -> None:
     cloud.inside(["sh", "-c", f"cat > {INCLUDE_LIST}"], input="\n".join(TESTS) + "\n")
     argv = ["sh", "-c", f"cd {WORKSPACE} && exec tempest run --include-list {INCLUDE_LIST} --concurrency 2"]
     began = time.monotonic()
-    status = cloud.inside_logged(argv, LOG)
-    output = LOG.read_text(errors="replace")
+    status = cloud.inside_logged(argv, log)
+    output = log.read_text(errors="replace")
     result = counts(output)
     run.note(
         f"tempest {version}: ran {result.ran}, passed {result.passed}, skipped {result.skipped}, "
-        f"failed {result.failed} in {time.monotonic() - began:.0f} s (log: {LOG})"
+        f"failed {result.failed} in {time.monotonic() - began:.0f} s (log: {log})"
     )
     for reason, tests in sorted(skip_reasons(output).items()):
         run.note(f"  skipped {len(tests)}: {reason} (e.g. {tests[0]})")
     if status != 0 or result.failed or not result.ran:
-        raise cloud.CloudError(f"tempest: {result.failed} failed, exit {status} (log: {LOG})")
+        raise cloud.CloudError(f"tempest: {result.failed} failed, exit {status} (log: {log})")
