@@ -112,7 +112,7 @@ check-nodes: venv
 	tools/ensure-debs $(DEBIAN_NODES)
 	$(VPY) -m pytest -rP tests/integration/nodes
 
-# Faults during a whole install (root, about 11 minutes): Debian's keystone,
+# Faults during a whole install (root, about 10 minutes): Debian's keystone,
 # glance-common and glance-api, rewired, installed in a node from the signed
 # archive (make archive) and a generated preseed; MariaDB, Keystone or
 # RabbitMQ down during glance-common's postinst, a kill -9 of it during db
