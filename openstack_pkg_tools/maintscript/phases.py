@@ -63,12 +63,17 @@ def config(conf: Debconf, profile: ServiceProfile, package: str, read: Reader | 
     """Ask the questions; safe to run twice (apt-utils preconfigures, then postinst runs it again)."""
     prefix = prefix_of(profile, package)
     secret = {q.name for family in families(profile, package) for q in of_family(family) if q.secret}
+    pending = _pending(conf, profile, package)
     for name, value in seeds(profile, package, read).items():
         current = conf.get(f"{prefix}/{name}")
         # A password postinst forgot is seeded from the config file; one
         # that is there was given since (preseeded for a rotation, or kept
-        # by a failed run) and is the one to apply.
-        if current != value and not (name in secret and current):
+        # by a failed run) and is the one to apply. So is every answer given
+        # (seen) of a family whose switch is still on: a run that failed or
+        # was killed left the files half-written (Debian's shipped
+        # placeholders, such as region_name = regionOne), not chosen.
+        kept = name in pending and conf.seen(f"{prefix}/{name}")
+        if current != value and not (name in secret and current) and not kept:
             conf.set(f"{prefix}/{name}", value)
     for family in families(profile, package):
         switch = switch_of(family)
@@ -79,6 +84,21 @@ def config(conf: Debconf, profile: ServiceProfile, package: str, read: Reader | 
             _ask_details(conf, prefix, details_of(family))
             if family is Family.KEYSTONE:
                 _confirm_admin_password(conf, prefix)
+
+
+def _pending(conf: Debconf, profile: ServiceProfile, package: str) -> set[str]:
+    """The non-secret questions of the families whose switch is on: answers postinst has not applied yet.
+
+    postinst turns each switch off once everything succeeded
+    (``forget_secrets``); a switch still on was preseeded, or kept by a run
+    that failed or was killed.
+    """
+    pending = set()
+    for family in families(profile, package):
+        switch = switch_of(family)
+        if switch is not None and conf.get_bool(switch.full_name(prefix_of(profile, package))):
+            pending |= {question.name for question in details_of(family) if not question.secret}
+    return pending
 
 
 def _ask_details(conf: Debconf, prefix: str, questions: Sequence[Question]) -> None:

@@ -310,6 +310,24 @@ def test_config_seeds_a_forgotten_password_but_keeps_a_new_one() -> None:
     assert db.values["glance/rabbit-host"] == "mq"
 
 
+def test_config_keeps_the_answers_of_a_switch_still_on_over_a_half_written_file() -> None:
+    # A run killed before the ksat step left Debian's shipped placeholder in
+    # the file; the preseeded answers wait for the re-run and are applied.
+    read = {
+        ("/etc/glance/glance-api.conf", "keystone_authtoken", "region_name"): "regionOne",
+        ("/etc/glance/glance-api.conf", "keystone_authtoken", "username"): "glance",
+    }
+    db = Database()
+    db.values |= {"glance/configure_ksat": "true", "glance/ksat-region": "RegionOne"}
+    db.seen.add("glance/ksat-region")  # preseeded
+    maintscript.config(Debconf(db), load("glance"), "glance-common", lambda *key: read.get(key))
+    assert db.values["glance/ksat-region"] == "RegionOne"
+    # Once postinst succeeded (the switch off), the file is what is in effect.
+    db.values["glance/configure_ksat"] = "false"
+    maintscript.config(Debconf(db), load("glance"), "glance-common", lambda *key: read.get(key))
+    assert db.values["glance/ksat-region"] == "regionOne"
+
+
 @pytest.mark.parametrize(
     ("script", "identity"),
     [

@@ -11,6 +11,10 @@ only (Debian's, installed in the node with the services).
 - ``{"action": "token", "user": ..., "password": ..., "project": ...}``:
   whether Keystone gives that user a token, and whether Glance lists
   images with it (and refuses without one).
+- ``{"action": "works", "admin_password": ..., "user": ..., "password": ...,
+  "project": ...}``: the administrator's token, with which Glance lists
+  images (and refuses without a token), stores a small image, gives its
+  bytes back and deletes it; and whether the service user gets a token.
 - ``{"action": "db_login", "user": ..., "password": ...}``: whether MariaDB
   lets that user in.
 - ``{"action": "forget", "admin_password": ..., "user": ..., "service": ...}``:
@@ -113,6 +117,12 @@ def rabbit_users() -> list[str]:
 
 
 def session(user: str, password: str, project: str) -> Any:
+    """A keystoneauth1 session whose every request, the authentication's too, closes its connection.
+
+    Debian's Keystone (uwsgi) may close a kept-alive connection just as the
+    next request is sent on it ("Remote end closed connection").
+    """
+    import requests
     from keystoneauth1 import session as ks_session
     from keystoneauth1.identity import v3
 
@@ -124,7 +134,9 @@ def session(user: str, password: str, project: str) -> Any:
         user_domain_name="Default",
         project_domain_name="Default",
     )
-    return ks_session.Session(auth=auth)
+    closing = requests.Session()
+    closing.headers["Connection"] = "close"
+    return ks_session.Session(auth=auth, session=closing)
 
 
 def keystone(admin_password: str) -> dict[str, Any]:
@@ -193,6 +205,59 @@ def token(request: dict[str, Any]) -> dict[str, Any]:
     return {"token": True, **answers}
 
 
+def glance(method: str, path: str, token_id: str, body: bytes = b"", kind: str = "") -> tuple[int, bytes]:
+    """Glance's status and body for one request with ``token_id`` (none when empty)."""
+    headers = {"X-Auth-Token": token_id} if token_id else {}
+    if kind:
+        headers["Content-Type"] = kind
+    request = urllib.request.Request(f"{GLANCE}{path}", data=body or None, headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, b""
+
+
+def works(request: dict[str, Any]) -> dict[str, Any]:
+    """What the all-in-one check asks of Keystone and Glance (see the module's docstring)."""
+    from keystoneauth1 import exceptions
+
+    try:
+        admin = session("admin", request["admin_password"], "admin").get_token()
+    except exceptions.Unauthorized:
+        return {"admin_token": False}
+    status, body = glance("GET", "/v2/images", admin)
+    listed = [status, len(json.loads(body)["images"]) if status == 200 else 0]
+    image: dict[str, Any] = {}
+    description = {"name": "pkgos-check", "disk_format": "raw", "container_format": "bare"}
+    image["create"], body = glance(
+        "POST", "/v2/images", admin, json.dumps(description).encode(), "application/json"
+    )
+    if image["create"] == 201:
+        identifier = json.loads(body)["id"]
+        data = os.urandom(4096)
+        image["upload"], _ = glance(
+            "PUT", f"/v2/images/{identifier}/file", admin, data, "application/octet-stream"
+        )
+        _, body = glance("GET", f"/v2/images/{identifier}", admin)
+        image["status"] = json.loads(body)["status"] if body else None
+        image["read_back"] = glance("GET", f"/v2/images/{identifier}/file", admin) == (200, data)
+        image["delete"], _ = glance("DELETE", f"/v2/images/{identifier}", admin)
+        image["gone"], _ = glance("GET", f"/v2/images/{identifier}", admin)
+    try:
+        session(request["user"], request["password"], request["project"]).get_token()
+        service = True
+    except exceptions.Unauthorized:
+        service = False
+    return {
+        "admin_token": True,
+        "list": listed,
+        "list_without_token": glance("GET", "/v2/images", "")[0],
+        "image": image,
+        "service_token": service,
+    }
+
+
 def db_login(request: dict[str, Any]) -> dict[str, Any]:
     import pymysql
 
@@ -204,10 +269,18 @@ def db_login(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def forget(request: dict[str, Any]) -> dict[str, Any]:
+    """Delete a user and a service from Keystone.
+
+    The request after a user's deletion has met a reset connection from
+    Debian's Keystone (uwsgi) at times: the listings, which change nothing,
+    are sent again then.
+    """
     admin = session("admin", request["admin_password"], "admin")
     deleted = []
     for kind, name in (("users", request["user"]), ("services", request["service"])):
-        found = admin.get(f"{KEYSTONE}/{kind}", headers={"Connection": "close"}).json()[kind]
+        found = admin.get(f"{KEYSTONE}/{kind}", headers={"Connection": "close"}, connect_retries=3).json()[
+            kind
+        ]
         for item in found:
             if item["name"] == name:
                 admin.delete(f"{KEYSTONE}/{kind}/{item['id']}", headers={"Connection": "close"})
@@ -306,6 +379,7 @@ def main() -> None:
     actions = {
         "snapshot": snapshot,
         "token": token,
+        "works": works,
         "db_login": db_login,
         "forget": forget,
         "parse": parse,

@@ -1,38 +1,42 @@
-"""Keystone and Glance installed in one node by apt-get, from the signed local archive and a preseed.
+"""Debian's keystone, glance-common and glance-api, rewired, installed by apt-get in one node.
 
 What the fault tests build on (see test_install_faults.py and
-docs/operators.md, sections 5 and 6). On the
-host: ``make archive`` (the toolkit's packages built from this tree, and
-Debian's packages rewired), the Keystone and Glance consumer packages of
-``demo/packages`` added to a copy of it and the copy signed again with
-the archive's key, and an all-in-one preseed from ``pkgos preseed
-generate``. In the node: MariaDB and RabbitMQ from Debian, then
-``apt-get install`` of Keystone and Glance with
-``DEBIAN_FRONTEND=noninteractive``, nothing asked; each service runs from
-a systemd unit, so a test stops and starts it as an operator would.
+docs/operators.md, sections 5 and 6). On the host: ``make archive``, the
+signed archive of Debian's packages rewired (``+pkgos`` versions) and the
+toolkit's own packages built from this tree, and an all-in-one preseed
+from ``pkgos preseed generate`` (its keystone, glance-common and
+glance-api lines). In the node: MariaDB and RabbitMQ from Debian, the
+archive as an APT source (``signed-by`` its key), then ``apt-get
+install keystone`` and ``apt-get install glance-api`` with
+``DEBIAN_FRONTEND=noninteractive``, nothing asked. The packages' own
+systemd units serve Keystone and Glance (their postinsts start them), so
+a test stops and starts them as an operator would.
 
-Glance is the consumer package, which runs every step of the toolkit
-(database, db sync, transport_url, [keystone_authtoken], service user,
-catalog): Debian's glance-api, rewired, holds the catalog step alone,
-and Debian's glance-common cannot be rewired yet. Keystone is the
-consumer package too until Debian's keystone is rewired: then
-``KEYSTONE = DEBIAN_KEYSTONE`` is the one line to change (its package
-ships its own unit and is in ``make archive``'s archive).
+glance-common's postinst runs the toolkit's database, db sync,
+transport_url, [keystone_authtoken] and service user steps; glance-api's
+registers Glance in Keystone's catalog; keystone's creates and migrates
+Keystone's database and bootstraps it.
+
+``check_node`` is what every case checks after its recovery (the
+all-in-one checks for what this node has): every unit active, a token for
+the preseed's administrator, Glance listing, storing and deleting an image
+with it, Glance's service user getting a token, both databases migrated
+to their last revision by the services' own checks, no password in
+debconf and no question asked.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
+import re
 import subprocess
 import sys
 import time
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from demo.consumers import Consumer, build
 from tests.nodes import node
 from tests.nodes.state import NodeState
 from tests.nodes.system import NodeError
@@ -40,23 +44,12 @@ from tests.nodes.system import NodeError
 ROOT = Path(__file__).resolve().parents[3]
 PKGOS = [sys.executable, "-m", "openstack_pkg_tools"]
 NODE = "ft"
-ARCHIVE = "/srv/pkgos-archive"
+ARCHIVE = "/srv/pkgos-archive"  # readable by apt's _apt user, unlike /root
 PROBE = "/root/pkgos-probe.py"
 NONINTERACTIVE = {"DEBIAN_FRONTEND": "noninteractive"}
+# debconf's developer log on stderr: every command of the conversation (it holds answers).
+DEBCONF_LOGGED = {**NONINTERACTIVE, "DEBCONF_DEBUG": "developer"}
 APT = ["apt-get", "-y", "-q", "--no-install-recommends", "-o", "DPkg::Lock::Timeout=600"]
-# A uwsgi.ini of a consumer package, served by systemd as an operator's unit would.
-UNIT = """[Unit]
-Description={package} (uwsgi)
-After=network.target mariadb.service
-
-[Service]
-ExecStart=/usr/bin/uwsgi_python3 --ini /etc/{package}/uwsgi.ini
-KillSignal=SIGTERM
-Restart=no
-
-[Install]
-WantedBy=multi-user.target
-"""
 
 
 @dataclass(frozen=True)
@@ -66,24 +59,30 @@ class Service:
     package: str
     unit: str
     port: int
-    consumer: str = ""  # the folder of demo/packages it is built from; empty: a package of the archive
-    writes_unit: bool = False  # the package ships no unit: the test writes one
-
-    @property
-    def etc(self) -> str:
-        return f"/etc/{self.package}"
+    etc: str
 
 
-DEMO_KEYSTONE = Service("pkgos-demo-keystone", "pkgos-demo-keystone", 5000, "keystone", writes_unit=True)
-DEBIAN_KEYSTONE = Service("keystone", "keystone", 5000)
-KEYSTONE = DEMO_KEYSTONE
-GLANCE = Service("pkgos-demo-glance", "pkgos-demo-glance", 9292, "glance", writes_unit=True)
+KEYSTONE = Service("keystone", "keystone", 5000, "/etc/keystone")
+GLANCE = Service("glance-api", "glance-api", 9292, "/etc/glance")
+# The package whose postinst makes Glance's database, migrates it and makes its service user.
+GLANCE_COMMON = "glance-common"
+GLANCE_CONF = f"{GLANCE.etc}/glance-api.conf"
+GLANCE_PACKAGES = (GLANCE.package, GLANCE_COMMON)
 MARIADB_UNIT = "mariadb"
 RABBITMQ_UNIT = "rabbitmq-server"
+UNITS = (MARIADB_UNIT, RABBITMQ_UNIT, KEYSTONE.unit, GLANCE.unit)
 # The RabbitMQ user the generated preseed gives every service.
 RABBIT_USER = "openstack"
-# The question prefixes of the preseed lines the node gets.
-PREFIXES = ("keystone", "glance")
+# The packages whose preseed lines the node gets.
+PACKAGES = (KEYSTONE.package, GLANCE_COMMON, GLANCE.package)
+# Each service's own check that its database is at the last revision (exit 0), as its user.
+MIGRATED = {
+    "keystone": ["runuser", "-u", "keystone", "--", "keystone-manage", "db_sync", "--check"],
+    "glance": ["runuser", "-u", "glance", "--", "glance-manage", "--config-file", GLANCE_CONF, "db", "check"],
+}
+PRIORITIES = ("low", "medium", "high", "critical")
+# debconf's developer log: "debconf (developer): <-- INPUT high q", "<-- FSET q seen true", "<-- RESET q".
+CONVERSATION = re.compile(r"^debconf \(developer\): <-- (INPUT|FSET|RESET) (\S+) ?(.*)$")
 
 
 @dataclass(frozen=True)
@@ -92,7 +91,7 @@ class Stack:
 
     node: NodeState
     passwords: dict[str, str]
-    preseed: str  # Glance's lines of the generated preseed
+    preseed: str  # Glance's lines of the generated preseed (glance-common's and glance-api's)
     baseline: dict[str, Any]
 
     def glance_password(self, kind: str) -> str:
@@ -102,6 +101,19 @@ class Stack:
     @property
     def admin_password(self) -> str:
         return self.passwords["keystone-admin"]
+
+
+@dataclass(frozen=True)
+class Logged:
+    """A command's result without debconf's developer log, and that log's conversation lines."""
+
+    returncode: int
+    output: str  # stdout and stderr, debconf's log taken out (it holds the answers: never print it)
+    # Never shown, in an assertion's message either: it holds the answers.
+    conversation: tuple[str, ...] = field(repr=False)
+    priority: str = field(
+        default=""
+    )  # the lowest priority it shows; empty: debconf's (dpkg-reconfigure shows them all)
 
 
 def execute(
@@ -117,6 +129,56 @@ def execute(
     return result
 
 
+def logged(state: NodeState, *argv: str) -> Logged:
+    """Run a package command (apt-get, dpkg, dpkg-reconfigure) in the node with debconf's developer log."""
+    result = node.execute(state, list(argv), input="", capture=True, environment=DEBCONF_LOGGED, timeout=1800)
+    run = split_conversation(result.returncode, result.stdout + result.stderr)
+    return Logged(
+        run.returncode, run.output, run.conversation, "low" if argv[0] == "dpkg-reconfigure" else ""
+    )
+
+
+def split_conversation(returncode: int, text: str) -> Logged:
+    """The output without debconf's developer log, and that log's lines."""
+    mine: list[str] = []
+    conversation: list[str] = []
+    for line in text.splitlines():
+        (conversation if line.startswith("debconf (developer):") else mine).append(line)
+    return Logged(returncode, "\n".join(mine), tuple(conversation))
+
+
+def asked(run: Logged, preseed: str, priority: str) -> list[str]:
+    """The questions an interactive run would have shown: an INPUT at ``priority`` or above, not seen.
+
+    A question starts seen when the preseed answers it; FSET and RESET in
+    the log change that (noninteractive never marks a question seen
+    itself). The names only: the log holds the answers.
+    """
+    seen = {parts[1] for parts in (line.split(None, 3) for line in preseed.splitlines()) if len(parts) == 4}
+    threshold = PRIORITIES.index(priority)
+    shown = []
+    for line in run.conversation:
+        match = CONVERSATION.match(line)
+        if match is None:
+            continue
+        command, first, second = match.groups()
+        if command == "FSET" and second == "seen true":
+            seen.add(first)
+        elif command == "RESET" or (command == "FSET" and second == "seen false"):
+            seen.discard(first)
+        elif (
+            command == "INPUT" and first in PRIORITIES and second not in seen
+            and PRIORITIES.index(first) >= threshold
+        ):  # fmt: skip
+            shown.append(f"{second} ({first})")
+    return shown
+
+
+def inputs(run: Logged) -> int:
+    """How many INPUT commands the run's debconf log holds (none: no log was captured)."""
+    return sum(1 for line in run.conversation if " <-- INPUT " in line)
+
+
 def probe(state: NodeState, request: dict[str, Any]) -> Any:
     """An answer of probe.py, run in the node (the request, secrets included, on its stdin)."""
     return json.loads(execute(state, "/usr/bin/python3", PROBE, stdin=json.dumps(request)).stdout)
@@ -130,17 +192,15 @@ def host(*argv: str, cwd: Path = ROOT) -> str:
     return result.stdout
 
 
-def archive(workdir: Path) -> Path:
-    """``make archive``'s signed archive with the consumer packages added, signed again."""
+def archive() -> Path:
+    """``make archive``'s signed archive: Debian's packages rewired, the toolkit's own."""
     host("make", "archive")
-    copy = workdir / "archive"
-    shutil.copytree(ROOT / "build" / "archive", copy)
-    for service in (KEYSTONE, GLANCE):
-        if service.consumer:
-            consumer = Consumer(service.consumer, service.package, "1.0")
-            shutil.copy(build(consumer, workdir / "consumers", PKGOS, lambda argv: host(*argv)), copy)
-    host(*PKGOS, "archive", str(copy), "--key-dir", str(ROOT / ".cache" / "archive-key"))
-    return copy
+    repository = ROOT / "build" / "archive"
+    listing = (repository / "Packages").read_text()
+    for package in PACKAGES:
+        version = re.search(rf"^Package: {package}\n(?:.+\n)*?Version: (\S+)", listing, re.MULTILINE)
+        assert version and "+pkgos" in version.group(1), f"{package} is not rewired in {repository}"
+    return repository
 
 
 def preseed(workdir: Path) -> tuple[str, dict[str, str]]:
@@ -159,27 +219,22 @@ def preseed(workdir: Path) -> tuple[str, dict[str, str]]:
         "--output-dir",
         str(site),
     )
-    lines = (site / "all-in-one.preseed").read_text().splitlines()
-    wanted = "".join(f"{line}\n" for line in lines if any(f" {prefix}/" in line for prefix in PREFIXES))
-    return wanted, tomllib.loads((site / "secrets.toml").read_text())
+    answers = lines_of((site / "all-in-one.preseed").read_text(), PACKAGES)
+    return answers, tomllib.loads((site / "secrets.toml").read_text())
 
 
-def prefixed(text: str, prefix: str) -> str:
-    """The lines of a preseed that answer questions of ``prefix``."""
-    return "".join(f"{line}\n" for line in text.splitlines() if f" {prefix}/" in line)
+def lines_of(text: str, packages: tuple[str, ...]) -> str:
+    """The lines of a preseed that answer questions of ``packages`` (the first field)."""
+    return "".join(f"{line}\n" for line in text.splitlines() if line.split(" ", 1)[0] in packages)
 
 
 def serve(state: NodeState, service: Service) -> None:
-    """Start ``service``'s unit (written first for a package that ships none); wait until it answers."""
-    if service.writes_unit:
-        unit = f"/etc/systemd/system/{service.unit}.service"
-        execute(state, "tee", unit, stdin=UNIT.format(package=service.package))
-        execute(state, "systemctl", "daemon-reload")
+    """Start ``service``'s unit; wait until it answers."""
     execute(state, "systemctl", "start", service.unit)
     wait_for_port(state, service.port)
 
 
-def wait_for_port(state: NodeState, port: int, timeout: float = 180) -> None:
+def wait_for_port(state: NodeState, port: int, timeout: float = 300) -> None:
     """Wait until something answers HTTP on 127.0.0.1:``port`` in the node."""
     deadline = time.monotonic() + timeout
     script = (
@@ -203,9 +258,9 @@ def start(state: NodeState, unit: str) -> None:
     execute(state, "systemctl", "start", unit)
 
 
-def install_node(workdir: Path) -> Stack:
-    """Start the node and install the stack in it; return it with its clean install's snapshot."""
-    repository = archive(workdir)
+def install_node(workdir: Path) -> tuple[Stack, tuple[Logged, ...]]:
+    """Start the node and install the stack in it: the stack with its clean install's snapshot, its runs."""
+    repository = archive()
     answers, passwords = preseed(workdir)
     state = node.start(NODE)
     execute(state, "apt-get", "update", "-q")
@@ -222,13 +277,17 @@ def install_node(workdir: Path) -> Stack:
     )
     execute(state, "apt-get", "update", "-q")
     execute(state, "debconf-set-selections", stdin=answers)
-    execute(state, *APT, "install", KEYSTONE.package)
-    serve(state, KEYSTONE)
-    execute(state, *APT, "install", GLANCE.package)
-    serve(state, GLANCE)
+    # Two runs, as an administrator would: glance-common does not depend on
+    # keystone, and its service user needs Keystone serving.
+    runs = []
+    for service in (KEYSTONE, GLANCE):
+        run = logged(state, *APT, "install", service.package)
+        assert run.returncode == 0, run.output[-6000:]
+        runs.append(run)
+        wait_for_port(state, service.port)
     ensure_rabbit_account(state, passwords)
-    stack = Stack(state, passwords, prefixed(answers, "glance"), {})
-    return Stack(state, passwords, stack.preseed, snapshot(stack))
+    stack = Stack(state, passwords, answers, {})
+    return Stack(state, passwords, answers, snapshot(stack)), tuple(runs)
 
 
 def ensure_rabbit_account(state: NodeState, passwords: dict[str, str], check: bool = True) -> Any:
@@ -239,7 +298,7 @@ def ensure_rabbit_account(state: NodeState, passwords: dict[str, str], check: bo
         "rabbit",
         "ensure",
         "--config",
-        f"{GLANCE.etc}/glance-api.conf",
+        GLANCE_CONF,
         "--host",
         "127.0.0.1",
         "--user",
@@ -264,3 +323,77 @@ def remove() -> None:
     except NodeError as error:
         if "no node named" not in str(error):
             raise
+
+
+# -- what every case checks after its recovery ------------------------------------------
+
+DEBCONF_FILES = ("/var/cache/debconf/config.dat", "/var/cache/debconf/passwords.dat")
+
+
+def assert_no_secret(stack: Stack, text: str, *more: str) -> None:
+    """None of the store's passwords, nor ``more``, is in ``text`` (the names only are shown)."""
+    leaked = [name for name, value in stack.passwords.items() if value in text]
+    leaked += [f"a new password ({value[:3]}...)" for value in more if value in text]
+    assert not leaked, f"secrets shown: {leaked}"
+
+
+def assert_no_password_in_debconf(stack: Stack, *more: str) -> None:
+    for path in DEBCONF_FILES:
+        assert_no_secret(stack, execute(stack.node, "cat", path).stdout, *more)
+
+
+def debconf_priority(state: NodeState) -> str:
+    """debconf's priority in the node: the lowest priority of a question it shows."""
+    answer = execute(state, "debconf-communicate", stdin="GET debconf/priority\n").stdout.split()
+    return answer[1] if len(answer) == 2 and answer[1] in PRIORITIES else "high"
+
+
+def check_node(
+    stack: Stack, *runs: Logged, service_password: str = "", more_secrets: tuple[str, ...] = ()
+) -> None:
+    """The all-in-one checks for this node: it works, and the runs that led here asked nothing.
+
+    Every unit of the stack active; a token for the preseed's administrator,
+    with which Glance lists images, stores one (uploaded, read back) and
+    deletes it; Glance's service user gets a token with ``service_password``
+    (the store's by default); Keystone's and Glance's databases at their last
+    revision by the services' own checks (``keystone-manage db_sync
+    --check``, ``glance-manage db check``, as their users); no password in
+    debconf; and in each of ``runs`` (a ``dpkg-reconfigure`` shows every
+    priority) no question shown that the preseed had not answered.
+    """
+    states = execute(stack.node, "systemctl", "is-active", *UNITS, check=False).stdout.split()
+    assert states == ["active"] * len(UNITS), dict(zip(UNITS, states, strict=False))
+    request = {
+        "action": "works",
+        "admin_password": stack.admin_password,
+        "user": "glance",
+        "password": service_password or stack.glance_password("keystone"),
+        "project": "service",
+    }
+    answer = probe(stack.node, request)
+    assert answer == {
+        "admin_token": True,
+        "list": [200, 0],
+        "list_without_token": 401,
+        "image": {
+            "create": 201,
+            "upload": 204,
+            "status": "active",
+            "read_back": True,
+            "delete": 204,
+            "gone": 404,
+        },
+        "service_token": True,
+    }, answer
+    for service, argv in MIGRATED.items():
+        result = execute(stack.node, *argv, check=False)
+        assert result.returncode == 0, (
+            f"{service}'s database is not migrated:\n{result.stdout}{result.stderr}"
+        )
+    assert_no_password_in_debconf(stack, *more_secrets)
+    priority = debconf_priority(stack.node)
+    for run in runs:
+        assert inputs(run) > 0, "no debconf log captured"
+        shown = asked(run, stack.preseed, run.priority or priority)
+        assert not shown, f"asked: {shown}"
