@@ -39,7 +39,7 @@ from .keystone import (
     RetryPolicy,
     check_region,
     ensure_project,
-    ensure_role,
+    ensure_roles,
 )
 from .keystone.model import DEFAULT_REGION
 from .run import run
@@ -223,7 +223,7 @@ def ensure_service_project(
     created = (
         [f"project {project}"] if ensure_project(client, project, credentials.project_domain_name) else []
     )
-    created += [f"role {role}" for role in roles if ensure_role(client, role)]
+    created += [f"role {role}" for role in ensure_roles(client, roles)]
     return created
 
 
