@@ -8,8 +8,8 @@ apt's ``Configuring keystone`` status line, lists the processes of the
 configure phase that lived longest (process accounting: start, elapsed
 seconds, name), and purges keystone again (its database dropped), so that
 the next ``run`` is a first install again. ``--overlay`` first copies this
-tree's ``openstack_pkg_tools`` over the installed toolkit, to measure a
-change without rebuilding the archive. ``remove`` removes the node.
+tree's ``openstack_pkg_tools`` over the installed toolkit (``--toolkit DIR``
+another copy's), to measure a change without rebuilding the archive. ``remove`` removes the node.
 
 Run as root from the repository's top directory:
 ``.venv/bin/python bench/profile_keystone.py prepare|run [--overlay]|remove``.
@@ -49,9 +49,8 @@ def prepare(archive: Path) -> None:
     bench.prepare(state, archive, preseed, ["keystone"])
 
 
-def overlay(state: node.NodeState) -> None:
-    """This tree's toolkit over the installed one (byte-compiled caches dropped)."""
-    source = Path(bench.ROOT) / "openstack_pkg_tools"
+def overlay(state: node.NodeState, source: Path) -> None:
+    """The toolkit ``source`` over the installed one (byte-compiled caches dropped)."""
     bench.run_in(state, ["rm", "-rf", TOOLKIT])
     node.copy_in(state, str(source), os.path.dirname(TOOLKIT))
     bench.run_in(state, ["find", TOOLKIT, "-name", "__pycache__", "-prune", "-exec", "rm", "-rf", "{}", "+"])
@@ -91,11 +90,11 @@ def uwsgi_cpu(state: node.NodeState) -> str:
     return bench.run_in(state, ["python3", "-c", code]).strip()
 
 
-def run(use_overlay: bool) -> None:
+def run(toolkit: Path | None) -> None:
     """One timed install of keystone, then its purge."""
     state = node.get(NAME)
-    if use_overlay:
-        overlay(state)
+    if toolkit is not None:
+        overlay(state, toolkit)
     bench.run_in(state, ["debconf-set-selections"], stdin=PRESEED.read_text())
     bench.run_in(state, ["rm", "-f", ACCT])
     bench.accounting(state, ACCT)
@@ -131,12 +130,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("action", choices=("prepare", "run", "remove"))
     parser.add_argument("--overlay", action="store_true", help="this tree's toolkit over the installed one")
+    parser.add_argument("--toolkit", type=Path, help="this openstack_pkg_tools over the installed one")
     parser.add_argument("--archive", type=Path, default=Path(bench.ROOT) / "build" / "archive")
     args = parser.parse_args()
     if args.action == "prepare":
         prepare(args.archive.resolve())
     elif args.action == "run":
-        run(args.overlay)
+        run(args.toolkit or (Path(bench.ROOT) / "openstack_pkg_tools" if args.overlay else None))
     else:
         node.remove(NAME)
     return 0
