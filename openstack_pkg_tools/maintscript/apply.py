@@ -94,14 +94,6 @@ def bootstrap_keystone(profile: ServiceProfile, plan: BootstrapPlan) -> list[str
         done.append("created Keystone's fernet keys")
     if keystone_bootstrap.setup_credential_keys(plan.spec):
         done.append("created Keystone's credential keys")
-    if plan.admin_password and plan.start:
-        # As Debian's postinst does; a policy-rc.d that forbids it (exit 101)
-        # leaves the steps below to warn, and a re-run to finish. Started
-        # before the bootstrap, not after: Debian's uwsgi loads Keystone in
-        # 8 workers (seconds of CPU each), and they load while
-        # keystone-manage bootstrap runs. Nothing asks Keystone anything
-        # before the bootstrap is over.
-        run(["invoke-rc.d", plan.start, "start"], ok_codes=(0, 101), timeout=300)
     if not keystone_bootstrap.bootstrap_admin(plan.spec, plan.admin_password):
         # Without the password (forgotten after the first run) nothing below can log in.
         return done
@@ -112,6 +104,9 @@ def bootstrap_keystone(profile: ServiceProfile, plan: BootstrapPlan) -> list[str
             "create-admin-tenant answered yes creates the service project and roles."
         )
         return done
+    # As Debian's postinst does; a policy-rc.d that forbids it (exit 101) leaves
+    # the steps below to warn, and a re-run to finish.
+    run(["invoke-rc.d", plan.start, "start"], ok_codes=(0, 101), timeout=300)
     credentials = keystone.AdminCredentials(
         plan.local_url, plan.spec.admin_username, plan.admin_password, project_name=plan.spec.admin_project
     )
