@@ -7,7 +7,10 @@ and each is idempotent:
   is current);
 * ``setup_fernet_keys`` / ``setup_credential_keys``: create the key
   repositories, owned by the keystone user, only when they hold no key
-  (so keys are never rotated or replaced by a re-run);
+  (so keys are never rotated or replaced by a re-run). Into an empty
+  repository the keys are written directly, as ``keystone-manage
+  fernet_setup`` / ``credential_setup`` leave them (``write_initial_keys``
+  says why and how); anything else is left to those commands;
 * ``bootstrap_admin``: ``keystone-manage bootstrap`` (admin user, project
   and role, the region and the three identity endpoints). The admin password
   reaches it in ``OS_BOOTSTRAP_PASSWORD``, the one variable keystone-manage
@@ -19,12 +22,15 @@ and each is idempotent:
 
 from __future__ import annotations
 
+import base64
+import grp
 import os
 import pwd
+import secrets
 from dataclasses import dataclass, field
 
-from . import log
-from .errors import InvalidValueError
+from . import fileio, log
+from .errors import InvalidValueError, PkgosError
 from .inifile import IniFile
 from .keystone import (
     AdminCredentials,
@@ -33,7 +39,7 @@ from .keystone import (
     RetryPolicy,
     check_region,
     ensure_project,
-    ensure_role,
+    ensure_roles,
 )
 from .keystone.model import DEFAULT_REGION
 from .run import run
@@ -96,7 +102,19 @@ def key_repository(spec: BootstrapSpec, section: str, default: str) -> str:
 
 def setup_fernet_keys(spec: BootstrapSpec) -> bool:
     """Create the fernet key repository if it holds no key; True if created."""
-    return _setup_keys(spec, "fernet_setup", key_repository(spec, "fernet_tokens", DEFAULT_FERNET_REPOSITORY))
+    repository = key_repository(spec, "fernet_tokens", DEFAULT_FERNET_REPOSITORY)
+    # fernet_setup also sets up the receipts' repository when it is another
+    # one (both default to DEFAULT_FERNET_REPOSITORY), and a max_active_keys
+    # below 2 changes what its first rotation leaves: keys are written
+    # directly only with one repository and Keystone's default count.
+    conf = IniFile(spec.config_file)
+    plain = all(
+        os.path.abspath(conf.get(section, "key_repository") or DEFAULT_FERNET_REPOSITORY)
+        == os.path.abspath(repository)
+        and not conf.get(section, "max_active_keys")
+        for section in ("fernet_tokens", "fernet_receipts")
+    )
+    return _setup_keys(spec, "fernet_setup", repository, direct=plain)
 
 
 def setup_credential_keys(spec: BootstrapSpec) -> bool:
@@ -106,13 +124,53 @@ def setup_credential_keys(spec: BootstrapSpec) -> bool:
     )
 
 
-def _setup_keys(spec: BootstrapSpec, command: str, repository: str) -> bool:
+def _setup_keys(spec: BootstrapSpec, command: str, repository: str, *, direct: bool = True) -> bool:
     # Key 0 is the staged key every repository has once set up.
     if os.path.exists(os.path.join(repository, "0")):
         return False
     with log.step(f"Creating Keystone's key repository {repository}"):
-        owner = ["--keystone-user", spec.system_user, "--keystone-group", spec.system_group]
-        keystone_manage(spec, command, *owner)
+        if not (direct and write_initial_keys(spec, repository)):
+            owner = ["--keystone-user", spec.system_user, "--keystone-group", spec.system_group]
+            keystone_manage(spec, command, *owner)
+    return True
+
+
+def write_initial_keys(spec: BootstrapSpec, repository: str) -> bool:
+    """Write a new repository's keys as ``keystone-manage fernet_setup`` does; False if not done.
+
+    Each of those commands is a Python start of Keystone's code (3 to 5 s
+    here) for 88 bytes. What they leave in an empty repository, with
+    Keystone's default ``max_active_keys`` (3, and always 3 for credentials):
+    key ``0`` (staged) and ``1`` (primary), each ``Fernet.generate_key()``,
+    the URL-safe base64 of 32 random bytes with no newline, mode 0600, owned
+    by the keystone user and group. Keystone stays the judge: the token of
+    the steps that follow the bootstrap is made and checked with these keys.
+
+    Done only into an existing, empty directory of the keystone user that
+    nobody else may enter; anything else (a missing repository, a key
+    already there, another owner) is left to keystone-manage, which creates
+    or refuses it itself. Files are created without following a link, key
+    ``0`` last: it marks the repository as set up.
+    """
+    try:
+        owner = (pwd.getpwnam(spec.system_user).pw_uid, grp.getgrnam(spec.system_group).gr_gid)
+        directory = fileio.open_directory(repository)
+    except (KeyError, PkgosError):
+        return False
+    try:
+        info = os.fstat(directory)
+        if info.st_uid != owner[0] or info.st_mode & 0o077 or os.listdir(directory):
+            return False
+        for name in ("1", "0"):
+            fd = fileio.create_file(directory, name, 0o600, owner, os.path.join(repository, name))
+            try:
+                os.write(fd, base64.urlsafe_b64encode(secrets.token_bytes(32)))
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        os.fsync(directory)
+    finally:
+        os.close(directory)
     return True
 
 
@@ -165,7 +223,7 @@ def ensure_service_project(
     created = (
         [f"project {project}"] if ensure_project(client, project, credentials.project_domain_name) else []
     )
-    created += [f"role {role}" for role in roles if ensure_role(client, role)]
+    created += [f"role {role}" for role in ensure_roles(client, roles)]
     return created
 
 

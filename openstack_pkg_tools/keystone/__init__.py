@@ -36,7 +36,14 @@ from .model import (
     endpoint_url,
 )
 from .plan import Action, CatalogState, Change, EndpointRecord, UserState, plan_catalog, plan_user
-from .reconcile import Report, ensure_project, ensure_role, ensure_service_user, register_service
+from .reconcile import (
+    Report,
+    ensure_project,
+    ensure_role,
+    ensure_roles,
+    ensure_service_user,
+    register_service,
+)
 
 __all__ = [
     "Action",
@@ -61,6 +68,7 @@ __all__ = [
     "endpoint_url",
     "ensure_project",
     "ensure_role",
+    "ensure_roles",
     "ensure_service_user",
     "plan_catalog",
     "plan_user",

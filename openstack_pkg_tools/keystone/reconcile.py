@@ -63,9 +63,41 @@ def ensure_role(client: KeystoneClient, name: str) -> bool:
     """Create the global role ``name`` if missing; True if created."""
     if _find(client, "roles", {"name": name}) is not None:
         return False
+    create_role(client, name)
+    return True
+
+
+def ensure_roles(client: KeystoneClient, names: tuple[str, ...]) -> list[str]:
+    """Create each global role of ``names`` that is missing; return those created.
+
+    One listing instead of one lookup per role (Debian's keystone makes
+    fifteen). A name found only in another case is looked up by name as
+    ``ensure_role`` does, so the database decides as before (MariaDB's
+    comparison ignores case, SQLite's does not); so is every name when
+    Keystone truncates the list (``[DEFAULT] list_limit``).
+    """
+    listing = client.get("/roles")
+    if listing.get("truncated"):
+        return [name for name in names if ensure_role(client, name)]
+    found = {str(role["name"]) for role in listing.get("roles", [])}
+    folded = {name.casefold() for name in found}
+    created = []
+    for name in names:
+        if name in found:
+            continue
+        if name.casefold() in folded:
+            if ensure_role(client, name):
+                created.append(name)
+            continue
+        create_role(client, name)
+        created.append(name)
+    return created
+
+
+def create_role(client: KeystoneClient, name: str) -> None:
+    """Create the global role ``name``."""
     with log.step(f"Creating role {name}"):
         client.post("/roles", {"role": {"name": name}})
-    return True
 
 
 # -- reading ---------------------------------------------------------------

@@ -89,11 +89,16 @@ def write_config(workdir: str) -> str:
     # is locked". In WAL mode readers never block a writer.
     with contextlib.closing(sqlite3.connect(os.path.join(workdir, "keystone.db"))) as database:
         database.execute("PRAGMA journal_mode=WAL")
+    # The key repositories exist, empty and the user's alone, as the keystone
+    # profile's directories are: the bootstrap writes their keys itself.
+    for repository in ("fernet-keys", "credential-keys"):
+        os.mkdir(os.path.join(workdir, repository), mode=0o700)
     with open(path, "w", encoding="utf-8") as conf:
         conf.write(
             f"[DEFAULT]\nlog_file = {workdir}/keystone.log\n"
             f"[database]\nconnection = sqlite:///{workdir}/keystone.db\n"
             f"[fernet_tokens]\nkey_repository = {workdir}/fernet-keys/\n"
+            f"[fernet_receipts]\nkey_repository = {workdir}/fernet-keys/\n"
             f"[credential]\nkey_repository = {workdir}/credential-keys/\n"
             "[token]\nprovider = fernet\n"
         )
