@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.fernet import Fernet
 
 from openstack_pkg_tools import keystone_bootstrap
 from openstack_pkg_tools.errors import InvalidValueError
@@ -120,9 +119,9 @@ def test_keys_are_written_as_keystone_manage_leaves_them(calls: list[dict[str, A
             info = (repository / name).stat()
             assert (stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid) == (0o600, os.getuid(), os.getgid())
             key = (repository / name).read_bytes()
-            # Fernet.generate_key(): URL-safe base64 of 32 bytes, no newline.
+            # Fernet.generate_key(): URL-safe base64 of 32 bytes, no newline. That
+            # Keystone takes them is test_written_keys.py's (a real Keystone).
             assert len(key) == 44 and len(base64.urlsafe_b64decode(key)) == 32
-            assert Fernet(key).decrypt(Fernet(key).encrypt(b"token")) == b"token"
             keys.append(key)
         assert keys[0] != keys[1]
     # Set up: never again, whatever is asked.
