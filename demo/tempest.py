@@ -20,6 +20,7 @@ import re
 import shlex
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from demo import cloud
 from openstack_pkg_tools.inifile import oslo_literal
@@ -75,6 +76,22 @@ def counts(output: str) -> Counts:
     if ran is None or set(totals) != {"Passed", "Skipped", "Failed"}:
         raise cloud.CloudError("tempest printed no totals")
     return Counts(int(ran.group(1)), int(totals["Passed"]), int(totals["Skipped"]), int(totals["Failed"]))
+
+
+# subunit-trace's line for a failed test, or for a class whose setup failed.
+_FAILED = re.compile(r"^\{\d+\} (?:setUpClass \((\S+)\)|(\S+)) \[[^]]*\] \.\.\. FAILED$", re.M)
+
+
+def failed_tests(output: str) -> list[str]:
+    """An include list of what failed: each failed test, or each class whose setup failed."""
+    patterns = []
+    for test_class, test in _FAILED.findall(output):
+        if test_class:
+            patterns.append(f"^{re.escape(test_class)}\\.")
+        else:
+            # \b: the test itself, not another whose name it begins (test_x_y).
+            patterns.append(f"^{re.escape(test.split('[', 1)[0])}\\b")
+    return list(dict.fromkeys(patterns))
 
 
 def skip_reasons(output: str) -> dict[str, list[str]]:
@@ -157,11 +174,8 @@ def tempest(run: cloud.Run) -> None:
     cloud.inside(
         ["sh", "-c", f"umask 077 && cat > {CONFIG}"], input=tempest_conf(run, image_id, flavor_id, extensions)
     )
-    cloud.inside(["sh", "-c", f"cat > {INCLUDE_LIST}"], input="\n".join(TESTS) + "\n")
-    argv = ["sh", "-c", f"cd {WORKSPACE} && exec tempest run --include-list {INCLUDE_LIST} --concurrency 2"]
     began = time.monotonic()
-    status = cloud.inside_logged(argv, log)
-    output = log.read_text(errors="replace")
+    status, output = _run(TESTS, log)
     result = counts(output)
     run.note(
         f"tempest {version}: ran {result.ran}, passed {result.passed}, skipped {result.skipped}, "
@@ -169,5 +183,33 @@ def tempest(run: cloud.Run) -> None:
     )
     for reason, tests in sorted(skip_reasons(output).items()):
         run.note(f"  skipped {len(tests)}: {reason} (e.g. {tests[0]})")
-    if status != 0 or result.failed or not result.ran:
-        raise cloud.CloudError(f"tempest: {result.failed} failed, exit {status} (log: {log})")
+    if not result.ran:
+        raise cloud.CloudError(f"tempest ran no test, exit {status} (log: {log})")
+    if status == 0 and not result.failed:
+        return
+    # Debian's Keystone under uwsgi now and then resets a connection
+    # ("Connection reset by peer" at once, no answer), which fails the test
+    # that sent it: what failed runs once more, and both runs are reported.
+    failed = failed_tests(output)
+    for pattern in failed:
+        run.note(f"  failed: {pattern}")
+    rerun_log = log.with_name("tempest-rerun.log")
+    rerun_log.write_text("")
+    rerun_status, rerun_output = _run(failed, rerun_log) if failed else (status, "")
+    rerun = counts(rerun_output) if failed else result
+    run.note(
+        f"tempest rerun of what failed: ran {rerun.ran}, passed {rerun.passed}, skipped {rerun.skipped}, "
+        f"failed {rerun.failed} (log: {rerun_log})"
+    )
+    if rerun_status != 0 or rerun.failed or not rerun.ran:
+        raise cloud.CloudError(
+            f"tempest: {rerun.failed} failed again, exit {rerun_status} (log: {rerun_log})"
+        )
+
+
+def _run(include: list[str], log: Path) -> tuple[int, str]:
+    """``tempest run`` of the tests ``include`` names, its output appended to ``log``: exit status, output."""
+    cloud.inside(["sh", "-c", f"cat > {INCLUDE_LIST}"], input="\n".join(include) + "\n")
+    argv = ["sh", "-c", f"cd {WORKSPACE} && exec tempest run --include-list {INCLUDE_LIST} --concurrency 2"]
+    status = cloud.inside_logged(argv, log)
+    return status, log.read_text(errors="replace")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -62,6 +63,30 @@ CHECKED = [
     ("service_available", "cinder"),
     ("validation", "run_validation"),
 ]
+
+
+FAILED = """\
+{0} tempest.api.identity.admin.v3.test_users.UsersV3TestJSON.test_user_update [0.004433s] ... FAILED
+{1} setUpClass (tempest.api.network.test_ports.PortsTestJSON) [0.100000s] ... FAILED
+{1} tempest.api.identity.admin.v3.test_users.UsersV3TestJSON.test_user_update_own_password [1.2s] ... ok
+"""
+
+
+def test_failed_tests_names_each_failed_test_and_failed_class_and_nothing_else() -> None:
+    patterns = tempest.failed_tests(FAILED)
+    assert patterns == [
+        r"^tempest\.api\.identity\.admin\.v3\.test_users\.UsersV3TestJSON\.test_user_update\b",
+        r"^tempest\.api\.network\.test_ports\.PortsTestJSON\.",
+    ]
+    ids = [
+        "tempest.api.identity.admin.v3.test_users.UsersV3TestJSON.test_user_update[id-2d223a0e,smoke]",
+        "tempest.api.identity.admin.v3.test_users.UsersV3TestJSON.test_user_update_own_password[id-ad71bd23]",
+        "tempest.api.network.test_ports.PortsTestJSON.test_list_ports[id-cf95b358,smoke]",
+        "tempest.api.network.test_ports.PortsIpV6TestJSON.test_list_ports[id-cf95b358,smoke]",
+    ]
+    # As tempest run --include-list matches them (re.search on each test id).
+    chosen = [test for test in ids if any(re.search(pattern, test) for pattern in patterns)]
+    assert chosen == [ids[0], ids[2]]
 
 
 def test_tempest_conf_has_the_admin_and_what_the_cloud_made(

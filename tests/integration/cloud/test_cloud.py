@@ -85,7 +85,8 @@ def test_the_cloud_boots_a_vm_with_dhcp_and_metadata() -> None:
         print(summary)
         assert status == 0, summary
         assert f"{cloud.USER_DATA_MARKER} instance-id=" in summary
-        assert re.search(r"^tempest \S+: ran [1-9]\d*, passed \d+, skipped \d+, failed 0 ", summary, re.M)
+        # Tempest with no failure, or what failed passed when run once more (both reported).
+        assert re.search(r"^tempest (\S+:|rerun of what failed:) ran [1-9]\d*, .* failed 0 ", summary, re.M)
         recorded = cloud.the_node()
     except BaseException:
         cloud.clean()
