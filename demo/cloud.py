@@ -569,8 +569,19 @@ def after_install(run: Run) -> None:
     )
     inside(["systemctl", "restart", "neutron-dhcp-agent"])
     run.note("operator: dhcp_agent.ini enable_isolated_metadata = true")
-    inside(["su", "nova", "-s", "/bin/sh", "-c", "nova-manage cell_v2 discover_hosts --verbose"], timeout=300)
-    run.note("operator: nova-manage cell_v2 discover_hosts")
+    # discover_hosts maps only a compute host that has made its record,
+    # which nova-compute does a while after it starts (it was restarted in
+    # node-fixes): until then the scheduler finds "No valid host".
+    hostname = inside(["hostname"]).strip()
+    seconds = wait_for(f"compute host {hostname} mapped to a cell", lambda: _discover(hostname), 300, 5)
+    run.note(f"operator: nova-manage cell_v2 discover_hosts ({hostname} mapped after {seconds:.0f} s)")
+
+
+def _discover(hostname: str) -> bool:
+    """discover_hosts once; whether ``hostname`` is mapped to a cell now."""
+    nova_manage = ["su", "nova", "-s", "/bin/sh", "-c"]
+    inside([*nova_manage, "nova-manage cell_v2 discover_hosts --verbose"], timeout=300)
+    return hostname in inside([*nova_manage, "nova-manage cell_v2 list_hosts"], timeout=300).split()
 
 
 def rabbit_account(run: Run) -> None:
