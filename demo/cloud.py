@@ -534,7 +534,7 @@ UWSGI_PROCESSES = "2"
 UWSGI_FILES = {
     "keystone": "/etc/keystone/keystone-uwsgi.ini",
     "glance-api": "/etc/glance/glance-api-uwsgi.ini",
-    "placement-api": "/etc/placement/placement-uwsgi.ini",
+    "placement-api": "/etc/placement/placement-api-uwsgi.ini",
     "nova-api": "/etc/nova/nova-api-uwsgi.ini",
     # Restarted also because Debian's nova-api starts it before nova's
     # database is migrated (a trigger of nova-common does that later): its
@@ -551,6 +551,13 @@ UWSGI_FILES = {
 # different thread" and never answers; seen on Neutron's API under load,
 # after which Nova's API hung too, waiting for Neutron.
 EVENTLET_APIS = ("nova-api-metadata", "neutron-api")
+# uwsgi's http-socket closes each connection after its answer; Debian's
+# files for Glance, Placement and Neutron say so to the client
+# (Connection: close), Keystone's and Nova's do not. After an answer
+# without a body (204, e.g. a DELETE) an HTTP/1.1 client then sends its
+# next request on the closed connection and gets "Connection reset by
+# peer" (seen in Tempest's identity tests and the fault tests).
+KEEPALIVE_APIS = ("keystone", "nova-api")
 
 
 def after_install(run: Run) -> None:
@@ -560,9 +567,12 @@ def after_install(run: Run) -> None:
             inside(["pkgos", "ini", "set", path, "uwsgi", "processes", UWSGI_PROCESSES])
             if unit in EVENTLET_APIS:
                 inside(["pkgos", "ini", "set", path, "uwsgi", "threads", "1"])
+            if unit in KEEPALIVE_APIS:
+                inside(["pkgos", "ini", "set", path, "uwsgi", "add-header", "Connection: close"])
             inside(["systemctl", "restart", unit])
     run.note(f"operator: uwsgi processes = {UWSGI_PROCESSES} in {', '.join(UWSGI_FILES.values())}")
     run.note(f"operator: uwsgi threads = 1 for {', '.join(EVENTLET_APIS)} (eventlet)")
+    run.note(f"operator: uwsgi add-header = Connection: close for {', '.join(KEEPALIVE_APIS)}")
     # A provider network without a router gets its metadata from the DHCP agent.
     inside(
         ["pkgos", "ini", "set", "/etc/neutron/dhcp_agent.ini", "DEFAULT", "enable_isolated_metadata", "true"]
