@@ -191,12 +191,14 @@ def tempest(run: cloud.Run) -> None:
     # connections reset by an API server (Debian's Keystone did so until the
     # after-install step gave it Connection: close), not for failed tests.
     failed = failed_tests(output)
+    if not failed:
+        raise cloud.CloudError(f"tempest: exit {status}, and no failed test named (log: {log})")
     for pattern in failed:
         run.note(f"  failed: {pattern}")
     rerun_log = log.with_name("tempest-rerun.log")
     rerun_log.write_text("")
-    rerun_status, rerun_output = _run(failed, rerun_log) if failed else (status, "")
-    rerun = counts(rerun_output) if failed else result
+    rerun_status, rerun_output = _run(failed, rerun_log)
+    rerun = counts(rerun_output)
     run.note(
         f"tempest rerun of what failed: ran {rerun.ran}, passed {rerun.passed}, skipped {rerun.skipped}, "
         f"failed {rerun.failed} (log: {rerun_log})"
