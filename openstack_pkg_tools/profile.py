@@ -75,6 +75,19 @@ class Membership:
 
 
 @dataclass(frozen=True)
+class Leaving:
+    """What the controller keeps of this host once ``package`` is purged, and what its operator runs.
+
+    The purge prints ``text`` with ``{host}`` replaced by this host's name
+    (the one nova and neutron know it by): the records are in the
+    controller's databases, which a compute node has no credential for.
+    """
+
+    package: str
+    text: str
+
+
+@dataclass(frozen=True)
 class Directory:
     """A directory of the service; ``purge`` removes it with its content on purge.
 
@@ -342,6 +355,7 @@ class ServiceProfile:
     services: tuple[Service, ...] = ()
     files: tuple[StateFile, ...] = ()
     leftovers: tuple[Leftover, ...] = ()
+    leavings: tuple[Leaving, ...] = ()
 
     def files_for(self, package: str) -> tuple[StateFile, ...]:
         """The state files ``package``'s postinst makes exist."""
@@ -350,6 +364,10 @@ class ServiceProfile:
     def leftovers_for(self, package: str) -> tuple[Leftover, ...]:
         """The leftovers of older versions ``package`` handles on configure and purge."""
         return tuple(entry for entry in self.leftovers if entry.package == package)
+
+    def leavings_for(self, package: str) -> tuple[Leaving, ...]:
+        """What ``package``'s purge tells the controller's operator."""
+        return tuple(entry for entry in self.leavings if entry.package == package)
 
     def asks_for(self, package: str) -> tuple[Asks, ...]:
         """The asked-settings families ``package`` asks, in profile order."""
@@ -397,6 +415,7 @@ class ServiceProfile:
             *(service.package for service in self.services),
             *(entry.package for entry in self.files),
             *(entry.package for entry in self.leftovers),
+            *(entry.package for entry in self.leavings),
         ]
         return tuple(dict.fromkeys(named))
 
@@ -536,6 +555,23 @@ def _leftovers(top: Table, package: str) -> tuple[Leftover, ...]:
         table.done()
         leftovers.append(entry)
     return tuple(leftovers)
+
+
+def _leavings(top: Table, package: str) -> tuple[Leaving, ...]:
+    leavings = []
+    for table in top.tables("leaving"):
+        text = table.string("text")
+        try:
+            text.format(host="host")
+        except (KeyError, IndexError, ValueError):
+            raise table.fail(
+                "text", "may name {host} and no other {field}; write {{ and }} for braces."
+            ) from None
+        # The same records whichever alternative package runs the service.
+        for name in table.strings("packages", (_package(table, package),), PACKAGE_RE):
+            leavings.append(Leaving(name, text))
+        table.done()
+    return tuple(leavings)
 
 
 def _settings(top: Table, package: str, configs: tuple[ConfigFile, ...]) -> tuple[Setting, ...]:
@@ -782,6 +818,7 @@ def parse(text: str, source: str) -> ServiceProfile:
         services=_services(top, package),
         files=_files(top, user.name, package),
         leftovers=_leftovers(top, package),
+        leavings=_leavings(top, package),
     )
     profile = dataclasses.replace(profile, asks=_asks(top, profile))
     top.done()

@@ -168,6 +168,7 @@ def _without_idle_phases(generated: Generated, profile: ServiceProfile, package:
             or profile.purged_by(package)
             or profile.files_for(package)
             or profile.leftovers_for(package)
+            or profile.leavings_for(package)
         )
         if not purges:
             scripts.pop("postrm", None)

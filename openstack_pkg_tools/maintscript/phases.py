@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import sys
 from collections.abc import Sequence
 from enum import StrEnum
@@ -202,7 +203,11 @@ def postinst(conf: Debconf, profile: ServiceProfile, package: str, upgrade: bool
 
 
 def purge(conf: Debconf | None, profile: ServiceProfile, package: str) -> list[str]:
-    """Remove what postinst created (the system user stays, as Debian's policy asks)."""
+    """Remove what postinst created (the system user stays, as Debian's policy asks).
+
+    Last, what the controller keeps of this host and its operator removes
+    (the profile's [[leaving]]).
+    """
     done = []
     if conf is not None and Family.DB in families(profile, package):
         purge_db = by_name(Family.DB, "purge-db")
@@ -211,7 +216,9 @@ def purge(conf: Debconf | None, profile: ServiceProfile, package: str) -> list[s
         conf.go()
         if conf.get_bool(question):
             done += _drop_databases(conf, profile, package)
-    return done + steps.purge_files(profile, package)
+    done += steps.purge_files(profile, package)
+    host = socket.gethostname()
+    return done + [entry.text.format(host=host) for entry in profile.leavings_for(package)]
 
 
 def _drop_databases(conf: Debconf, profile: ServiceProfile, package: str) -> list[str]:

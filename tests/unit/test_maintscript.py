@@ -609,3 +609,26 @@ def test_keystone_keeps_two_different_preseeded_passwords_for_postinst_to_refuse
 def _keystone_answers() -> dict[str, str]:
     answers = {q.name: q.default_for("keystone") for q in of_family(Family.KEYSTONE)}
     return answers | {"create-admin-tenant": "true", "admin-password-confirm": "b"}
+
+
+def test_the_purge_says_what_the_controller_keeps_of_this_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(maintscript.socket, "gethostname", lambda: "compute7")
+    profile = parse(
+        'name = "foo"\n[[leaving]]\npackage = "foo-agent"\n'
+        'text = "{host} stays listed: on the controller run foo delete {host}."\n',
+        "foo.toml",
+    )
+    assert maintscript.purge(None, profile, "foo-agent") == [
+        "compute7 stays listed: on the controller run foo delete compute7."
+    ]
+    assert maintscript.purge(None, profile, "foo-api") == []
+
+
+def test_nova_and_neutron_compute_packages_say_how_the_controller_forgets_the_host() -> None:
+    for service, package, command in (
+        ("nova", "nova-compute-qemu", "openstack compute service delete"),
+        ("nova", "nova-compute-kvm", "openstack compute service delete"),
+        ("neutron", "neutron-linuxbridge-agent", "openstack network agent delete"),
+    ):
+        (leaving,) = load(service).leavings_for(package)
+        assert command in leaving.text and "{host}" in leaving.text

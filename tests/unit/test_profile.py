@@ -435,6 +435,19 @@ def test_leftover_and_file_mistakes_are_named(text: str, message: str) -> None:
         parse(f'name = "foo"\n{text}\n', "foo.toml")
 
 
+def test_a_leaving_belongs_to_its_packages_and_names_only_the_host() -> None:
+    profile = parse(
+        'name = "foo"\n[[leaving]]\npackages = ["foo-a", "foo-b"]\ntext = "on {host}: x"\n'
+        '[[leaving]]\ntext = "y"\n',
+        "foo.toml",
+    )
+    assert [entry.text for entry in profile.leavings_for("foo-b")] == ["on {host}: x"]
+    assert [entry.text for entry in profile.leavings_for("foo-common")] == ["y"]
+    assert {"foo-a", "foo-b"} <= set(profile.packages)
+    with pytest.raises(ProfileError, match=re.escape("leaving[1].text: may name {host} and no other")):
+        parse('name = "foo"\n[[leaving]]\ntext = "{hostname}"\n', "foo.toml")
+
+
 def test_leftovers_and_state_files_belong_to_the_profiles_package_by_default() -> None:
     profile = parse(
         'name = "foo"\n[[file]]\npath = "/var/log/foo/m.log"\n'
