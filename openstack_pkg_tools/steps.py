@@ -82,6 +82,17 @@ def write_settings(settings: Iterable[Setting]) -> list[str]:
     return done
 
 
+def purged_paths(profile: ServiceProfile, package: str) -> list[str]:
+    """What ``purge_files`` removes for ``package``, as paths (a pattern as its directory and pattern)."""
+    configs = [
+        os.path.join(config.target, config.pattern) if config.is_pattern else config.target
+        for config in profile.configs_for(package)
+    ]
+    made = [entry.path for entry in profile.files_for(package)]
+    leftovers = [p for entry in profile.leftovers_for(package) for p in (entry.path, entry.rename_to) if p]
+    return [*configs, *made, *leftovers, *(directory.path for directory in profile.purged_by(package))]
+
+
 def purge_files(profile: ServiceProfile, package: str) -> list[str]:
     """Remove the config files and directories ``package`` created (the system user stays)."""
     done = []

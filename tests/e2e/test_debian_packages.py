@@ -152,3 +152,13 @@ def test_the_installed_packages_configure_glance_from_a_preseed(
         assert len(tables(local_mariadb, "glance")) == 14
         assert catalog(local_keystone, "image")[0] == ["glance"]
         assert "auth_url = http://127.0.0.1:5000\n" in Path(f"/etc/{CONSUMER}/glance-api.conf").read_text()
+
+        # The toolkit removed first (as apt-get autoremove would), the
+        # package still purges: its postrm says what stays, and succeeds.
+        run("dpkg", "--remove", CONSUMER)
+        run("dpkg", "--purge", *TOOLKIT)
+        purged = run("dpkg", "--purge", CONSUMER, env=INSTALLED_ENV, cwd="/")
+        assert f"{CONSUMER}: pkgos (openstack-pkg-tools) is not installed" in purged.stderr
+        assert f"/etc/{CONSUMER}/glance-api.conf" in purged.stderr
+        status = run("dpkg-query", "-W", "-f", "${db:Status-Abbrev}", CONSUMER, check=False).stdout
+        assert status.strip() in ("", "un")
