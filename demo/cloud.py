@@ -47,6 +47,7 @@ list``) until ``make demo-clean`` removes it.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import re
@@ -62,6 +63,7 @@ from contextlib import ExitStack, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tests.nodes import config, node, state
 from tests.nodes.system import NodeError
@@ -85,7 +87,14 @@ PROVIDER_INTERFACE = "eth1"
 # The other end of the provider interface, inside the node: the provider
 # network is the node's own segment (the VM, the DHCP agent's port).
 PROVIDER_PEER = "pkgos-provider"
-META_PACKAGES = ["openstack-toaster", "nova-compute-qemu"]
+# What apt-get installs on each kind of node (nova-compute-qemu named: the
+# meta-packages' "nova-compute-kvm | nova-compute-qemu" would take KVM,
+# which does not boot guests here).
+ROLE_PACKAGES = {
+    "all-in-one": ["openstack-toaster", "nova-compute-qemu"],
+    "controller": ["openstack-proxy-node", "openstack-clients"],
+    "compute": ["openstack-compute-node", "nova-compute-qemu"],
+}
 # dbconfig-common's MySQL part, which Debian's stock packages only recommend:
 # without it (--no-install-recommends) their databases fall back to SQLite.
 # The toolkit's command too, which the operator's steps after the install
@@ -112,6 +121,13 @@ UNITS = [
     "neutron-dhcp-agent",
     "neutron-metadata-agent",
 ]
+# A compute node's units; a controller's are the others.
+COMPUTE_UNITS = ["nova-compute", "libvirtd", "neutron-linuxbridge-agent"]
+ROLE_UNITS = {
+    "all-in-one": UNITS,
+    "controller": [unit for unit in UNITS if unit not in ("nova-compute", "libvirtd")],
+    "compute": COMPUTE_UNITS,
+}
 # Debian's packages of the cloud whose scripts matter: each is reported as
 # rewired (version with +pkgos) or Debian's stock package.
 SERVICE_PACKAGES = [
@@ -150,6 +166,16 @@ class Target:
     # The install with DEBCONF_DEBUG=developer, its debconf lines kept in
     # build/site/debconf.log (they hold answers): what was asked (bench/cloud.py).
     debconf_log: bool = False
+    # The node's part of the cloud (a preseed role of pkgos preseed generate).
+    role: str = "all-in-one"
+    # The site file, its password store and the preseeds, when several
+    # nodes share them (make demo NODES=3); build/site otherwise.
+    site: Path | None = None
+
+    @property
+    def shared(self) -> bool:
+        """Whether other nodes' runs go on at the same time (their output only in their logs)."""
+        return self.site is not None
 
 
 # The target of the run in progress (set by active()); make demo's by default,
@@ -161,6 +187,11 @@ DEMO = Target()
 def target() -> Target:
     """The target of the run in progress."""
     return _TARGET.get(DEMO)
+
+
+def units() -> list[str]:
+    """The units the target's role runs."""
+    return ROLE_UNITS[target().role]
 
 
 @dataclass
@@ -176,8 +207,8 @@ class Run:
     marks: dict[str, float] = field(default_factory=dict)
 
     def note(self, line: str) -> None:
-        """A line of the summary, printed now too."""
-        say(line)
+        """A line of the summary, printed now too (with the node's name when several share the output)."""
+        say(f"[{self.target.node}] {line}" if self.target.shared else line)
         self.lines.append(line)
 
 
@@ -229,7 +260,7 @@ def inside(
 def inside_logged(
     argv: list[str], log: Path, environment: dict[str, str] | None = None, debconf_log: Path | None = None
 ) -> int:
-    """Run ``argv`` in the node, its output appended to ``log`` and shown; its exit code.
+    """Run ``argv`` in the node, its output appended to ``log`` and shown (unless shared); its exit code.
 
     With ``debconf_log``, debconf's debug lines go there (mode 0600) instead:
     they hold the answers, passwords too.
@@ -251,8 +282,9 @@ def inside_logged(
             if private is not None and line.startswith(b"debconf ("):
                 private.write(line)
                 continue
-            sys.stdout.buffer.write(line)
-            sys.stdout.buffer.flush()
+            if not target().shared:
+                sys.stdout.buffer.write(line)
+                sys.stdout.buffer.flush()
             sink.write(line)
         return child.wait()
 
@@ -368,32 +400,33 @@ def older_than_debian() -> list[str]:
 
 
 def site_dir() -> Path:
-    return target().build / "site"
+    return target().site or target().build / "site"
 
 
 def write_preseed(run: Run) -> None:
-    """The all-in-one preseed from the site file (the node's address put in); checked and loaded."""
+    """The role's preseed from the site file (the node's address put in); checked and loaded."""
+    generate_preseeds(run.address, [target().role])
+    load_preseed(run)
+
+
+def generate_preseeds(address: str, roles: list[str]) -> None:
+    """``pkgos preseed generate`` of the site file with ``address`` for its services, for ``roles``."""
     site = site_dir()
     site.mkdir(parents=True, exist_ok=True)
     os.chmod(site, 0o700)
-    text = SITE_TEMPLATE.read_text().replace(SITE_ADDRESS, run.address)
+    text = SITE_TEMPLATE.read_text().replace(SITE_ADDRESS, address)
     (site / "site.toml").write_text(text)
-    host(
-        [
-            *PKGOS,
-            "preseed",
-            "generate",
-            str(site / "site.toml"),
-            "--role",
-            "all-in-one",
-            "--output-dir",
-            str(site),
-        ]
-    )
-    preseed = site / "all-in-one.preseed"
-    host([*PKGOS, "preseed", "check", "--role", "all-in-one", str(preseed)])
+    argv = [*PKGOS, "preseed", "generate", str(site / "site.toml"), "--output-dir", str(site)]
+    host([*argv, *(option for role in roles for option in ("--role", role))])
+
+
+def load_preseed(run: Run) -> None:
+    """The target's role's preseed, checked, into the node's debconf database."""
+    role = target().role
+    preseed = site_dir() / f"{role}.preseed"
+    host([*PKGOS, "preseed", "check", "--role", role, str(preseed)])
     node.copy_in(the_node(), str(preseed), NODE_PRESEED)
-    inside(["debconf-set-selections", f"{NODE_PRESEED}/all-in-one.preseed"])
+    inside(["debconf-set-selections", f"{NODE_PRESEED}/{preseed.name}"])
     run.note(f"preseed: {preseed} ({len(preseed.read_text().splitlines())} lines), loaded")
     stock = stock_answers(preseed.read_text(), rewired())
     if stock:
@@ -458,9 +491,9 @@ def stock_answers(preseed: str, rewired_packages: set[str]) -> list[str]:
             continue
         lines.append(f"{like} {switch} boolean true")
         for line in [line for line in lines if line.startswith(f"{like} {like}/")]:
-            owner, name, kind, *value = line.split(None, 3)
+            owner, name, kind, *rest = line.split(None, 3)
             question = name.split("/", 1)[1]
-            answer = database if question == "db/dbname" else " ".join(value)
+            answer = database if question == "db/dbname" else " ".join(rest)
             lines.append(f"{package} {package}/{question} {kind} {answer}".rstrip())
     return lines
 
@@ -485,7 +518,7 @@ def install(run: Run) -> None:
     log = target().build / "install.log"
     log.write_text("")
     stock = STOCK_EXTRAS if stock_owners() else []
-    argv = ["apt-get", "install", "-y", "--no-install-recommends", *META_PACKAGES, *stock]
+    argv = ["apt-get", "install", "-y", "--no-install-recommends", *ROLE_PACKAGES[target().role], *stock]
     environment = {"DEBIAN_FRONTEND": "noninteractive"}
     debconf_log = None
     if target().debconf_log:
@@ -562,8 +595,20 @@ KEEPALIVE_APIS = ("keystone", "nova-api")
 
 def after_install(run: Run) -> None:
     """Sizing, isolated metadata, the compute host's discovery (docs/cloud.md)."""
+    size_apis(run)
+    isolated_metadata(run)
+    # discover_hosts maps only a compute host that has made its record,
+    # which nova-compute does a while after it starts (it was restarted in
+    # node-fixes): until then the scheduler finds "No valid host".
+    hostname = inside(["hostname"]).strip()
+    seconds = wait_for(f"compute host {hostname} mapped to a cell", lambda: _discover(hostname), 300, 5)
+    run.note(f"operator: nova-manage cell_v2 discover_hosts ({hostname} mapped after {seconds:.0f} s)")
+
+
+def size_apis(run: Run) -> None:
+    """The API services' uwsgi processes, threads and Connection header (see the constants above)."""
     for unit, path in UWSGI_FILES.items():
-        if _exists(path):
+        if exists(path):
             inside(["pkgos", "ini", "set", path, "uwsgi", "processes", UWSGI_PROCESSES])
             if unit in EVENTLET_APIS:
                 inside(["pkgos", "ini", "set", path, "uwsgi", "threads", "1"])
@@ -573,18 +618,15 @@ def after_install(run: Run) -> None:
     run.note(f"operator: uwsgi processes = {UWSGI_PROCESSES} in {', '.join(UWSGI_FILES.values())}")
     run.note(f"operator: uwsgi threads = 1 for {', '.join(EVENTLET_APIS)} (eventlet)")
     run.note(f"operator: uwsgi add-header = Connection: close for {', '.join(KEEPALIVE_APIS)}")
-    # A provider network without a router gets its metadata from the DHCP agent.
+
+
+def isolated_metadata(run: Run) -> None:
+    """A network without a router gets its metadata from the DHCP agent."""
     inside(
         ["pkgos", "ini", "set", "/etc/neutron/dhcp_agent.ini", "DEFAULT", "enable_isolated_metadata", "true"]
     )
     inside(["systemctl", "restart", "neutron-dhcp-agent"])
     run.note("operator: dhcp_agent.ini enable_isolated_metadata = true")
-    # discover_hosts maps only a compute host that has made its record,
-    # which nova-compute does a while after it starts (it was restarted in
-    # node-fixes): until then the scheduler finds "No valid host".
-    hostname = inside(["hostname"]).strip()
-    seconds = wait_for(f"compute host {hostname} mapped to a cell", lambda: _discover(hostname), 300, 5)
-    run.note(f"operator: nova-manage cell_v2 discover_hosts ({hostname} mapped after {seconds:.0f} s)")
 
 
 def _discover(hostname: str) -> bool:
@@ -664,9 +706,16 @@ def profile_settings(run: Run) -> None:
             if setting.package in installed
         ]
         for asks in loaded.asks:
-            if asks.package not in installed:
+            questions = of_family(Family(asks.family))
+            # A family whose switch the preseed leaves off is not configured
+            # (neutron's [nova] on a compute node, which runs no neutron-server).
+            switched_off = any(
+                question.switch and answers.get(question.full_name(asks.prefix), question.default) != "true"
+                for question in questions
+            )
+            if asks.package not in installed or switched_off:
                 continue
-            for question in of_family(Family(asks.family)):
+            for question in questions:
                 if question.writes is None:
                     continue
                 value = answers.get(question.full_name(asks.prefix), question.default or "")
@@ -695,9 +744,9 @@ def installed_units() -> set[str]:
 
 
 def preseed_answers() -> dict[str, str]:
-    """The all-in-one preseed's answers by question name."""
+    """The target's preseed's answers by question name."""
     answers = {}
-    for line in (site_dir() / "all-in-one.preseed").read_text().splitlines():
+    for line in (site_dir() / f"{target().role}.preseed").read_text().splitlines():
         fields = line.split(None, 3)
         if len(fields) >= 3 and not line.startswith("#") and fields[2] != "seen":
             answers[fields[1]] = fields[3] if len(fields) > 3 else ""
@@ -712,8 +761,8 @@ def restart_stopped() -> None:
     RabbitMQ, stops as if asked to (exit 0, "inactive"), and systemd's
     ``Restart=on-failure`` does not start it again.
     """
-    states = inside(["systemctl", "is-active", *UNITS], check=False).split()
-    stopped = {unit for unit, state_ in zip(UNITS, states, strict=True) if state_ != "active"}
+    states = inside(["systemctl", "is-active", *units()], check=False).split()
+    stopped = {unit for unit, state_ in zip(units(), states, strict=True) if state_ != "active"}
     listed = inside(["systemctl", "list-units", "--failed", "--plain", "--no-legend"], check=False)
     failed = {line.split()[0] for line in listed.splitlines() if line.strip()}
     if failed:
@@ -722,7 +771,7 @@ def restart_stopped() -> None:
         inside(["systemctl", "restart", *sorted(stopped | failed)], check=False, timeout=600)
 
 
-def _exists(path: str) -> bool:
+def exists(path: str) -> bool:
     return node.execute(the_node(), ["test", "-e", path], capture=True).returncode == 0
 
 
@@ -733,7 +782,7 @@ def keystone_url(run: Run) -> str:
     return f"http://{run.address}:5000/v3"
 
 
-def token(run: Run) -> tuple[str, dict[str, object]]:
+def token(run: Run) -> tuple[str, dict[str, Any]]:
     """A project-scoped admin token and its catalog, in-process (the password on no argv)."""
     body = {
         "auth": {
@@ -759,8 +808,8 @@ def token(run: Run) -> tuple[str, dict[str, object]]:
         return response.headers["X-Subject-Token"], json.load(response)["token"]
 
 
-def endpoint(catalog: dict[str, object], kind: str) -> str:
-    for service in catalog.get("catalog", []):  # type: ignore[union-attr]
+def endpoint(catalog: dict[str, Any], kind: str) -> str:
+    for service in catalog.get("catalog", []):
         if service["type"] == kind:
             for item in service["endpoints"]:
                 if item["interface"] == "public":
@@ -791,11 +840,13 @@ API_CHECKS = [
 
 def check(run: Run) -> None:
     """Every unit active, each API answering an authenticated request, MariaDB and RabbitMQ up."""
-    states = inside(["systemctl", "is-active", *UNITS], check=False).split()
-    inactive = [f"{unit}={state_}" for unit, state_ in zip(UNITS, states, strict=False) if state_ != "active"]
+    states = inside(["systemctl", "is-active", *units()], check=False).split()
+    inactive = [
+        f"{unit}={state_}" for unit, state_ in zip(units(), states, strict=False) if state_ != "active"
+    ]
     failed = inside(["systemctl", "list-units", "--failed", "--plain", "--no-legend"], check=False).strip()
     run.note(
-        f"units: {len(UNITS) - len(inactive)}/{len(UNITS)} active"
+        f"units: {len(units()) - len(inactive)}/{len(units())} active"
         + (f"; not: {' '.join(inactive)}" if inactive else "")
     )
     if failed:
@@ -863,25 +914,19 @@ def openstack(*argv: str, timeout: float = 300) -> str:
 def build_image() -> Path:
     """pkgos build-image, cached: built once (about 5 minutes), reused while the qcow2 is there."""
     qcow2 = IMAGE.with_suffix(".qcow2")
-    if not qcow2.exists():
-        IMAGE_CACHE.mkdir(parents=True, exist_ok=True)
-        host(
-            [
-                *PKGOS,
-                "build-image",
-                "--release",
-                "bookworm",
-                "--minimal",
-                "--boot-type",
-                "mbr",
-                "--no-raw",
-                "--cache-dir",
-                str(IMAGE_TREE_CACHE),
-                "-o",
-                str(IMAGE),
-            ]
-        )
+    IMAGE_CACHE.mkdir(parents=True, exist_ok=True)
+    # Another demo's run on this machine may be building it (make demo and make demo NODES=3).
+    with open(IMAGE_CACHE / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not qcow2.exists():
+            build_image_now()
     return qcow2
+
+
+def build_image_now() -> None:
+    """pkgos build-image of the demo's image into the cache."""
+    options = ["--release", "bookworm", "--minimal", "--boot-type", "mbr", "--no-raw"]
+    host([*PKGOS, "build-image", *options, "--cache-dir", str(IMAGE_TREE_CACHE), "-o", str(IMAGE)])
 
 
 USER_DATA = f"""#!/bin/sh
@@ -912,8 +957,8 @@ def vm(run: Run) -> None:
         run.note(f"server {SERVER} deleted")
 
 
-def upload_image(run: Run) -> None:
-    """clouds.yaml on both sides (0600), the image built (cached) and uploaded with pkgos image-upload."""
+def write_clouds_yaml(run: Run) -> Path:
+    """The admin's clouds.yaml in the node and on the host (both 0600); the host's path."""
     config_file = site_dir() / "clouds.yaml"
     config_file.touch(mode=0o600)
     config_file.write_text(clouds_yaml(run))
@@ -921,6 +966,12 @@ def upload_image(run: Run) -> None:
     inside(
         ["sh", "-c", f"mkdir -p {directory} && umask 077 && cat > {NODE_CLOUDS_YAML}"], input=clouds_yaml(run)
     )
+    return config_file
+
+
+def upload_image(run: Run) -> None:
+    """clouds.yaml on both sides (0600), the image built (cached) and uploaded with pkgos image-upload."""
+    config_file = write_clouds_yaml(run)
     began = time.monotonic()
     qcow2 = build_image()
     size = qcow2.stat().st_size / 2**20
@@ -942,6 +993,7 @@ def upload_image(run: Run) -> None:
 
 def make_network_flavor_key() -> None:
     """The provider network and its subnet, a flavor and a key pair (each made once)."""
+    make_flavor_key()
     if NETWORK not in openstack("network", "list", "-f", "value", "-c", "Name").split():
         openstack(
             *("network", "create", "--share", "--provider-network-type", "flat"),
@@ -951,6 +1003,10 @@ def make_network_flavor_key() -> None:
             *("subnet", "create", "--network", NETWORK, "--subnet-range", SUBNET_RANGE),
             *("--gateway", "none", f"{NETWORK}-subnet"),
         )
+
+
+def make_flavor_key() -> None:
+    """The servers' flavor and key pair (each made once)."""
     if FLAVOR not in openstack("flavor", "list", "-f", "value", "-c", "Name").split():
         openstack("flavor", "create", "--vcpus", "1", "--ram", "768", "--disk", "3", FLAVOR)
     if KEY_NAME not in openstack("keypair", "list", "-f", "value", "-c", "Name").split():
@@ -961,11 +1017,11 @@ def make_network_flavor_key() -> None:
         openstack("keypair", "create", "--public-key", "/root/.ssh/pkgos-demo.pub", KEY_NAME)
 
 
-def server_status(server_id: str) -> str:
+def server_status(server_id: str, name: str = SERVER) -> str:
     """The server's status; CloudError when it is ERROR (with nova's fault)."""
     status = openstack("server", "show", server_id, "-f", "value", "-c", "status").strip()
     if status == "ERROR":
-        raise CloudError(f"server {SERVER} is in ERROR: {openstack('server', 'show', server_id)}")
+        raise CloudError(f"server {name} is in ERROR: {openstack('server', 'show', server_id)}")
     return status
 
 
