@@ -121,12 +121,13 @@ UNITS = [
     "neutron-dhcp-agent",
     "neutron-metadata-agent",
 ]
-# A compute node's units; a controller's are the others.
-COMPUTE_UNITS = ["nova-compute", "libvirtd", "neutron-linuxbridge-agent"]
+# The hypervisor's units run on compute nodes only; the linuxbridge agent
+# runs on every node (on the controller for the DHCP agent's ports).
+HYPERVISOR_UNITS = ("nova-compute", "libvirtd")
 ROLE_UNITS = {
     "all-in-one": UNITS,
-    "controller": [unit for unit in UNITS if unit not in ("nova-compute", "libvirtd")],
-    "compute": COMPUTE_UNITS,
+    "controller": [unit for unit in UNITS if unit not in HYPERVISOR_UNITS],
+    "compute": [*HYPERVISOR_UNITS, "neutron-linuxbridge-agent"],
 }
 # Debian's packages of the cloud whose scripts matter: each is reported as
 # rewired (version with +pkgos) or Debian's stock package.
@@ -600,9 +601,9 @@ def after_install(run: Run) -> None:
     # discover_hosts maps only a compute host that has made its record,
     # which nova-compute does a while after it starts (it was restarted in
     # node-fixes): until then the scheduler finds "No valid host".
-    hostname = inside(["hostname"]).strip()
-    seconds = wait_for(f"compute host {hostname} mapped to a cell", lambda: _discover(hostname), 300, 5)
-    run.note(f"operator: nova-manage cell_v2 discover_hosts ({hostname} mapped after {seconds:.0f} s)")
+    host = hostname()
+    seconds = wait_for(f"compute host {host} mapped to a cell", lambda: _discover(host), 300, 5)
+    run.note(f"operator: nova-manage cell_v2 discover_hosts ({host} mapped after {seconds:.0f} s)")
 
 
 def size_apis(run: Run) -> None:
@@ -629,11 +630,24 @@ def isolated_metadata(run: Run) -> None:
     run.note("operator: dhcp_agent.ini enable_isolated_metadata = true")
 
 
-def _discover(hostname: str) -> bool:
-    """discover_hosts once; whether ``hostname`` is mapped to a cell now."""
-    nova_manage = ["su", "nova", "-s", "/bin/sh", "-c"]
-    inside([*nova_manage, "nova-manage cell_v2 discover_hosts --verbose"], timeout=300)
-    return hostname in inside([*nova_manage, "nova-manage cell_v2 list_hosts"], timeout=300).split()
+# nova-manage as nova, which owns its log file.
+NOVA_MANAGE = ["su", "nova", "-s", "/bin/sh", "-c"]
+
+
+def _discover(host: str) -> bool:
+    """discover_hosts once; whether ``host`` is mapped to a cell now."""
+    inside([*NOVA_MANAGE, "nova-manage cell_v2 discover_hosts --verbose"], timeout=300)
+    return host in mapped_hosts()
+
+
+def mapped_hosts() -> set[str]:
+    """The hosts nova's cells know (``nova-manage cell_v2 list_hosts`` in the node)."""
+    return set(inside([*NOVA_MANAGE, "nova-manage cell_v2 list_hosts"], timeout=300).split())
+
+
+def hostname() -> str:
+    """The node's host name, which nova and neutron know it by."""
+    return inside(["hostname"]).strip()
 
 
 def rabbit_account(run: Run) -> None:
@@ -761,8 +775,9 @@ def restart_stopped() -> None:
     RabbitMQ, stops as if asked to (exit 0, "inactive"), and systemd's
     ``Restart=on-failure`` does not start it again.
     """
-    states = inside(["systemctl", "is-active", *units()], check=False).split()
-    stopped = {unit for unit, state_ in zip(units(), states, strict=True) if state_ != "active"}
+    wanted = units()
+    states = inside(["systemctl", "is-active", *wanted], check=False).split()
+    stopped = {unit for unit, state_ in zip(wanted, states, strict=True) if state_ != "active"}
     listed = inside(["systemctl", "list-units", "--failed", "--plain", "--no-legend"], check=False)
     failed = {line.split()[0] for line in listed.splitlines() if line.strip()}
     if failed:
@@ -840,13 +855,14 @@ API_CHECKS = [
 
 def check(run: Run) -> None:
     """Every unit active, each API answering an authenticated request, MariaDB and RabbitMQ up."""
-    states = inside(["systemctl", "is-active", *units()], check=False).split()
+    wanted = units()
+    states = inside(["systemctl", "is-active", *wanted], check=False).split()
     inactive = [
-        f"{unit}={state_}" for unit, state_ in zip(units(), states, strict=False) if state_ != "active"
+        f"{unit}={state_}" for unit, state_ in zip(wanted, states, strict=False) if state_ != "active"
     ]
     failed = inside(["systemctl", "list-units", "--failed", "--plain", "--no-legend"], check=False).strip()
     run.note(
-        f"units: {len(units()) - len(inactive)}/{len(units())} active"
+        f"units: {len(wanted) - len(inactive)}/{len(wanted)} active"
         + (f"; not: {' '.join(inactive)}" if inactive else "")
     )
     if failed:

@@ -217,7 +217,7 @@ def join(run: cloud.Run, cluster: Cluster) -> float:
     cloud.install(run)
     cloud.profile_settings(run)
     cloud.fix_node(run)
-    host = hostname()
+    host = cloud.hostname()
     with cloud.active(cluster.controller):
         cloud.wait_for(f"{host}'s nova-compute and linuxbridge agent up", lambda: is_up(host), 600, 5)
     seconds = time.monotonic() - run.marks["install"]
@@ -234,11 +234,6 @@ def computes(cluster: Cluster) -> None:
 
 def join_noted(run: cloud.Run, cluster: Cluster, name: str) -> None:
     run.marks[name] = join(run, cluster)
-
-
-def hostname() -> str:
-    """The node's host name, which nova and neutron name it by."""
-    return cloud.inside(["hostname"]).strip()
 
 
 def is_up(host: str) -> bool:
@@ -274,14 +269,6 @@ def service_lists(cluster: Cluster) -> None:
 # 5. mapped by the scheduler's periodic discovery
 
 
-def mapped_hosts() -> set[str]:
-    """The hosts nova's cells know (on the controller)."""
-    listed = cloud.inside(
-        ["su", "nova", "-s", "/bin/sh", "-c", "nova-manage cell_v2 list_hosts"], timeout=300
-    )
-    return {word for word in listed.split() if word.startswith(config.PREFIX)}
-
-
 def wait_mapped(cluster: Cluster, names: list[str]) -> None:
     """Wait until the scheduler's periodic discovery has mapped ``names``' hosts to cell1."""
     hosts = {config.full_name(name) for name in names}
@@ -291,7 +278,7 @@ def wait_mapped(cluster: Cluster, names: list[str]) -> None:
         ).strip()
         seconds = cloud.wait_for(
             f"{', '.join(sorted(hosts))} mapped to a cell",
-            lambda: hosts <= mapped_hosts(),
+            lambda: hosts <= cloud.mapped_hosts(),
             2 * DISCOVERY_INTERVAL + 60,
             10,
         )
@@ -308,6 +295,11 @@ def mapped(cluster: Cluster) -> None:
 
 
 # 6. a server on each compute node
+
+
+def peer_of(name: str) -> str:
+    """The address of the server on the other compute node than ``name``."""
+    return next(address for other, (_, address) in SERVERS.items() if other != name)
 
 
 def user_data(peer: str) -> str:
@@ -358,7 +350,7 @@ def tenant_network() -> None:
 
 def create_server(name: str, server: str, address: str) -> str:
     """``server`` on compute node ``name`` with a port of ``address``, its user-data reaching the other."""
-    peer = next(other for other_name, (_, other) in SERVERS.items() if other_name != name)
+    peer = peer_of(name)
     path = f"/root/pkgos-user-data-{name}"
     cloud.shell(f"cat > {path} <<'EOF'\n{user_data(peer)}EOF")
     port = cloud.openstack(
@@ -375,7 +367,7 @@ def create_server(name: str, server: str, address: str) -> str:
 def prove(cluster: Cluster, name: str, server_id: str) -> None:
     """``server_id`` ACTIVE on compute node ``name``; its console's metadata and peer lines."""
     server, _ = SERVERS[name]
-    peer = next(address for other, (_, address) in SERVERS.items() if other != name)
+    peer = peer_of(name)
     seconds = cloud.wait_for(
         f"server {server} ACTIVE", lambda: cloud.server_status(server_id, server) == "ACTIVE", 900, 5
     )
@@ -419,11 +411,16 @@ WRITTEN = [
 ]
 
 
+# debconf's databases of questions and of passwords, read directly: the
+# node has no debconf-utils (debconf-get-selections).
+DEBCONF_DATABASES = ["/var/cache/debconf/config.dat", "/var/cache/debconf/passwords.dat"]
+
+
 def leave(cluster: Cluster) -> None:
     """LEAVER's packages purged; nothing of theirs left; its records removed on the controller."""
     run = cluster.computes[LEAVER]
     with cloud.active(run):
-        host = hostname()
+        host = cloud.hostname()
         log = run.target.build / "purge.log"
         argv = ["apt-get", "purge", "-y", *PURGED]
         status = cloud.inside_logged(argv, log, {"DEBIAN_FRONTEND": "noninteractive"})
@@ -431,10 +428,10 @@ def leave(cluster: Cluster) -> None:
             raise cloud.CloudError(f"{' '.join(argv)} exited {status} (log: {log})")
         left = [path for path in WRITTEN if cloud.exists(path)]
         kept = cloud.inside(["sh", "-c", "dpkg -l 'nova-*' 'neutron-*' 2>/dev/null | grep '^[ir]' || true"])
-        answers = cloud.inside(
-            ["sh", "-c", "debconf-get-selections 2>/dev/null | grep -E '^(nova|neutron)' || true"]
+        answers = re.findall(
+            r"^Name: ((?:nova|neutron)\S*)$", cloud.inside(["cat", *DEBCONF_DATABASES]), re.M
         )
-        if left or kept.strip() or answers.strip():
+        if left or kept.strip() or answers:
             raise cloud.CloudError(f"after the purge: files {left}, packages {kept!r}, debconf {answers!r}")
         said = [line.strip() for line in log.read_text().splitlines() if "on the controller" in line]
     run.note(f"purged: {' '.join(argv)}: no nova or neutron package, file or debconf answer left")
@@ -456,7 +453,7 @@ def forget_host(run: cloud.Run, host: str) -> None:
     agents = json.loads(cloud.openstack("network", "agent", "list", "--host", host, "-f", "json"))
     for agent in agents:
         cloud.openstack("network", "agent", "delete", agent["ID"])
-    if host in mapped_hosts():
+    if host in cloud.mapped_hosts():
         raise cloud.CloudError(f"{host} is still mapped to a cell after its compute service was deleted")
     run.note(
         f"controller: {len(services)} compute service and {len(agents)} network agent record(s) of {host} "

@@ -143,10 +143,13 @@ def script_text(request: GenerateRequest, profile: ServiceProfile, phase: Phase,
 
 def _without_toolkit(profile: ServiceProfile, package: str) -> str:
     """What a purge without the toolkit says: what stays of what its configure made."""
-    paths = purged_paths(profile, package)
     directories = {directory.path for directory in profile.purged_by(package)}
     # A directory below another one named is not named again.
-    left = [p for p in paths if not any(p.startswith(f"{d}/") for d in directories if p in directories)]
+    left = [
+        path
+        for path in purged_paths(profile, package)
+        if not (path in directories and any(path.startswith(f"{d}/") for d in directories))
+    ]
     staying = f"; remove by hand: {' '.join(left)}" if left else ""
     return f"{package}: pkgos (openstack-pkg-tools) is not installed: the purge leaves what it made{staying}"
 

@@ -24,6 +24,7 @@ from ..fileio import atomic_write
 from ..profile import ServiceProfile, load, shipped_profiles
 from ..questions import families
 from ..run import run
+from ..steps import purged_paths
 from . import debfile
 from .maintscripts import GenerateRequest, Style, generate_debian
 from .rewire import (
@@ -163,14 +164,7 @@ def _without_idle_phases(generated: Generated, profile: ServiceProfile, package:
     scripts = dict(generated.scripts)
     if not generated.templates:
         scripts.pop("config", None)
-        purges = (
-            profile.configs_for(package)
-            or profile.purged_by(package)
-            or profile.files_for(package)
-            or profile.leftovers_for(package)
-            or profile.leavings_for(package)
-        )
-        if not purges:
+        if not (purged_paths(profile, package) or profile.leavings_for(package)):
             scripts.pop("postrm", None)
     return dataclasses.replace(generated, scripts=scripts)
 

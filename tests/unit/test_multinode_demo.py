@@ -23,7 +23,8 @@ def test_each_servers_user_data_is_a_valid_script_naming_the_other() -> None:
     names = list(multinode.SERVERS)
     for name in names:
         _, address = multinode.SERVERS[name]
-        peer = next(other for other_name, (_, other) in multinode.SERVERS.items() if other_name != name)
+        peer = multinode.peer_of(name)
+        assert peer != address and peer in {other for _, other in multinode.SERVERS.values()}
         script = multinode.user_data(peer)
         assert address not in script and f"/dev/tcp/{peer}/22" in script
         assert f"{multinode.PEER_MARKER} {peer} $greeting" in script

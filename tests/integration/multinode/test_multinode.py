@@ -40,8 +40,8 @@ def test_compute_nodes_join_boot_a_server_each_reach_each_other_leave_and_rejoin
             # Both lists on the controller show the host up (after the rejoin too).
             assert re.search(rf"^  nova-compute {host} up$", summary, re.M), host
             assert re.search(rf"^  Linux bridge agent {host} (True|:-\))$", summary, re.M), host
-        for server, address in multinode.SERVERS.values():
-            peer = next(other for _, other in multinode.SERVERS.values() if other != address)
+        for name, (server, _) in multinode.SERVERS.items():
+            peer = multinode.peer_of(name)
             assert re.search(rf"{server} console\| .*{multinode.PEER_MARKER} {peer} SSH-2\.0", summary), (
                 server
             )
