@@ -23,8 +23,9 @@ Measured in each node:
   its postinst (debconf's confmodule), and the configure phase holds every
   step the maintainer scripts take after unpacking;
 - **Keystone requests**: request lines of Keystone's uwsgi log
-  (``/var/log/keystone/keystone.log``, Debian's ``keystone-uwsgi.ini``),
-  counted at each status line, so per package;
+  (``/var/log/keystone/keystone.log``, Debian's ``keystone-uwsgi.ini``;
+  the private Keystone of a rewired keystone's first install writes its
+  access lines there too), counted at each status line, so per package;
 - **processes started**: BSD process accounting switched on inside the
   node (accounting is per PID namespace, so nothing of the host or other
   nodes is counted; one record per process, threads not included) plus the
@@ -91,7 +92,12 @@ ARCHIVE_IN_NODE = "/srv/pkgos-archive"
 WORK = "/root/pkgos-bench"
 PACCT = "/var/log/pkgos-bench.pacct"
 KEYSTONE_LOG = "/var/log/keystone/keystone.log"
-REQUEST = re.compile(r"\] (GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) \S+ => generated ")
+# A request line of uwsgi, or (common log format) of the private Keystone a
+# rewired keystone's first install makes its project and roles through.
+REQUEST = re.compile(
+    r"\] (GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) \S+ => generated "
+    r'|\] "(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) \S+ HTTP/1\.[01]" \d{3} '
+)
 APT_ENV = {"DEBIAN_FRONTEND": "noninteractive"}
 SITE = """\
 [site]

@@ -16,8 +16,9 @@ and each is idempotent:
   reaches it in ``OS_BOOTSTRAP_PASSWORD``, the one variable keystone-manage
   reads it from, never on the command line. Without a password the step is
   skipped and the existing admin password is kept;
-* ``ensure_service_project``: once Keystone serves requests, the
-  ``service`` project and the standard roles, in-process.
+* ``ensure_service_project`` and ``ensure_email``: once Keystone serves
+  requests, the ``service`` project and the standard roles, and the
+  administrator's email, through one client.
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ from . import fileio, log
 from .errors import InvalidValueError, PkgosError
 from .inifile import IniFile
 from .keystone import (
-    AdminCredentials,
     Endpoints,
     KeystoneClient,
     RetryPolicy,
@@ -213,24 +213,21 @@ STARTING = RetryPolicy(attempts=8, first_delay=1.0, factor=1.5)
 
 
 def ensure_service_project(
-    credentials: AdminCredentials,
-    project: str = "service",
-    roles: tuple[str, ...] = STANDARD_ROLES,
-    retry: RetryPolicy | None = None,
+    client: KeystoneClient, project: str = "service", roles: tuple[str, ...] = STANDARD_ROLES
 ) -> list[str]:
     """Create the service project and the standard roles; return what was created."""
-    client = KeystoneClient(credentials, retry=retry)
-    created = (
-        [f"project {project}"] if ensure_project(client, project, credentials.project_domain_name) else []
-    )
+    domain = client.credentials.project_domain_name
+    created = [f"project {project}"] if ensure_project(client, project, domain) else []
     created += [f"role {role}" for role in ensure_roles(client, roles)]
     return created
 
 
-def ensure_email(credentials: AdminCredentials, email: str) -> bool:
-    """Give the administrator ``email``, as Debian's package records it; True if changed."""
-    client = KeystoneClient(credentials)
-    users = client.get("/users", {"name": credentials.username}).get("users", [])
+def ensure_email(client: KeystoneClient, email: str) -> bool:
+    """Give the client's user, the administrator, ``email`` (Debian's package records it).
+
+    True if it changed.
+    """
+    users = client.get("/users", {"name": client.credentials.username}).get("users", [])
     if not users or users[0].get("email") == email:
         return False
     client.patch(f"/users/{users[0]['id']}", {"user": {"email": email}})

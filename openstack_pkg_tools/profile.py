@@ -275,13 +275,17 @@ class KeystoneBootstrap:
     package's debconf answers (``keystone-manage bootstrap``). Then, once
     Keystone serves, the ``project`` service users live in and the
     ``roles`` every other service's postinst counts on are made; ``start``
-    is the init script started before that, as Debian's postinst does.
+    is the init script started, as Debian's postinst does. Where nothing
+    serves Keystone yet, those steps go to a private Keystone loaded once
+    from the ``wsgi-file`` of the service's ``uwsgi`` file, and ``start``
+    comes after them (``keystone_private`` says why).
     """
 
     config: str
     project: str
     roles: tuple[str, ...]
     start: str
+    uwsgi: str
 
 
 # The roles Debian's keystone creates: its postinst's list, less the legacy
@@ -718,6 +722,7 @@ def _bootstrap(top: Table, configs: tuple[ConfigFile, ...]) -> KeystoneBootstrap
         project=table.string("project", "service", re.compile(r"[A-Za-z0-9_.-]{1,64}")),
         roles=table.strings("roles", list(DEBIAN_KEYSTONE_ROLES), pattern=ROLE_RE),
         start=table.string("start", "", re.compile(r"[a-z0-9][a-z0-9+.@-]*|")),
+        uwsgi=table.path("uwsgi") if table.has("uwsgi") else "",
     )
     folded = [role.casefold() for role in bootstrap.roles]
     for index, role in enumerate(folded, start=1):

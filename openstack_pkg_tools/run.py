@@ -17,8 +17,10 @@ Every child process of the toolkit is started by ``run()``:
 * ``output_log`` is appended to without following a link at its name, with
   the same secrets and every URL's password redacted.
 
-It is built on the ``sh`` module, using only what sh 1.14 (Debian 12) and
-sh 2.x share.
+``run()`` is built on the ``sh`` module, using only what sh 1.14 (Debian
+12) and sh 2.x share. ``background()``, for a server the caller needs
+while it does something else, is built on ``subprocess``: it hands the
+child an open socket, which sh 1.14 cannot.
 """
 
 from __future__ import annotations
@@ -27,7 +29,10 @@ import io
 import os
 import shlex
 import stat
-from collections.abc import Collection, Mapping, Sequence
+import subprocess
+import tempfile
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO
 
@@ -173,6 +178,65 @@ def run(
             err.finish()
             log_file.close()
     return Completed(argv, exit_code, out.text(), err.text())
+
+
+@contextmanager
+def background(
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: str | None = None,
+    pass_fds: Sequence[int] = (),
+    hint: str | None = None,
+    secrets: Collection[str | None] = (),
+    stop_timeout: float = 30.0,
+) -> Iterator[None]:
+    """Run ``argv`` while the body runs, then close its stdin and wait for it to exit.
+
+    For a server the caller needs only for a while: the end of its stdin
+    tells the child to stop, and comes also when this process dies, so no
+    child outlives its caller. One still running ``stop_timeout`` seconds
+    later is killed, with a warning. ``pass_fds`` are descriptors the child
+    inherits. A child that exits with an error raises ``CommandError`` with
+    the last lines of its output, ``secrets`` and URL passwords redacted;
+    when the body failed too, that error is the likely cause and replaces
+    the body's.
+    """
+    argv = tuple(argv)
+    command = shlex.join(argv)
+    log.info("+ " + command + " &")
+    with tempfile.TemporaryFile() as output:
+        try:
+            child = subprocess.Popen(
+                argv,
+                stdin=subprocess.PIPE,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                env=child_environment(env),
+                cwd=cwd,
+                pass_fds=tuple(pass_fds),
+            )
+        except OSError as error:
+            reason = f"cannot be started: {error.strerror or error}"
+            raise CommandError(command, exit_code=None, reason=reason, hint=hint) from None
+        try:
+            yield
+        finally:
+            assert child.stdin is not None
+            child.stdin.close()
+            try:
+                child.wait(timeout=stop_timeout)
+            except subprocess.TimeoutExpired:
+                log.warning(f"{command} did not stop {stop_timeout:g} s after its input ended: killed.")
+                child.kill()
+                child.wait()
+            else:
+                if child.returncode != 0:
+                    output.seek(0)
+                    text = output.read().decode("utf-8", errors="replace")
+                    raise CommandError(
+                        command, exit_code=child.returncode, stderr=redact(text, *secrets), hint=hint
+                    ) from None
 
 
 def _open_log(path: str) -> IO[bytes]:

@@ -233,6 +233,6 @@ def _bootstrap(args: argparse.Namespace) -> int:
         print("no admin password given: the service project is not checked", file=sys.stderr)
         return 0
     credentials = AdminCredentials(endpoints.internal, spec.admin_username, password, spec.admin_project)
-    for created in ensure_service_project(credentials):
+    for created in ensure_service_project(KeystoneClient(credentials)):
         print(f"created {created}")
     return 0

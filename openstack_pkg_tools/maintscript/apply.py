@@ -9,9 +9,21 @@ for postinst's summary, which name objects but never a secret.
 from __future__ import annotations
 
 import secrets
+import urllib.parse
 from collections.abc import Callable
 
-from .. import cells, dbsync, keystone, keystone_bootstrap, ksat, log, rabbit, steps, unmigrated
+from .. import (
+    cells,
+    dbsync,
+    keystone,
+    keystone_bootstrap,
+    keystone_private,
+    ksat,
+    log,
+    rabbit,
+    steps,
+    unmigrated,
+)
 from ..db import AdminLogin, Change, DatabaseSpec, Engine, backend_for
 from ..errors import PkgosError
 from ..inifile import IniFile
@@ -87,8 +99,14 @@ def _keystone_step_or_warn(profile: ServiceProfile, what: str, step: Callable[[]
 
 
 def bootstrap_keystone(profile: ServiceProfile, plan: BootstrapPlan) -> list[str]:
-    """Keystone's keys and administrator (its database is migrated by then), then, once the
-    started Keystone answers, the service project, Debian's roles and the administrator's email."""
+    """Keystone's keys and administrator (its database is migrated by then), then, through
+    Keystone's API, the service project, Debian's roles and the administrator's email.
+
+    When nothing serves Keystone yet, the API steps go to a private
+    Keystone loaded once (``keystone_private``), and the service starts
+    after them; otherwise the service is started (a no-op when it runs)
+    and they go to it.
+    """
     done = []
     if keystone_bootstrap.setup_fernet_keys(plan.spec):
         done.append("created Keystone's fernet keys")
@@ -104,22 +122,31 @@ def bootstrap_keystone(profile: ServiceProfile, plan: BootstrapPlan) -> list[str
             "create-admin-tenant answered yes creates the service project and roles."
         )
         return done
-    # As Debian's postinst does; a policy-rc.d that forbids it (exit 101) leaves
-    # the steps below to warn, and a re-run to finish.
-    run(["invoke-rc.d", plan.start, "start"], ok_codes=(0, 101), timeout=300)
-    credentials = keystone.AdminCredentials(
-        plan.local_url, plan.spec.admin_username, plan.admin_password, project_name=plan.spec.admin_project
-    )
 
-    def api_steps() -> list[str]:
-        created = keystone_bootstrap.ensure_service_project(
-            credentials, project=plan.project, roles=plan.roles, retry=keystone_bootstrap.STARTING
+    def api_steps(url: str) -> list[str]:
+        credentials = keystone.AdminCredentials(
+            url, plan.spec.admin_username, plan.admin_password, project_name=plan.spec.admin_project
         )
-        if plan.admin_email and keystone_bootstrap.ensure_email(credentials, plan.admin_email):
+        client = keystone.KeystoneClient(credentials, retry=keystone_bootstrap.STARTING)
+        created = keystone_bootstrap.ensure_service_project(client, project=plan.project, roles=plan.roles)
+        if plan.admin_email and keystone_bootstrap.ensure_email(client, plan.admin_email):
             created.append(f"email of {plan.spec.admin_username}")
         return [f"Keystone: created {item}" for item in created]
 
-    return done + _keystone_step_or_warn(profile, "the service project and roles", api_steps)
+    app = keystone_private.served_by(plan.uwsgi)
+    local = urllib.parse.urlsplit(plan.local_url)
+    if app and not keystone_private.something_listens(local.hostname or "", local.port or 80):
+        with keystone_private.serving(plan.spec, app) as url:
+            done += _keystone_step_or_warn(profile, "the service project and roles", lambda: api_steps(url))
+        # As Debian's postinst does; a policy-rc.d may forbid it (exit 101).
+        run(["invoke-rc.d", plan.start, "start"], ok_codes=(0, 101), timeout=300)
+        return done
+    # As Debian's postinst does; a policy-rc.d that forbids it (exit 101) leaves
+    # the steps below to warn, and a re-run to finish.
+    run(["invoke-rc.d", plan.start, "start"], ok_codes=(0, 101), timeout=300)
+    return done + _keystone_step_or_warn(
+        profile, "the service project and roles", lambda: api_steps(plan.local_url)
+    )
 
 
 def generate_password() -> str:

@@ -89,7 +89,9 @@ class BootstrapPlan:
     """Keystone's own bootstrap: keys, administrator, endpoints, then project and roles.
 
     ``local_url`` is where postinst reaches the Keystone it has just started
-    (this machine), whatever address the endpoints give clients.
+    (this machine), whatever address the endpoints give clients; ``uwsgi``
+    the service's uwsgi file, whose WSGI file serves the API steps of a
+    first install (``keystone_private``), "" for none.
     """
 
     spec: BootstrapSpec
@@ -99,6 +101,7 @@ class BootstrapPlan:
     roles: tuple[str, ...]
     start: str
     local_url: str
+    uwsgi: str
 
 
 @dataclass(frozen=True)
@@ -417,6 +420,7 @@ def bootstrap_plan(profile: ServiceProfile, answers: Answers, default_address: s
         roles=profile.bootstrap.roles,
         start=profile.bootstrap.start,
         local_url=f"http://127.0.0.1:{entry.port}{entry.path}",
+        uwsgi=profile.bootstrap.uwsgi,
     )
 
 

@@ -37,7 +37,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from openstack_pkg_tools.keystone import AdminCredentials, Endpoints
+from openstack_pkg_tools.keystone import AdminCredentials, Endpoints, KeystoneClient
 from openstack_pkg_tools.keystone.model import DEFAULT_REGION
 from openstack_pkg_tools.keystone_bootstrap import BootstrapSpec, bootstrap, ensure_service_project
 
@@ -201,7 +201,7 @@ def keystone_server(workdir: str, *, region: str = DEFAULT_REGION, port: int = 0
         server = KeystoneServer(
             url, "admin", password, "admin", region, process.pid, port, config_file, workdir
         )
-        ensure_service_project(server.credentials())
+        ensure_service_project(KeystoneClient(server.credentials()))
         yield server
     finally:
         stop(process)

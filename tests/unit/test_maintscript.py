@@ -483,6 +483,7 @@ def test_keystone_bootstraps_itself_from_debians_questions() -> None:
     )
     assert bootstrap.local_url == "http://127.0.0.1:5000/v3"
     assert bootstrap.start == "keystone"
+    assert bootstrap.uwsgi == "/etc/keystone/keystone-uwsgi.ini"
     assert {"service", "heat_stack_owner", "load-balancer_member"} <= set(bootstrap.roles)
     assert "Adm1n" not in repr(bootstrap)
     # Without register-endpoint, keystone-manage registers no endpoint (and no region).

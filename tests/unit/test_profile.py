@@ -142,6 +142,11 @@ SETTING = 'name = "foo"\n[[config]]\nsource = "a.conf"\n[[setting]]\n'
             'name = "foo"\n[[config]]\nsource = "foo.conf"\n[keystone_bootstrap]\nroles = ["a role"]\n',
             "keystone_bootstrap.roles[1]: 'a role' does not match",
         ),
+        (
+            'name = "foo"\n[[config]]\nsource = "foo.conf"\n'
+            '[keystone_bootstrap]\nuwsgi = "keystone-uwsgi.ini"\n',
+            "keystone_bootstrap.uwsgi: 'keystone-uwsgi.ini' is not an absolute",
+        ),
         # A trailing newline is not part of a name ("$" would have let it through).
         ('name = "foo\\n"\n', "foo.toml: name: 'foo\\n' does not match"),
         (

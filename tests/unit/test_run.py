@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 from openstack_pkg_tools.errors import CommandError
-from openstack_pkg_tools.run import child_environment, run
+from openstack_pkg_tools.run import background, child_environment, run
 
 
 def test_output_exit_code_and_stdin() -> None:
@@ -84,3 +85,49 @@ def test_output_log_holds_no_secret_and_no_url_password(tmp_path: Path) -> None:
 
 def test_working_directory(tmp_path: Path) -> None:
     assert run(["pwd"], cwd=str(tmp_path)).stdout.strip() == os.path.realpath(tmp_path)
+
+
+def test_a_background_child_stops_at_the_end_of_its_input(tmp_path: Path) -> None:
+    done = tmp_path / "done"
+    with background(["sh", "-c", 'cat >/dev/null; echo stopped >"$0"', str(done)]):
+        assert not done.exists()
+    assert done.read_text() == "stopped\n"
+
+
+def test_a_background_child_that_ignores_its_input_is_killed(capsys: pytest.CaptureFixture[str]) -> None:
+    with background(["sleep", "60"], stop_timeout=0.2):
+        pass
+    err = capsys.readouterr().err
+    assert "+ sleep 60 &" in err
+    assert "sleep 60 did not stop 0.2 s after its input ended: killed." in err
+
+
+def test_a_background_child_that_fails_raises_with_its_output_redacted() -> None:
+    script = 'echo loading; echo "password $SECRET in mysql://u:$SECRET@db/x"; exit 4'
+    secret = {"SECRET": "hunter2"}
+    with (
+        pytest.raises(CommandError) as caught,
+        background(["sh", "-c", script], env=secret, secrets=["hunter2"]),
+    ):
+        pass
+    text = str(caught.value)
+    assert caught.value.returncode == 4 and "loading" in text
+    assert "hunter2" not in text and "pw2" not in text
+
+
+def test_a_background_childs_failure_replaces_the_error_it_caused() -> None:
+    with pytest.raises(CommandError) as caught, background(["sh", "-c", "echo no app; exit 1"]):
+        raise ConnectionRefusedError
+    assert "no app" in str(caught.value)
+
+
+def test_a_background_child_inherits_the_descriptors_it_is_given() -> None:
+    read_end, write_end = os.pipe()
+    try:
+        write = "import os, sys; os.write(int(sys.argv[1]), b'through')"
+        with background([sys.executable, "-c", write, str(write_end)], pass_fds=(write_end,)):
+            pass
+        os.close(write_end)
+        assert os.read(read_end, 100) == b"through"
+    finally:
+        os.close(read_end)

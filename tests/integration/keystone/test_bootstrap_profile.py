@@ -11,9 +11,12 @@ from tests.servers.keystone import KeystoneServer
 def test_the_keystone_profiles_roles_are_made_once(keystone: KeystoneServer) -> None:
     bootstrap = load("keystone").bootstrap
     assert bootstrap is not None
-    ensure_service_project(keystone.credentials(), bootstrap.project, bootstrap.roles)
+    ensure_service_project(KeystoneClient(keystone.credentials()), bootstrap.project, bootstrap.roles)
     client = KeystoneClient(keystone.credentials())
-    assert ensure_service_project(keystone.credentials(), bootstrap.project, bootstrap.roles) == []
+    assert (
+        ensure_service_project(KeystoneClient(keystone.credentials()), bootstrap.project, bootstrap.roles)
+        == []
+    )
     names = {role["name"] for role in client.get("/roles", {}).get("roles", [])}
     assert set(bootstrap.roles) <= names
     assert [p["name"] for p in client.get("/projects", {"name": bootstrap.project})["projects"]] == [
@@ -24,7 +27,7 @@ def test_the_keystone_profiles_roles_are_made_once(keystone: KeystoneServer) -> 
 def test_roles_that_exist_cost_one_listing(keystone: KeystoneServer) -> None:
     bootstrap = load("keystone").bootstrap
     assert bootstrap is not None
-    ensure_service_project(keystone.credentials(), bootstrap.project, bootstrap.roles)
+    ensure_service_project(KeystoneClient(keystone.credentials()), bootstrap.project, bootstrap.roles)
     client = KeystoneClient(keystone.credentials())
     assert ensure_roles(client, bootstrap.roles) == []
     # The token request and one GET /roles, whatever the number of roles.

@@ -66,7 +66,7 @@ def _keystone_profiles_bootstrap(keystone: KeystoneServer) -> tuple[str, tuple[s
         "admin-password-confirm": keystone.admin_password,
     }
     plan = bootstrap_plan(load("keystone"), answers, "127.0.0.1")
-    ensure_service_project(keystone.credentials(), plan.project, plan.roles)
+    ensure_service_project(KeystoneClient(keystone.credentials()), plan.project, plan.roles)
     return plan.project, plan.roles
 
 
