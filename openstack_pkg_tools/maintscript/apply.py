@@ -103,25 +103,22 @@ def bootstrap_keystone(profile: ServiceProfile, plan: BootstrapPlan) -> list[str
     Keystone's API, the service project, Debian's roles and the administrator's email.
 
     When nothing serves Keystone yet, the API steps go to a private
-    Keystone loaded once (``keystone_private``), and the service starts
-    after them; otherwise the service is started (a no-op when it runs)
-    and they go to it.
+    Keystone (``keystone_private``), which loads while ``keystone-manage
+    bootstrap`` runs, and the service starts after them; otherwise the
+    service is started (a no-op when it runs) and they go to it.
     """
     done = []
     if keystone_bootstrap.setup_fernet_keys(plan.spec):
         done.append("created Keystone's fernet keys")
     if keystone_bootstrap.setup_credential_keys(plan.spec):
         done.append("created Keystone's credential keys")
-    if not keystone_bootstrap.bootstrap_admin(plan.spec, plan.admin_password):
-        # Without the password (forgotten after the first run) nothing below can log in.
-        return done
-    done.append(f"bootstrapped Keystone: administrator {plan.spec.admin_username}")
-    if not plan.start:
-        log.info(
-            "Keystone is not started by this package: once it runs, dpkg-reconfigure with "
-            "create-admin-tenant answered yes creates the service project and roles."
-        )
-        return done
+
+    def administrator() -> bool:
+        if not keystone_bootstrap.bootstrap_admin(plan.spec, plan.admin_password):
+            # Without the password (forgotten after the first run) nothing below can log in.
+            return False
+        done.append(f"bootstrapped Keystone: administrator {plan.spec.admin_username}")
+        return True
 
     def api_steps(url: str) -> list[str]:
         credentials = keystone.AdminCredentials(
@@ -133,20 +130,34 @@ def bootstrap_keystone(profile: ServiceProfile, plan: BootstrapPlan) -> list[str
             created.append(f"email of {plan.spec.admin_username}")
         return [f"Keystone: created {item}" for item in created]
 
+    what = "the service project and roles"
+    if not plan.start:
+        if administrator():
+            log.info(
+                "Keystone is not started by this package: once it runs, dpkg-reconfigure with "
+                "create-admin-tenant answered yes creates the service project and roles."
+            )
+        return done
     app = keystone_private.served_by(plan.uwsgi)
     local = urllib.parse.urlsplit(plan.local_url)
-    if app and not keystone_private.something_listens(local.hostname or "", local.port or 80):
-        with keystone_private.serving(plan.spec, app) as url:
-            done += _keystone_step_or_warn(profile, "the service project and roles", lambda: api_steps(url))
-        # As Debian's postinst does; a policy-rc.d may forbid it (exit 101).
+    if (
+        not plan.admin_password
+        or app is None
+        or keystone_private.something_listens(local.hostname or "", local.port or 80)
+    ):
+        if not administrator():
+            return done
+        # As Debian's postinst does; a policy-rc.d that forbids it (exit 101) leaves
+        # the steps below to warn, and a re-run to finish.
         run(["invoke-rc.d", plan.start, "start"], ok_codes=(0, 101), timeout=300)
-        return done
-    # As Debian's postinst does; a policy-rc.d that forbids it (exit 101) leaves
-    # the steps below to warn, and a re-run to finish.
+        return done + _keystone_step_or_warn(profile, what, lambda: api_steps(plan.local_url))
+    with keystone_private.serving(plan.spec, app) as url:
+        # Two processes for two cores: Keystone loads while keystone-manage bootstrap runs.
+        administrator()
+        done += _keystone_step_or_warn(profile, what, lambda: api_steps(url))
+    # As Debian's postinst does; a policy-rc.d may forbid it (exit 101).
     run(["invoke-rc.d", plan.start, "start"], ok_codes=(0, 101), timeout=300)
-    return done + _keystone_step_or_warn(
-        profile, "the service project and roles", lambda: api_steps(plan.local_url)
-    )
+    return done
 
 
 def generate_password() -> str:
