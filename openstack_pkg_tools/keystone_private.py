@@ -89,7 +89,8 @@ def serving(spec: BootstrapSpec, app: ServedApp) -> Iterator[str]:
     keystone-manage does. If it dies, the error names it, with the end of
     what it printed when it has no log file.
     """
-    argv = [sys.executable, "-m", __name__]
+    # -I: nothing of the environment, the user's site or the working directory on its path.
+    argv = [sys.executable, "-I", "-m", __name__]
     where_it_logs = "its output above"
     if app.log:
         argv += ["--log", app.log]
