@@ -9,9 +9,10 @@ and on a machine of two cores the first answers only when nearly all of
 them have loaded. When nothing serves Keystone yet (a first install), the
 postinst's API steps therefore go to Keystone served from one process:
 the WSGI file the service's uwsgi file names, with the same config file
-and database, loaded once, on a loopback socket, as the keystone user,
-and stopped when the steps are done. Then the service is started, and
-its processes load while the rest of the install goes on. What the
+and database, loaded once (while ``keystone-manage bootstrap`` runs: it
+needs only the migrated schema), on a loopback socket, as the keystone
+user, and stopped when the steps are done. Then the service is started,
+and its processes load while the rest of the install goes on. What the
 private Keystone prints (Keystone's own log lines, and one access line
 per request, in the common log format) goes where the service's go: the
 uwsgi file's ``logto``, opened by the child as the keystone user.

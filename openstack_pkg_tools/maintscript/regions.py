@@ -25,8 +25,12 @@ from ..errors import InvalidValueError
 from ..urls import redact_url
 from .plans import Plans
 
-# One short attempt: an install must not wait for a Keystone that is not there.
-TIMEOUT = 10.0
+# One attempt: a Keystone that is not there refuses the connection at once.
+# One that accepted it may still be loading (the keystone package starts
+# Debian's uwsgi, 8 processes that each load Keystone, just before the next
+# package's postinst asks): its answer is worth waiting for. The Keystone
+# steps after this check wait longer still for a host that does not answer.
+TIMEOUT = 60.0
 
 
 def credentials_of(planned: Plans) -> keystone.AdminCredentials | None:
