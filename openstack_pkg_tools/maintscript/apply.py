@@ -130,6 +130,11 @@ def bootstrap_keystone(profile: ServiceProfile, plan: BootstrapPlan) -> list[str
             created.append(f"email of {plan.spec.admin_username}")
         return [f"Keystone: created {item}" for item in created]
 
+    def start_service() -> None:
+        # As Debian's postinst does. A policy-rc.d may forbid it (exit 101):
+        # API steps that need the service then warn, and a re-run finishes them.
+        run(["invoke-rc.d", plan.start, "start"], ok_codes=(0, 101), timeout=300)
+
     what = "the service project and roles"
     if not plan.start:
         if administrator():
@@ -147,16 +152,13 @@ def bootstrap_keystone(profile: ServiceProfile, plan: BootstrapPlan) -> list[str
     ):
         if not administrator():
             return done
-        # As Debian's postinst does; a policy-rc.d that forbids it (exit 101) leaves
-        # the steps below to warn, and a re-run to finish.
-        run(["invoke-rc.d", plan.start, "start"], ok_codes=(0, 101), timeout=300)
+        start_service()
         return done + _keystone_step_or_warn(profile, what, lambda: api_steps(plan.local_url))
     with keystone_private.serving(plan.spec, app) as url:
         # Two processes for two cores: Keystone loads while keystone-manage bootstrap runs.
         administrator()
         done += _keystone_step_or_warn(profile, what, lambda: api_steps(url))
-    # As Debian's postinst does; a policy-rc.d may forbid it (exit 101).
-    run(["invoke-rc.d", plan.start, "start"], ok_codes=(0, 101), timeout=300)
+    start_service()
     return done
 
 
