@@ -45,9 +45,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import NoReturn
 
+from .errors import PkgosError
 from .inifile import IniFile
 from .keystone_bootstrap import BootstrapSpec
-from .run import background
+from .run import background, open_log
 
 LOOPBACK = "127.0.0.1"
 # How a WSGI file exposes its application when uwsgi loads it (not as __main__).
@@ -132,12 +133,10 @@ def _stop_at_end_of_input(server: _Server) -> None:
 
 
 def _output_to(path: str) -> None:
-    """Standard output and error appended to ``path``, never through a link at its name."""
-    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
-    descriptor = os.open(path, flags, 0o640)
-    for stream in (1, 2):
-        os.dup2(descriptor, stream)
-    os.close(descriptor)
+    """Standard output and error appended to ``path``: never through a link, only to a regular file."""
+    with open_log(path) as log_file:
+        for stream in (1, 2):
+            os.dup2(log_file.fileno(), stream)
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
@@ -148,7 +147,11 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     parser.add_argument("wsgi_file", help="the file whose 'application' is Keystone's WSGI application")
     args = parser.parse_args(argv)
     if args.log:
-        _output_to(args.log)
+        try:
+            _output_to(args.log)
+        except PkgosError as error:
+            # One line on stderr, which the postinst's error shows.
+            sys.exit(str(error))
     listener = socket.socket(fileno=args.fd)
     # Keystone's config parser reads the command line, as it would uwsgi's: nothing for it.
     sys.argv[:] = [args.wsgi_file]

@@ -145,7 +145,7 @@ def run(
     log.info("+ " + command)
     if isinstance(stdin, str):
         stdin = stdin.encode("utf-8")
-    log_file = _open_log(output_log) if output_log else None
+    log_file = open_log(output_log) if output_log else None
     out, err = _Tee(log_file, secrets), _Tee(log_file, secrets)
     options: dict[str, object] = {
         "_in": stdin if stdin is not None else b"",
@@ -239,8 +239,9 @@ def background(
                     ) from None
 
 
-def _open_log(path: str) -> IO[bytes]:
-    """``path`` opened for appending; a link or anything but a regular file refused."""
+def open_log(path: str) -> IO[bytes]:
+    """``path`` opened for appending, created if missing (0640); a link or anything
+    but a regular file refused (``ConfigFileError``)."""
     flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
     try:
         fd = os.open(path, flags, 0o640)

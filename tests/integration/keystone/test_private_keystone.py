@@ -56,6 +56,22 @@ def test_a_keystone_that_does_not_load_is_named_with_its_output(
     assert "S3cret-Pw" not in message
 
 
+def test_a_link_planted_at_the_logs_name_is_not_followed(keystone: KeystoneServer, tmp_path: Path) -> None:
+    target = tmp_path / "elsewhere"
+    target.write_text("kept\n")
+    log = tmp_path / "keystone.log"
+    log.symlink_to(target)
+    spec = bootstrap_spec(keystone.config_file, keystone.auth_url)
+    with (
+        pytest.raises(CommandError) as caught,
+        keystone_private.serving(spec, keystone_private.ServedApp(WSGI_SCRIPT, str(log))),
+    ):
+        pass
+    assert f"{log}: cannot be opened to append the output" in str(caught.value)
+    assert "Traceback" not in str(caught.value)
+    assert target.read_text() == "kept\n"
+
+
 def test_the_app_is_the_one_the_services_uwsgi_file_names(tmp_path: Path) -> None:
     ini = tmp_path / "keystone-uwsgi.ini"
     ini.write_text(
