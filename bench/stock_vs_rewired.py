@@ -92,12 +92,10 @@ ARCHIVE_IN_NODE = "/srv/pkgos-archive"
 WORK = "/root/pkgos-bench"
 PACCT = "/var/log/pkgos-bench.pacct"
 KEYSTONE_LOG = "/var/log/keystone/keystone.log"
+METHOD = "(?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)"
 # A request line of uwsgi, or (common log format) of the private Keystone a
 # rewired keystone's first install makes its project and roles through.
-REQUEST = re.compile(
-    r"\] (GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) \S+ => generated "
-    r'|\] "(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) \S+ HTTP/1\.[01]" \d{3} '
-)
+REQUEST = re.compile(rf"\] {METHOD} \S+ => generated |\] \"{METHOD} \S+ HTTP/1\.[01]\" \d{{3}} ")
 APT_ENV = {"DEBIAN_FRONTEND": "noninteractive"}
 SITE = """\
 [site]

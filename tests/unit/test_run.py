@@ -112,7 +112,7 @@ def test_a_background_child_that_fails_raises_with_its_output_redacted() -> None
         pass
     text = str(caught.value)
     assert caught.value.returncode == 4 and "loading" in text
-    assert "hunter2" not in text and "pw2" not in text
+    assert "hunter2" not in text and "mysql://u:***@db/x" in text
 
 
 def test_a_background_childs_failure_replaces_the_error_it_caused() -> None:
